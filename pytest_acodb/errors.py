@@ -1,0 +1,135 @@
+"""One error hierarchy for the kit, rooted at :class:`AcodbError`.
+
+Every error keeps its data (version, path, statement) as attributes and says in its message what
+to do next. Failures of built-in checks are :class:`CheckFailure`, an ``AssertionError`` so that
+pytest reports them as test failures rather than errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class AcodbError(Exception):
+    """Base class of every error raised by pytest-acodb."""
+
+
+class SourceError(AcodbError):
+    """A migrations directory or file cannot be used as sqlx would use it.
+
+    Attributes: ``path`` (the offending file or directory, or ``None``).
+    """
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class DuplicateVersionError(SourceError):
+    """Two or more files resolve to the same sqlx version.
+
+    Attributes: ``clashes``, a dict from each shared version to every file that claims it
+    (sorted); ``version`` and ``paths``, the lowest such version and its files.
+    """
+
+    def __init__(self, clashes: dict[int, list[Path]]) -> None:
+        parts = [
+            f"version {v} is claimed by {len(ps)} files: {', '.join(p.name for p in ps)}"
+            for v, ps in sorted(clashes.items())
+        ]
+        self.clashes = clashes
+        self.version = min(clashes)
+        self.paths = clashes[self.version]
+        super().__init__(
+            "; ".join(parts) + ". sqlx reads the version as the digits before the first "
+            "underscore, so these files collide; give each a unique version, e.g. "
+            f"{self.version}000001_..., {self.version}000002_...",
+            self.paths[0],
+        )
+
+
+class MigrateError(AcodbError):
+    """A migration's SQL failed while applying or reverting it.
+
+    The database is left as it was before that migration (unless it ran with
+    ``-- no-transaction``, in which case ``dirty`` is true).
+
+    Attributes: ``version`` (int), ``path`` (the file whose SQL failed), ``statement`` (the failing
+    statement's text, or ``None``), ``line`` (1-based line of that statement in the file, or
+    ``None``), ``reason`` (SQLite's message), ``dirty`` (bool).
+    """
+
+    def __init__(
+        self,
+        *,
+        version: int,
+        path: Path | None,
+        reason: str,
+        statement: str | None = None,
+        line: int | None = None,
+        dirty: bool = False,
+        action: str = "apply",
+    ) -> None:
+        self.version = version
+        self.path = path
+        self.reason = reason
+        self.statement = statement
+        self.line = line
+        self.dirty = dirty
+        self.action = action
+        where = str(path) if path is not None else f"migration {version}"
+        if line is not None:
+            where += f":{line}"
+        shown = ""
+        if statement is not None:
+            flat = " ".join(statement.split())
+            shown = f" in statement `{flat[:200]}{'...' if len(flat) > 200 else ''}`"
+        if dirty:
+            state = (
+                "it ran outside a transaction (-- no-transaction), so it is partly applied and "
+                f"the database is now dirty: repair it by hand, then delete the row of version "
+                f"{version} from the migrations table"
+            )
+        else:
+            state = "the database was rolled back to its state before this migration"
+        super().__init__(
+            f"{where}: failed to {action} migration {version}{shown}: {reason}; {state}; fix the "
+            "SQL and run again"
+        )
+
+
+class ValidateError(AcodbError):
+    """An applied database does not match a migrations directory (sqlx's validation).
+
+    Attributes: ``version`` (int) and ``kind``: one of ``"dirty"``, ``"missing"``, ``"modified"``,
+    ``"pending"``, ``"line_endings"``.
+    """
+
+    def __init__(self, message: str, *, version: int, kind: str) -> None:
+        super().__init__(message)
+        self.version = version
+        self.kind = kind
+
+
+class CheckFailure(AssertionError):
+    """A built-in check found a problem; the message says what differs.
+
+    Attributes: ``check`` (the check kind, e.g. ``"round_trip"``), ``subject`` (what it was run
+    on, e.g. ``"20250115000003"`` or ``"comments.post_id"``).
+    """
+
+    def __init__(self, message: str, *, check: str = "", subject: str = "") -> None:
+        super().__init__(message)
+        self.check = check
+        self.subject = subject
+
+
+class CheckSkipped(AcodbError):
+    """A built-in check does not apply to this schema (e.g. no down file, no trigger).
+
+    Raised by a check; the pytest collection turns it into a skip with ``reason`` as its text.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

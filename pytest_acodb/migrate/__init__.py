@@ -1,0 +1,33 @@
+"""The migration engine: discover, parse, checksum, apply, revert and validate sqlx migrations.
+
+Plain Python over ``sqlite3``; never imports pytest, so the CLI and user code can use it too.
+"""
+
+from __future__ import annotations
+
+from .migrator import AppliedMigration, Migrator, quote
+from .source import (
+    Migration,
+    MigrationSource,
+    MigrationType,
+    ParsedName,
+    checksum,
+    parse_filename,
+    resolve,
+)
+from .sql import Statement, split_statements
+
+__all__ = [
+    "AppliedMigration",
+    "Migration",
+    "MigrationSource",
+    "MigrationType",
+    "Migrator",
+    "ParsedName",
+    "Statement",
+    "checksum",
+    "parse_filename",
+    "quote",
+    "resolve",
+    "split_statements",
+]
