@@ -62,21 +62,27 @@ class Migrator:
 
     def __init__(self, source: MigrationSource) -> None:
         self.source = source
-        self.table = quote(source.table_name)
+        # sqlx splices the table name in unquoted; quote only names that need it.
+        name = source.table_name
+        self.table = name if name.isidentifier() and name.isascii() else quote(name)
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
     def ensure_table(self, conn: sqlite3.Connection) -> None:
-        """Create the bookkeeping table if it is missing (sqlx's exact DDL)."""
+        """Create the bookkeeping table if it is missing.
+
+        The statement is sqlx's text byte for byte (leading newline, 4-space indents, 16 spaces
+        after the ``;``), so ``sqlite_schema.sql`` of a database made here equals sqlx's.
+        """
         conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {self.table} (\n"
+            f"\nCREATE TABLE IF NOT EXISTS {self.table} (\n"
             "    version BIGINT PRIMARY KEY,\n"
             "    description TEXT NOT NULL,\n"
             "    installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
             "    success BOOLEAN NOT NULL,\n"
             "    checksum BLOB NOT NULL,\n"
             "    execution_time BIGINT NOT NULL\n"
-            ")"
+            ");\n" + " " * 16
         )
 
     def applied(self, conn: sqlite3.Connection) -> dict[int, AppliedMigration]:
@@ -275,6 +281,55 @@ class Migrator:
                 progress("revert", migration, elapsed)
         return done
 
+    # -- checks before a run (used by the CLI) -----------------------------------------------------
+
+    def preflight(
+        self, conn: sqlite3.Connection, *, ignore_missing: bool = False, checksums: bool = True
+    ) -> None:
+        """Raise the first problem sqlx's CLI would stop on, in sqlx's order; change nothing.
+
+        Order: a dirty row (``ValidateError`` kind ``dirty``), an applied migration missing from
+        the directory (kind ``missing``, unless ``ignore_missing``), then, when ``checksums``
+        (``run`` checks them, ``revert`` does not), a modified one (``modified`` or
+        ``line_endings``). Works on a read-only connection and on a database with no table.
+        """
+        problems = self.validate(conn, ignore_missing=ignore_missing)
+        for kinds in (("dirty",), ("missing",), ("modified", "line_endings") if checksums else ()):
+            for problem in problems:
+                if problem.kind in kinds:
+                    raise problem
+
+    def check_target(
+        self, conn: sqlite3.Connection, target: int | None, *, revert: bool = False
+    ) -> None:
+        """Reject a ``--target-version`` as sqlx-cli does; change nothing.
+
+        Raises :class:`AcodbError` when ``target`` is not a version of the source (``0`` is
+        allowed for a revert), when a run targets a version older than the newest applied one,
+        or when a revert targets a version newer than the newest applied one.
+        """
+        if target is None:
+            return
+        if not (revert and target == 0) and self.source.get(target) is None:
+            raise AcodbError(
+                f"migration {target} is not present in the migration source "
+                f"{self.source.directory}; pick one of "
+                f"{', '.join(str(m.version) for m in self.source) or '(none)'}"
+                + (" or 0 to revert everything" if revert else "")
+            )
+        latest = max(self.applied(conn), default=0)
+        if not revert and target < latest:
+            raise AcodbError(
+                f"migration {target} is older than the latest applied migration {latest}; "
+                "to go back, use `acodb migrate revert --target-version "
+                f"{target}`"
+            )
+        if revert and target > latest:
+            raise AcodbError(
+                f"migration {target} is newer than the latest applied migration {latest}; "
+                "nothing above it is applied, so there is nothing to revert"
+            )
+
     # -- validation ----------------------------------------------------------------------------
 
     def validate(
@@ -334,6 +389,12 @@ def _modified(migration: Migration, row: AppliedMigration) -> ValidateError:
         f"{migration.checksum.hex()}); restore the file and add a new migration for the change",
         version=migration.version, kind="modified",
     )
+
+
+def line_endings_only(data: bytes, old_checksum: bytes) -> bool:
+    """True when ``data`` (a file's bytes) hashes to the 48-byte ``old_checksum`` once its line
+    endings (LF/CRLF) or a UTF-8 BOM are changed back: the SQL itself is the same."""
+    return old_checksum in _line_ending_variants(data)
 
 
 def _line_ending_variants(data: bytes) -> set[bytes]:

@@ -1,0 +1,402 @@
+# factory_boy ships py.typed but leaves its declarations unannotated: every call is "untyped".
+# mypy: disable-error-code="no-untyped-call"
+"""factory_boy factories for the bundled schema, one per model, with realistic Faker data.
+
+Every factory writes to the SQLAlchemy session bound with :func:`bind_session` (the
+``acodb_session`` fixture binds it for you) and commits each row it creates, so the row is
+visible to other connections. ``build()`` makes unsaved objects and needs no session.
+
+Rows are valid and coherent: statuses come from the allowed sets, timestamps follow the status
+(e.g. a failed task has ``started_at <= completed_at`` and an ``error``), explicit timestamps are
+tz-aware UTC with milliseconds and lie in the past. Randomness goes through factory_boy's
+generator, so ``factory.random.reseed_random(seed)`` makes a run reproducible.
+"""
+
+from __future__ import annotations
+
+import json
+from contextvars import ContextVar, Token
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from factory.alchemy import SQLAlchemyModelFactory
+from factory.declarations import (
+    Dict,
+    LazyAttribute,
+    LazyAttributeSequence,
+    LazyFunction,
+    Sequence,
+    SubFactory,
+    Trait,
+)
+from factory.faker import Faker
+from factory.fuzzy import FuzzyChoice, FuzzyInteger
+from factory.random import randgen
+from sqlalchemy.orm import Session
+
+from pytest_acodb.errors import AcodbError
+from pytest_acodb.models import (
+    CONNECTION_TYPES,
+    Configuration,
+    ConnectionSession,
+    Task,
+    ToolExecution,
+    Workflow,
+    WorkflowTask,
+)
+
+_bound_session: ContextVar[Session | None] = ContextVar("acodb_factory_session", default=None)
+
+
+def bind_session(session: Session) -> Token[Session | None]:
+    """Make ``session`` the one every factory writes to; returns the token for unbinding.
+
+    Binding is per context (thread or task): pass the token to :func:`unbind_session` when done.
+    """
+    return _bound_session.set(session)
+
+
+def unbind_session(token: Token[Session | None]) -> None:
+    """Restore the binding that was in place before the :func:`bind_session` that made ``token``."""
+    _bound_session.reset(token)
+
+
+def current_session() -> Session:
+    """Return the bound session; raises ``AcodbError`` saying how to bind one if none is."""
+    session = _bound_session.get()
+    if session is None:
+        raise AcodbError(
+            "no SQLAlchemy session is bound for pytest_acodb factories: request the "
+            "`acodb_session` fixture in your test, or call "
+            "pytest_acodb.factories.bind_session(session) first (and unbind_session(token) after)"
+        )
+    return session
+
+
+def _now() -> datetime:
+    """Current UTC time truncated to milliseconds, the precision the database keeps."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _ago(ms: int) -> datetime:
+    return _now() - timedelta(milliseconds=ms)
+
+
+def _after(start: datetime | None, ms: int) -> datetime | None:
+    return None if start is None else start + timedelta(milliseconds=ms)
+
+
+def _elapsed_ms(start: datetime, end: datetime | None) -> int | None:
+    return None if end is None else (end - start) // timedelta(milliseconds=1)
+
+
+_MINUTE_MS = 60_000
+_HOUR_MS = 60 * _MINUTE_MS
+_DAY_MS = 24 * _HOUR_MS
+
+TOOL_NAMES: tuple[str, ...] = (
+    "read_file",
+    "write_file",
+    "run_shell",
+    "search_code",
+    "http_request",
+    "git_commit",
+    "run_tests",
+)
+_ERROR_KINDS = ("RuntimeError", "ToolError", "ValidationError", "PermissionError", "IOError")
+
+
+class _AcodbFactory(SQLAlchemyModelFactory):
+    """Shared options: write to the bound session, commit every created row."""
+
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = current_session
+        sqlalchemy_session_persistence = "commit"
+
+
+class TaskFactory(_AcodbFactory):
+    """Makes :class:`~pytest_acodb.models.Task` rows in the bound session, committed.
+
+    Default state: ``pending``. Traits ``pending``, ``running``, ``completed``, ``failed``,
+    ``cancelled`` (or pass ``status=``): ``started_at``/``completed_at``/``error`` follow the
+    status. pending: no start, no end; running: started, no end; completed and failed: started
+    and ended (``created_at <= started_at <= completed_at``), only failed has ``error``;
+    cancelled: started half the time, never ended. ``created_at`` is set 3 hours to 30 days ago
+    so the whole life of the task is in the past. Params ``queue_ms`` and ``run_ms`` (ms from
+    creation to start and from start to end) may be overridden.
+    """
+
+    class Meta:
+        model = Task
+
+    class Params:
+        queue_ms = FuzzyInteger(0, 10 * _MINUTE_MS)
+        run_ms = FuzzyInteger(50, 2 * _HOUR_MS)
+        was_started = LazyAttribute(
+            lambda o: (
+                o.status in ("running", "completed", "failed")
+                or (o.status == "cancelled" and randgen.random() < 0.5)
+            )
+        )
+        project = Faker("slug")
+        error_detail = Faker("sentence", nb_words=6)
+        error_kind = FuzzyChoice(_ERROR_KINDS)
+        pending = Trait(status="pending")
+        running = Trait(status="running")
+        completed = Trait(status="completed")
+        failed = Trait(status="failed")
+        cancelled = Trait(status="cancelled")
+
+    title = Faker("sentence", nb_words=4, variable_nb_words=True)
+    description = Faker("paragraph", nb_sentences=2)
+    task_type = FuzzyChoice(("workflow", "tool", "script"))
+    status = "pending"
+    config = Dict(
+        {
+            "timeout_seconds": FuzzyInteger(30, 3600),
+            "max_retries": FuzzyInteger(0, 5),
+            "priority": FuzzyChoice(("low", "normal", "high")),
+            "env": Dict({"LOG_LEVEL": FuzzyChoice(("debug", "info", "warning"))}),
+        }
+    )
+    metadata_ = Dict(
+        {
+            "source": FuzzyChoice(("cli", "api", "scheduler", "webhook")),
+            "requested_by": Faker("user_name"),
+            "tags": Faker("words", nb=2),
+        }
+    )
+    workspace_path = LazyAttribute(lambda o: f"/var/lib/acolib/workspaces/{o.project}")
+    created_at = LazyFunction(lambda: _ago(randgen.randint(3 * _HOUR_MS, 30 * _DAY_MS)))
+    started_at = LazyAttribute(
+        lambda o: _after(o.created_at, o.queue_ms) if o.was_started else None
+    )
+    completed_at = LazyAttribute(
+        lambda o: _after(o.started_at, o.run_ms) if o.status in ("completed", "failed") else None
+    )
+    error = LazyAttribute(
+        lambda o: f"{o.error_kind}: {o.error_detail}" if o.status == "failed" else None
+    )
+
+
+def _workflow_definition() -> dict[str, Any]:
+    rng = randgen
+    steps: list[dict[str, Any]] = []
+    for n in range(1, rng.randint(1, 5) + 1):
+        steps.append(
+            {
+                "id": f"step-{n}",
+                "tool": rng.choice(TOOL_NAMES),
+                "depends_on": [f"step-{n - 1}"] if n > 1 else [],
+                "retry": {"max_attempts": rng.randint(1, 3)},
+            }
+        )
+    return {"version": 1, "trigger": rng.choice(("manual", "schedule", "webhook")), "steps": steps}
+
+
+class WorkflowFactory(_AcodbFactory):
+    """Makes :class:`~pytest_acodb.models.Workflow` rows in the bound session, committed.
+
+    Default state: ``active``. Traits ``draft``, ``active``, ``archived``, ``paused``.
+    ``definition`` is a JSON object ``{"version": 1, "trigger": ..., "steps": [...]}``;
+    ``created_at``/``updated_at`` are left to the database (now).
+    """
+
+    class Meta:
+        model = Workflow
+
+    class Params:
+        draft = Trait(status="draft")
+        active = Trait(status="active")
+        archived = Trait(status="archived")
+        paused = Trait(status="paused")
+
+    name = Faker("catch_phrase")
+    description = Faker("paragraph", nb_sentences=2)
+    definition = LazyFunction(_workflow_definition)
+    status = "active"
+
+
+class WorkflowTaskFactory(_AcodbFactory):
+    """Makes :class:`~pytest_acodb.models.WorkflowTask` links in the bound session, committed.
+
+    Creates a new workflow (:class:`WorkflowFactory`) and task (:class:`TaskFactory`) unless
+    given ``workflow=``/``task=``; ``sequence`` counts up across calls. No traits.
+    """
+
+    class Meta:
+        model = WorkflowTask
+
+    workflow = SubFactory(WorkflowFactory)
+    task = SubFactory(TaskFactory)
+    sequence = Sequence(lambda n: n)
+
+
+def _execution_start(task: Task) -> datetime:
+    """Start shortly after the task started (or was created), never in the future."""
+    anchor = task.started_at or task.created_at or _now()
+    start = anchor + timedelta(milliseconds=randgen.randint(0, _MINUTE_MS))
+    return min(start, _now())
+
+
+def _tool_output(o: Any) -> dict[str, Any] | None:
+    if o.status == "completed":
+        return {"exit_code": 0, "stdout": o.output_text, "bytes": len(o.output_text)}
+    if o.status == "failed":
+        return {"exit_code": randgen.randint(1, 127), "stderr": o.output_text}
+    return None
+
+
+def _tool_error(o: Any) -> str | None:
+    if o.status == "failed":
+        return f"{o.error_kind}: {o.output_text}"
+    if o.status == "timeout":
+        return f"tool {o.tool_name} timed out after {o.run_ms} ms"
+    return None
+
+
+class ToolExecutionFactory(_AcodbFactory):
+    """Makes :class:`~pytest_acodb.models.ToolExecution` rows in the bound session, committed.
+
+    Default state: ``completed``. Traits ``pending``, ``running``, ``completed``, ``failed``,
+    ``timeout`` (or pass ``status=``). Creates a ``running`` task unless given ``task=``.
+    ``created_at`` (the start) is set just after the task's start; finished executions
+    (completed, failed, timeout) have ``completed_at`` and ``duration_ms ==
+    completed_at - created_at`` in ms; failed and timeout have ``error``; pending and running
+    have neither. Param ``run_ms`` (the duration) may be overridden.
+    """
+
+    class Meta:
+        model = ToolExecution
+
+    class Params:
+        run_ms = LazyAttribute(
+            lambda o: (
+                randgen.choice((30_000, 60_000, 120_000))
+                if o.status == "timeout"
+                else randgen.randint(5, 20_000)
+            )
+        )
+        output_text = Faker("sentence", nb_words=8)
+        error_kind = FuzzyChoice(_ERROR_KINDS)
+        pending = Trait(status="pending")
+        running = Trait(status="running")
+        completed = Trait(status="completed")
+        failed = Trait(status="failed")
+        timeout = Trait(status="timeout")
+
+    task = SubFactory(TaskFactory, status="running")
+    tool_name = FuzzyChoice(TOOL_NAMES)
+    arguments = Dict(
+        {"path": Faker("file_path", depth=2), "timeout_ms": FuzzyInteger(1_000, 120_000)}
+    )
+    status = "completed"
+    output = LazyAttribute(_tool_output)
+    error = LazyAttribute(_tool_error)
+    created_at = LazyAttribute(lambda o: _execution_start(o.task))
+    completed_at = LazyAttribute(
+        lambda o: (
+            _after(o.created_at, o.run_ms)
+            if o.status in ("completed", "failed", "timeout")
+            else None
+        )
+    )
+    duration_ms = LazyAttribute(lambda o: _elapsed_ms(o.created_at, o.completed_at))
+
+
+class ConnectionSessionFactory(_AcodbFactory):
+    """Makes :class:`~pytest_acodb.models.ConnectionSession` rows in the bound session, committed.
+
+    Default state: active, authenticated. Traits ``inactive`` (``is_active=False``, last
+    heartbeat 10 minutes to 7 days ago) and ``anonymous`` (``user_id=None``). An active session
+    had a heartbeat in the last 30 seconds; ``created_at`` is 1 minute to 2 days before the last
+    heartbeat.
+    """
+
+    class Meta:
+        model = ConnectionSession
+
+    class Params:
+        heartbeat_age_ms = LazyAttribute(
+            lambda o: (
+                randgen.randint(0, 30_000)
+                if o.is_active
+                else randgen.randint(10 * _MINUTE_MS, 7 * _DAY_MS)
+            )
+        )
+        connected_ms = FuzzyInteger(_MINUTE_MS, 2 * _DAY_MS)
+        inactive = Trait(is_active=False)
+        anonymous = Trait(user_id=None)
+
+    client_id = LazyFunction(lambda: f"client-{randgen.getrandbits(64):016x}")
+    user_id = Faker("uuid4")
+    connection_type = FuzzyChoice(CONNECTION_TYPES)
+    is_active = True
+    metadata_ = Dict(
+        {
+            "remote_addr": Faker("ipv4_public"),
+            "user_agent": Faker("user_agent"),
+            "protocol_version": FuzzyChoice(("1.0", "1.1", "2.0")),
+        }
+    )
+    last_heartbeat = LazyAttribute(lambda o: _ago(o.heartbeat_age_ms))
+    created_at = LazyAttribute(lambda o: o.last_heartbeat - timedelta(milliseconds=o.connected_ms))
+
+
+def _config_value(o: Any) -> str:
+    rng = randgen
+    secret = f"fake-secret-{rng.getrandbits(128):032x}"
+    if o.value_type == "integer":
+        return str(rng.randint(0, 100_000))
+    if o.value_type == "float":
+        return repr(round(rng.uniform(0, 1_000), 3))
+    if o.value_type == "boolean":
+        return rng.choice(("true", "false"))
+    if o.value_type == "json":
+        body = {"token": secret} if o.is_secret else {"enabled": True, "limit": rng.randint(1, 50)}
+        return json.dumps(body)
+    return secret if o.is_secret else o.text_value
+
+
+class ConfigurationFactory(_AcodbFactory):
+    """Makes :class:`~pytest_acodb.models.Configuration` rows in the bound session, committed.
+
+    Default state: a public ``string`` setting. Traits ``string``, ``integer``, ``float``,
+    ``boolean``, ``json`` pick ``value_type``; ``value`` always parses as it (int text, float
+    text, ``true``/``false``, JSON text, plain text). ``secret`` sets ``is_secret`` and a string
+    value ``fake-secret-<32 hex>`` (a secret of another type gets a valid but fake value).
+    Keys look like ``scheduler.timeout_7`` and are unique.
+    """
+
+    class Meta:
+        model = Configuration
+
+    class Params:
+        section = FuzzyChoice(("orchestrator", "scheduler", "tools", "websocket", "storage"))
+        setting = Faker("word")
+        text_value = Faker("domain_word")
+        string = Trait(value_type="string")
+        integer = Trait(value_type="integer")
+        float = Trait(value_type="float")
+        boolean = Trait(value_type="boolean")
+        json = Trait(value_type="json")
+        secret = Trait(is_secret=True)
+
+    key = LazyAttributeSequence(lambda o, n: f"{o.section}.{o.setting}_{n}")
+    value = LazyAttribute(_config_value)
+    value_type = "string"
+    description = Faker("sentence", nb_words=8)
+    is_secret = False
+
+
+ACODB_FACTORIES: tuple[type[SQLAlchemyModelFactory], ...] = (
+    TaskFactory,
+    WorkflowFactory,
+    WorkflowTaskFactory,
+    ToolExecutionFactory,
+    ConnectionSessionFactory,
+    ConfigurationFactory,
+)
+"""Every bundled factory, in the order of :data:`~pytest_acodb.models.ACODB_TABLES`."""

@@ -1,0 +1,202 @@
+"""The plugin as users run it: options, ini keys, fixtures and the marker, through pytester."""
+
+from __future__ import annotations
+
+import pytest
+
+
+
+def test_fixtures_give_a_fresh_migrated_database_per_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from sqlalchemy import text
+
+        def test_first(acodb_connection):
+            acodb_connection.execute(text(
+                "INSERT INTO configurations (key, value, value_type, is_secret) "
+                "VALUES ('k', '1', 'integer', 0)"))
+            acodb_connection.commit()
+            n = acodb_connection.execute(text("SELECT count(*) FROM configurations")).scalar()
+            assert n == 1
+
+        def test_second_sees_no_rows_of_the_first(acodb_connection):
+            n = acodb_connection.execute(text("SELECT count(*) FROM configurations")).scalar()
+            assert n == 0
+
+        def test_migrated_and_sqlx_bookkeeping(acodb_connection):
+            rows = acodb_connection.execute(
+                text("SELECT version, success FROM _sqlx_migrations")).all()
+            assert [r[0] for r in rows] == [20250115000001 + i for i in range(7)]
+            assert all(r[1] == 1 for r in rows)
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize("backend", ["memory", "file"])
+def test_every_connection_has_foreign_keys_on(pytester: pytest.Pytester, backend: str) -> None:
+    pytester.makepyfile(
+        """
+        import sqlite3
+        import pytest
+        from sqlalchemy import text
+        from sqlalchemy.exc import IntegrityError
+        from pytest_acodb.database import create_engine
+
+        def test_fk(acodb_engine, acodb_url, acodb_database):
+            with acodb_engine.connect() as conn:
+                assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+                with pytest.raises(IntegrityError):
+                    conn.execute(text(
+                        "INSERT INTO workflow_tasks (workflow_id, task_id) VALUES ('a', 'b')"))
+            other = create_engine(acodb_url)
+            with other.connect() as conn:
+                assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            other.dispose()
+            raw = acodb_database.connect()
+            assert raw.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+            raw.close()
+        """
+    )
+    result = pytester.runpytest(f"--acodb-backend={backend}")
+    result.assert_outcomes(passed=1)
+
+
+def test_url_reaches_the_same_database_in_memory(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from sqlalchemy import text
+        from pytest_acodb.database import create_engine
+        from pytest_acodb.factories import TaskFactory
+
+        def test_shared(acodb_session, acodb_url):
+            task = TaskFactory()
+            other = create_engine(acodb_url)
+            with other.connect() as conn:
+                ids = conn.execute(text("SELECT id FROM tasks")).scalars().all()
+            other.dispose()
+            assert ids == [task.id]
+            assert "memdb" in acodb_url
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_marker_selects_file_backend_under_tmp(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.acodb(backend="file")
+        def test_file(acodb_database, tmp_path_factory):
+            assert acodb_database.path is not None and acodb_database.path.is_file()
+            assert str(tmp_path_factory.getbasetemp()) in str(acodb_database.path)
+
+        def test_memory(acodb_database):
+            assert acodb_database.path is None
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_bad_marker_argument_is_a_clear_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.acodb(backend="postgres")
+        def test_x(acodb_engine):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*backend='postgres'*use one of memory, file*"])
+
+
+def test_bad_backend_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--acodb-backend=postgres")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--acodb-backend: 'postgres' is not allowed; use one of: memory, file*"])
+
+
+def test_bad_backend_ini_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nacodb_backend = disk\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*ini key acodb_backend: 'disk' is not allowed*"])
+
+
+def test_missing_migrations_dir_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--acodb-migrations=nowhere")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*nowhere does not exist*"])
+
+
+def test_own_migrations_from_ini_and_report_header(pytester: pytest.Pytester) -> None:
+    migrations = pytester.mkdir("db")
+    (migrations / "1_items.up.sql").write_text("CREATE TABLE items (id INTEGER PRIMARY KEY);")
+    (migrations / "1_items.down.sql").write_text("DROP TABLE items;")
+    pytester.makeini("[pytest]\nacodb_migrations = db\nacodb_backend = file\n")
+    pytester.makepyfile(
+        """
+        from sqlalchemy import inspect
+
+        def test_tables(acodb_engine):
+            assert set(inspect(acodb_engine).get_table_names()) == {"items", "_sqlx_migrations"}
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["acodb: migrations */db, backend file"])
+
+
+def test_conftest_can_override_migrations_dir(pytester: pytest.Pytester) -> None:
+    migrations = pytester.mkdir("mig")
+    (migrations / "1_things.sql").write_text("CREATE TABLE things (id INTEGER PRIMARY KEY);")
+    pytester.makeconftest(
+        """
+        import pytest
+        from pathlib import Path
+
+        @pytest.fixture(scope="session")
+        def acodb_migrations_dir():
+            return Path(__file__).parent / "mig"
+        """
+    )
+    pytester.makepyfile(
+        """
+        from sqlalchemy import text
+
+        def test_things(acodb_connection):
+            assert acodb_connection.execute(text("SELECT count(*) FROM things")).scalar() == 0
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_broken_migration_errors_tests_naming_file_and_statement(
+    pytester: pytest.Pytester,
+) -> None:
+    migrations = pytester.mkdir("bad")
+    (migrations / "1_ok.sql").write_text("CREATE TABLE a (id INTEGER);\n")
+    (migrations / "2_bad.sql").write_text("CREATE TABLE b (id INTEGER);\nSELEC 1;\n")
+    pytester.makepyfile("def test_x(acodb_engine):\n    pass\n")
+    result = pytester.runpytest("--acodb-migrations=bad")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*2_bad.sql:2: failed to apply migration 2 in statement `SELEC 1;`*"])
+
+
+def test_fixtures_are_documented(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--fixtures")
+    for name in ("acodb_migrations_dir", "acodb_engine", "acodb_connection", "acodb_session",
+                 "acodb_url", "acodb_database", "acodb_template"):
+        result.stdout.fnmatch_lines([f"{name}*"])
+    result.stdout.fnmatch_lines(["*SQLAlchemy ORM ``Session``*"])
+
+
+def test_help_lists_options_and_ini_keys(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(["*--acodb-migrations=PATH*", "*--acodb-backend=*",
+                                 "*--acodb-check-migrations*", "*acodb_backend (string)*"])
