@@ -47,6 +47,12 @@ OPTIONS: tuple[Option, ...] = (
         "collect pytest-acodb's built-in migration checks as test items",
         ini_type="bool",
     ),
+    Option(
+        "--acodb-database", "acodb_database",
+        "with --acodb-check-migrations: also validate this existing database (sqlx URL, e.g. "
+        "sqlite:prod-copy.db) against the migrations directory, one item per problem",
+        metavar="URL",
+    ),
 )
 
 
@@ -57,6 +63,7 @@ class AcodbSettings:
     migrations: Path | None
     backend: str
     check_migrations: bool
+    database: str | None = None
 
 
 SETTINGS_KEY = pytest.StashKey[AcodbSettings]()
@@ -99,6 +106,7 @@ def resolve(config: pytest.Config) -> AcodbSettings:
         migrations=path,
         backend=values["acodb_backend"][0] or "memory",
         check_migrations=bool(values["acodb_check_migrations"][0]),
+        database=values["acodb_database"][0],
     )
 
 

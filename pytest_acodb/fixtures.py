@@ -1,7 +1,7 @@
 """The fixtures users request. Each is small and can be overridden in a ``conftest.py``.
 
 Layering: ``acodb_migrations_dir`` (session) -> ``acodb_template`` (session, migrated once) ->
-``acodb_database`` (a copy per test) -> ``acodb_url`` / ``acodb_engine`` -> ``acodb_connection``
+``acodb_db`` (a copy per test) -> ``acodb_url`` / ``acodb_engine`` -> ``acodb_connection``
 and ``acodb_session``.
 """
 
@@ -58,7 +58,7 @@ def acodb_template(acodb_migrations_dir: Path) -> Iterator[Template]:
 
 
 @pytest.fixture
-def acodb_database(
+def acodb_db(
     request: pytest.FixtureRequest,
     acodb_template: Template,
     tmp_path_factory: pytest.TempPathFactory,
@@ -80,14 +80,14 @@ def acodb_database(
 
 
 @pytest.fixture
-def acodb_url(acodb_database: Database) -> str:
+def acodb_url(acodb_db: Database) -> str:
     """A SQLAlchemy URL string (``str``) of this test's database.
 
     A second engine, or the code under test, can open it to reach the same database, for the
     memory backend too (same process). Remember to switch foreign keys on in engines you create
     (:func:`pytest_acodb.database.create_engine` does).
     """
-    return acodb_database.url
+    return acodb_db.url
 
 
 @pytest.fixture

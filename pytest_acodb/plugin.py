@@ -11,7 +11,7 @@ import pytest
 from . import config as acodb_config
 from .fixtures import (
     acodb_connection,
-    acodb_database,
+    acodb_db,
     acodb_engine,
     acodb_migrations_dir,
     acodb_session,
@@ -21,7 +21,7 @@ from .fixtures import (
 
 __all__ = [
     "acodb_connection",
-    "acodb_database",
+    "acodb_db",
     "acodb_engine",
     "acodb_migrations_dir",
     "acodb_session",

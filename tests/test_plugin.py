@@ -44,7 +44,7 @@ def test_every_connection_has_foreign_keys_on(pytester: pytest.Pytester, backend
         from sqlalchemy.exc import IntegrityError
         from pytest_acodb.database import create_engine
 
-        def test_fk(acodb_engine, acodb_url, acodb_database):
+        def test_fk(acodb_engine, acodb_url, acodb_db):
             with acodb_engine.connect() as conn:
                 assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
                 with pytest.raises(IntegrityError):
@@ -54,7 +54,7 @@ def test_every_connection_has_foreign_keys_on(pytester: pytest.Pytester, backend
             with other.connect() as conn:
                 assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
             other.dispose()
-            raw = acodb_database.connect()
+            raw = acodb_db.connect()
             assert raw.execute("PRAGMA foreign_keys").fetchone()[0] == 1
             raw.close()
         """
@@ -89,12 +89,12 @@ def test_marker_selects_file_backend_under_tmp(pytester: pytest.Pytester) -> Non
         import pytest
 
         @pytest.mark.acodb(backend="file")
-        def test_file(acodb_database, tmp_path_factory):
-            assert acodb_database.path is not None and acodb_database.path.is_file()
-            assert str(tmp_path_factory.getbasetemp()) in str(acodb_database.path)
+        def test_file(acodb_db, tmp_path_factory):
+            assert acodb_db.path is not None and acodb_db.path.is_file()
+            assert str(tmp_path_factory.getbasetemp()) in str(acodb_db.path)
 
-        def test_memory(acodb_database):
-            assert acodb_database.path is None
+        def test_memory(acodb_db):
+            assert acodb_db.path is None
         """
     )
     pytester.runpytest().assert_outcomes(passed=2)
@@ -191,7 +191,7 @@ def test_broken_migration_errors_tests_naming_file_and_statement(
 def test_fixtures_are_documented(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--fixtures")
     for name in ("acodb_migrations_dir", "acodb_engine", "acodb_connection", "acodb_session",
-                 "acodb_url", "acodb_database", "acodb_template"):
+                 "acodb_url", "acodb_db", "acodb_template"):
         result.stdout.fnmatch_lines([f"{name}*"])
     result.stdout.fnmatch_lines(["*SQLAlchemy ORM ``Session``*"])
 
