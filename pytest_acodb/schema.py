@@ -34,7 +34,7 @@ class Column:
     pk: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class ForeignKey:
     """A foreign key of a table: its ``columns`` referencing ``parent``'s ``parent_columns``
     (empty when the parent's primary key is meant), with ``on_delete`` / ``on_update`` actions."""

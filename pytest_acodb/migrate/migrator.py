@@ -427,7 +427,9 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
-def apply_all(conn: sqlite3.Connection, migrations: Iterable[Migration], migrator: Migrator) -> None:
+def apply_all(
+    conn: sqlite3.Connection, migrations: Iterable[Migration], migrator: Migrator
+) -> None:
     """Apply ``migrations`` in the given order with no validation (used to build templates)."""
     _prepare(conn)
     for migration in migrations:
