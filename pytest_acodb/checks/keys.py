@@ -1,0 +1,175 @@
+"""The ``cascade`` and ``constraint`` checks: foreign keys and CHECK value lists behave as declared.
+
+Both run on a fresh copy of the final state with rows made by :class:`~pytest_acodb.rows.RowSynth`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from ..errors import AcodbError
+from ..migrate import quote
+from ..rows import RowSynth, value_lists
+from ..schema import ForeignKey, Schema, Table
+from .walk import Walk, fail, require_complete, restore
+
+
+def foreign_keys(schema: Schema) -> dict[str, tuple[str, ForeignKey]]:
+    """``{subject: (child table, foreign key)}`` for every foreign key; the subject is
+    ``child.col`` (``child.a,b`` for a composite key), with ``->parent`` added on a clash."""
+    found: dict[str, tuple[str, ForeignKey]] = {}
+    for table in schema.tables.values():
+        for fk in table.foreign_keys:
+            subject = f"{table.name}.{','.join(fk.columns)}"
+            if subject in found:
+                subject += f"->{fk.parent}"
+            found[subject] = (table.name, fk)
+    return found
+
+
+def _locate(conn: sqlite3.Connection, synth: RowSynth, table: str, row: dict[str, Any]
+            ) -> tuple[str, list[Any]]:
+    """A WHERE clause for ``row`` that survives changes to its key columns (rowid when there is
+    one)."""
+    where, params = synth.where(table, row)
+    try:
+        found = conn.execute(f"SELECT rowid FROM {quote(table)} WHERE {where}", params).fetchone()
+    except sqlite3.OperationalError:
+        return where, params
+    return ("rowid = ?", [found[0]]) if found else (where, params)
+
+
+def _missing_key(conn: sqlite3.Connection, parent: Table, targets: tuple[str, ...]) -> list[Any]:
+    """Values for ``targets`` that no ``parent`` row has (above the current maximum)."""
+    values: list[Any] = []
+    for column in targets:
+        top = conn.execute(f"SELECT max({quote(column)}) FROM {quote(parent.name)}").fetchone()[0]
+        if isinstance(top, int | float):
+            values.append(top + 1000)
+        elif isinstance(top, bytes):
+            values.append(top + b"~missing")
+        else:
+            values.append(f"{top or ''}~missing")
+    return values
+
+
+def check_cascade(walk: Walk, subject: str) -> None:
+    """The foreign key ``subject`` (from :func:`foreign_keys`) rejects orphans and does what its
+    ``ON DELETE`` says when the parent row is deleted."""
+    require_complete(walk)
+    schema = walk.steps[-1].schema
+    child_name, fk = foreign_keys(schema)[subject]
+    parent = schema.tables.get(fk.parent) or next(
+        (t for n, t in schema.tables.items() if n.lower() == fk.parent.lower()), None)
+    cols = ",".join(fk.columns)
+    if parent is None:
+        fail("cascade", subject, f"{child_name}.{cols} references table {fk.parent}, which does "
+             f"not exist; fix the REFERENCES clause (tables: {', '.join(schema.tables)})")
+    targets = fk.parent_columns or parent.primary_key
+    absent = [c for c in targets if parent.column(c) is None]
+    if not targets or absent:
+        fail("cascade", subject, f"{child_name}.{cols} references {parent.name}"
+             f"({','.join(targets) or 'its primary key'}), which has no such column(s)")
+    conn = restore(walk.steps[-1].image)
+    try:
+        _exercise(conn, schema, subject, child_name, fk, parent, targets)
+    finally:
+        conn.close()
+
+
+def _exercise(conn: sqlite3.Connection, schema: Schema, subject: str, child: str, fk: ForeignKey,
+              parent: Table, targets: tuple[str, ...]) -> None:
+    synth = RowSynth(conn, schema)
+    try:
+        prow = synth.insert(parent.name)
+        crow = synth.insert(child, **{c: prow[p] for c, p in zip(fk.columns, targets, strict=True)})
+    except AcodbError as exc:
+        fail("cascade", subject, f"cannot insert a {parent.name} row and a {child} row pointing "
+             f"at it: {exc}")
+    orphan = dict(zip(fk.columns, _missing_key(conn, parent, targets), strict=True))
+    try:
+        synth.insert(child, **orphan)
+    except AcodbError:
+        pass
+    else:
+        fail("cascade", subject, f"a {child} row pointing at a missing {parent.name} row "
+             f"({orphan}) was accepted")
+    where, params = _locate(conn, synth, child, crow)
+    action = fk.on_delete.upper()
+    error: sqlite3.Error | None = None
+    try:
+        conn.execute(f"DELETE FROM {quote(parent.name)} WHERE "
+                     + " AND ".join(f"{quote(p)} = ?" for p in targets), [prow[p] for p in targets])
+    except sqlite3.Error as exc:
+        error = exc
+    now = conn.execute(f"SELECT {', '.join(quote(c) for c in fk.columns)} FROM {quote(child)} "
+                       f"WHERE {where}", params).fetchone()
+    shown = f"ON DELETE {action}: deleting a {parent.name} row that a {child} row points at"
+    if action in ("NO ACTION", "RESTRICT"):
+        if error is None:
+            fail("cascade", subject, f"{shown} was accepted (the {child} row "
+                 f"{'is gone' if now is None else 'now dangles'})")
+        return
+    if error is not None:
+        notnull = [c for c in fk.columns if (col := schema.tables[child].column(c)) and col.notnull]
+        hint = (f" ({', '.join(notnull)} is NOT NULL, so it cannot be set to NULL)"
+                if action == "SET NULL" and notnull else "")
+        fail("cascade", subject, f"{shown} failed: {error}{hint}")
+    if action == "CASCADE" and now is not None:
+        fail("cascade", subject, f"{shown} left the {child} row in place")
+    expected = _defaults(conn, schema.tables[child], fk) if action == "SET DEFAULT" else \
+        [None] * len(fk.columns)
+    if action in ("SET NULL", "SET DEFAULT") and (now is None or list(now) != expected):
+        fail("cascade", subject, f"{shown} left {cols_of(fk)} = "
+             f"{None if now is None else list(now)!r}, expected {expected!r}")
+
+
+def cols_of(fk: ForeignKey) -> str:
+    """``a, b``: the child columns of ``fk``."""
+    return ", ".join(fk.columns)
+
+
+def _defaults(conn: sqlite3.Connection, table: Table, fk: ForeignKey) -> list[Any]:
+    out = []
+    for name in fk.columns:
+        col = table.column(name)
+        default = col.default if col else None
+        out.append(None if default is None else conn.execute(f"SELECT {default}").fetchone()[0])
+    return out
+
+
+def value_list_columns(schema: Schema) -> list[str]:
+    """``table.column`` for every column a CHECK limits to a list of literals."""
+    return [f"{t.name}.{c}" for t in schema.tables.values() for c in value_lists(t)]
+
+
+def check_constraint(walk: Walk, subject: str) -> None:
+    """Every value listed by the CHECK of ``subject`` (``table.column``) is accepted, and one
+    outside the list is rejected."""
+    require_complete(walk)
+    schema = walk.steps[-1].schema
+    table = next(t for t in schema.tables.values() for c in value_lists(t)
+                 if f"{t.name}.{c}" == subject)
+    column = subject[len(table.name) + 1:]
+    listed = value_lists(table)[column]
+    conn = restore(walk.steps[-1].image)
+    try:
+        synth = RowSynth(conn, schema)
+        for value in dict.fromkeys(listed):
+            try:
+                synth.insert(table.name, **{column: value})
+            except AcodbError as exc:
+                fail("constraint", subject, f"{subject}: the listed value {value!r} is rejected: "
+                     f"{exc}")
+        numbers = [v for v in listed if isinstance(v, int | float)]
+        outside: Any = max(numbers) + 1 if numbers and len(numbers) == len(listed) else \
+            "acodb-not-listed"
+        try:
+            synth.insert(table.name, **{column: outside})
+        except AcodbError:
+            return
+        fail("constraint", subject, f"{subject}: {outside!r}, which is not in the list "
+             f"{list(listed)}, was accepted; the CHECK does not limit {column} to its list")
+    finally:
+        conn.close()

@@ -1,0 +1,145 @@
+"""Checks of the migration files themselves: ``source``, ``upgrade``, ``round_trip``, ``no_trace``.
+
+Each function takes a :class:`~pytest_acodb.checks.walk.Walk` (or a source), returns ``None`` when
+the check holds, raises :class:`~pytest_acodb.errors.CheckFailure` saying what differs, or
+:class:`~pytest_acodb.errors.CheckSkipped` when it does not apply.
+"""
+
+from __future__ import annotations
+
+from ..errors import CheckSkipped, MigrateError
+from ..migrate import MigrationSource
+from ..schema import Change
+from .walk import Walk, fail, restore
+
+
+def check_source(source: MigrationSource) -> None:
+    """Fail for files sqlx silently ignores: down scripts with no up file, and names that look
+    like migrations but do not parse as ``<VERSION>_<DESCRIPTION>.sql``."""
+    subject = source.directory.name
+    problems = [
+        f"{p.name} is a down script with no matching up migration; sqlx ignores it: add the up "
+        "file or delete it" for p in source.orphan_downs
+    ] + [
+        f"{p.name} looks like a migration but sqlx ignores it: name it "
+        "<VERSION>_<DESCRIPTION>.sql (e.g. 20250115000001_create_tasks.sql)" for p in source.ignored
+    ]
+    if problems:
+        fail("source", subject, f"{source.directory}: " + "; ".join(problems))
+    if not source.migrations:
+        raise CheckSkipped(f"{source.directory} holds no migrations")
+
+
+def check_upgrade(walk: Walk, version: int) -> None:
+    """Migration ``version`` applies on top of the previous ones, and afterwards
+    ``PRAGMA foreign_key_check`` and ``PRAGMA integrity_check`` are clean."""
+    subject = str(version)
+    after = walk.after(version)
+    if after is None:
+        failure = walk.failure
+        assert failure is not None
+        if failure.version == version:
+            fail("upgrade", subject, str(failure))
+        raise CheckSkipped(
+            f"migration {failure.version} failed earlier; see upgrade[{failure.version}]")
+    conn = restore(after.image)
+    try:
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+        integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    finally:
+        conn.close()
+    where = after.migration.path if after.migration else version
+    if broken:
+        rows = ", ".join(f"{t} rowid {r} -> {p}" for t, r, p, _ in broken[:5])
+        fail("upgrade", subject, f"{where}: after migration {version}, PRAGMA foreign_key_check "
+             f"reports {len(broken)} row(s) pointing at missing parents ({rows}); fix the data "
+             "in the migration, or delete the orphans")
+    if integrity != ["ok"]:
+        fail("upgrade", subject, f"{where}: after migration {version}, PRAGMA integrity_check "
+             f"reports: {'; '.join(integrity[:5])}")
+
+
+def describe(changes: list[Change], extra: str) -> str:
+    """The changes of a diff as a sentence: ``index x is still there; table y is missing``."""
+    parts = []
+    for c in changes:
+        if c.what == "added":
+            parts.append(f"{c.kind} {c.name} {extra}")
+        elif c.what == "removed":
+            parts.append(f"{c.kind} {c.name} is missing")
+        else:
+            parts.append(f"{c.kind} {c.name} changed: {c.detail}")
+    return "; ".join(parts)
+
+
+def check_round_trip(walk: Walk, version: int) -> None:
+    """Reverting ``version`` gives back the schema before it, and applying it again gives the
+    schema after it. Works on a copy of the state after the migration."""
+    subject = str(version)
+    migration = walk.source.get(version)
+    assert migration is not None
+    if not migration.reversible:
+        raise CheckSkipped(f"migration {version} has no down script ({migration.label}.down.sql)")
+    before, after = walk.before(version), walk.after(version)
+    if before is None or after is None:
+        raise CheckSkipped(f"migration {version} was not applied; see upgrade[{version}]")
+    conn = restore(after.image)
+    try:
+        try:
+            walk.migrator.revert(conn, migration)
+        except MigrateError as exc:
+            fail("round_trip", subject, str(exc))
+        changes = before.schema.diff(walk.snapshot(conn))
+        if changes:
+            fail("round_trip", subject, f"after reverting {version}: "
+                 f"{describe(changes, 'is still there')}; make the down script undo exactly "
+                 "what the up script does")
+        try:
+            walk.migrator.apply(conn, migration)
+        except MigrateError as exc:
+            fail("round_trip", subject, f"re-applying {version} after its revert failed: {exc}")
+        changes = after.schema.diff(walk.snapshot(conn))
+        if changes:
+            fail("round_trip", subject, f"re-applying {version} after its revert: "
+                 f"{describe(changes, 'is extra')}")
+    finally:
+        conn.close()
+
+
+def check_no_trace(walk: Walk) -> None:
+    """Reverting every migration, newest first, from the final state leaves no table, index,
+    trigger or view behind, and an empty bookkeeping table."""
+    if not walk.source.migrations:
+        raise CheckSkipped("no migrations")
+    missing = [m.label for m in walk.source if not m.reversible]
+    if missing:
+        raise CheckSkipped(f"not every migration can be reverted; no down script for "
+                           f"{', '.join(missing)}")
+    if walk.failure is not None:
+        raise CheckSkipped(f"migration {walk.failure.version} does not apply; "
+                           f"see upgrade[{walk.failure.version}]")
+    conn = restore(walk.steps[-1].image)
+    try:
+        for migration in reversed(walk.source.migrations):
+            try:
+                walk.migrator.revert(conn, migration)
+            except MigrateError as exc:
+                fail("no_trace", "all", f"reverting everything stopped at {migration.version}: "
+                     f"{exc}")
+        left = walk.snapshot(conn)
+        rows = conn.execute(f"SELECT count(*) FROM {walk.migrator.table}").fetchone()[0]
+    finally:
+        conn.close()
+    remains = [
+        f"{kind} {name}" + (f" (from {v})" if (v := walk.introduced_by(kind, name)) else "")
+        for kind, objects in (("table", left.tables), ("index", left.indexes),
+                              ("trigger", left.triggers), ("view", left.views))
+        for name in objects
+    ]
+    if remains:
+        fail("no_trace", "all", f"after reverting every migration these remain: "
+             f"{', '.join(remains)}; drop them in the down script of the migration that creates "
+             "them")
+    if rows:
+        fail("no_trace", "all", f"after reverting every migration {walk.source.table_name} still "
+             f"has {rows} row(s)")

@@ -1,0 +1,58 @@
+"""Turning the built-in checks into pytest items under ``--acodb-check-migrations``.
+
+The items hang under one collector with node id ``acodb``, so a failing line reads
+``acodb::round_trip[20250115000003]``. The checks themselves live in
+:mod:`pytest_acodb.checks`; this module only adapts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+
+from . import bundled_migrations_dir
+from .checks import Check, plan
+from .config import AcodbSettings
+from .errors import CheckFailure, CheckSkipped
+
+
+class AcodbCheckItem(pytest.Item):
+    """One built-in check as a test item; ``check`` is the :class:`~pytest_acodb.checks.Check`."""
+
+    def __init__(self, *, check: Check, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.check = check
+        self.add_marker(pytest.mark.acodb_check)
+
+    def runtest(self) -> None:
+        try:
+            self.check.run()
+        except CheckSkipped as exc:
+            pytest.skip(exc.reason)
+
+    def repr_failure(  # type: ignore[override]
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None
+    ) -> str:
+        if isinstance(excinfo.value, CheckFailure):
+            return f"{self.check.name}: {excinfo.value}"
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[str, int | None, str]:
+        return str(self.path), None, f"acodb check {self.check.name}"
+
+
+class AcodbChecks(pytest.Collector):
+    """The collector that holds every check item of a run (node id ``acodb``)."""
+
+    def collect(self) -> Iterable[pytest.Item]:
+        return []
+
+
+def collect_checks(session: pytest.Session, settings: AcodbSettings) -> list[pytest.Item]:
+    """Build one item per built-in check for the configured migrations directory."""
+    directory = settings.migrations or bundled_migrations_dir()
+    parent = AcodbChecks.from_parent(session, name="acodb", nodeid="acodb", path=directory)
+    bundled = directory.resolve() == bundled_migrations_dir().resolve()
+    checks = plan(directory, factories=bundled, database=settings.database)
+    return [AcodbCheckItem.from_parent(parent, name=c.name, check=c) for c in checks]

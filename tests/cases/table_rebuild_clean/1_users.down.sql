@@ -1,0 +1,3 @@
+DROP TABLE logins;
+DROP INDEX idx_users_email;
+DROP TABLE users;

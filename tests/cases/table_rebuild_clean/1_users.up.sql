@@ -1,0 +1,4 @@
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, nickname TEXT);
+CREATE INDEX idx_users_email ON users(email);
+CREATE TABLE logins (id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, at TEXT NOT NULL);

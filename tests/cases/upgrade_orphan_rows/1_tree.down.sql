@@ -1,0 +1,2 @@
+DROP TABLE kids;
+DROP TABLE parents;

@@ -1,0 +1,1 @@
+DELETE FROM kids WHERE id = 1;

@@ -1,0 +1,120 @@
+"""``--acodb-check-migrations`` as users run it: items, names, verdicts on known fault sets."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+CASES = Path(__file__).parent / "cases"
+KINDS = ("upgrade", "round_trip", "no_trace", "trigger", "cascade", "constraint", "factory")
+
+
+def _cases() -> list[Path]:
+    return sorted(p for p in CASES.iterdir() if (p / "expect").is_file())
+
+
+def _run_case(pytester: pytest.Pytester, case: Path) -> pytest.RunResult:
+    shutil.copytree(case, pytester.path / "migrations")
+    return pytester.runpytest("--acodb-check-migrations", "--acodb-migrations=migrations", "-rA")
+
+
+@pytest.mark.parametrize("case", _cases(), ids=lambda p: p.name)
+def test_case_gets_its_expected_verdict(pytester: pytest.Pytester, case: Path) -> None:
+    expect = (case / "expect").read_text().splitlines()
+    result = _run_case(pytester, case)
+    output = result.stdout.str()
+    if expect[0].strip() == "clean":
+        assert result.ret == 0, output
+        assert " passed" in output
+        return
+    assert expect[0].strip() == "fail"
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output
+    failed = [line for line in result.stdout.lines if line.startswith("FAILED")]
+    for rule in expect[1:]:
+        key, _, value = rule.partition(":")
+        if key == "item":
+            tokens = value.split()
+            assert any(all(t in line for t in tokens) for line in failed), (tokens, failed)
+        elif key == "text":
+            assert value.strip() in output
+
+
+def test_bundled_schema_passes_every_kind_of_check(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--acodb-check-migrations", "-rA")
+    outcomes = result.parseoutcomes()
+    assert result.ret == 0, result.stdout.str()
+    assert outcomes["passed"] >= 25
+    passed = [line for line in result.stdout.lines if line.startswith("PASSED acodb::")]
+    for kind in KINDS:
+        assert any(f"::{kind}[" in line for line in passed), kind
+    assert any("round_trip[20250115000003]" in line for line in passed)
+    assert any("cascade[workflow_tasks.task_id]" in line for line in passed)
+    assert any("trigger[trg_tasks_updated_at]" in line for line in passed)
+    assert any("constraint[tasks.status]" in line for line in passed)
+
+
+def test_checks_are_collected_without_test_files_and_selectable(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--acodb-check-migrations", "--collect-only", "-q")
+    assert "acodb::upgrade[20250115000001]" in result.stdout.str()
+    selected = pytester.runpytest("--acodb-check-migrations", "-k", "round_trip", "-q")
+    assert selected.parseoutcomes()["passed"] == 7
+
+
+def test_no_checks_without_the_flag(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--collect-only", "-q")
+    assert "acodb::" not in result.stdout.str()
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_checks_run_alongside_user_tests_from_ini(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nacodb_check_migrations = true\n")
+    pytester.makepyfile("def test_mine():\n    assert 1 + 1 == 2\n")
+    result = pytester.runpytest("-q")
+    assert result.ret == 0
+    assert result.parseoutcomes()["passed"] >= 26
+
+
+def _migrations(pytester: pytest.Pytester) -> Path:
+    directory = pytester.mkdir("migrations")
+    (directory / "1_posts.up.sql").write_text("CREATE TABLE posts (id INTEGER PRIMARY KEY);\n")
+    (directory / "1_posts.down.sql").write_text("DROP TABLE posts;\n")
+    return directory
+
+
+def test_lock_file_is_verified_with_the_checks(pytester: pytest.Pytester) -> None:
+    from pytest_acodb.migrate.lock import write_lock
+
+    directory = _migrations(pytester)
+    write_lock(directory)
+    args = ("--acodb-check-migrations", "--acodb-migrations=migrations", "-rA")
+    ok = pytester.runpytest(*args)
+    assert "PASSED acodb::lock[acodb.lock]" in ok.stdout.lines
+    (directory / "1_posts.up.sql").write_text("CREATE TABLE posts (id TEXT PRIMARY KEY);\n")
+    edited = pytester.runpytest(*args)
+    assert edited.ret == pytest.ExitCode.TESTS_FAILED
+    assert any(line.startswith("FAILED acodb::lock[acodb.lock#1]") for line in edited.stdout.lines)
+    assert "migration 1 was edited after it was locked" in edited.stdout.str()
+
+
+def test_existing_database_is_validated_one_item_per_problem(pytester: pytest.Pytester) -> None:
+    from pytest_acodb.database import connect
+    from pytest_acodb.migrate import Migrator, resolve
+
+    directory = _migrations(pytester)
+    conn = connect(str(pytester.path / "prod.db"))
+    Migrator(resolve(directory)).run(conn)
+    conn.close()
+    args = ("--acodb-check-migrations", "--acodb-migrations=migrations", "-rA",
+            "--acodb-database=sqlite:prod.db")
+    assert "PASSED acodb::database[sqlite:prod.db]" in pytester.runpytest(*args).stdout.lines
+    (directory / "2_more.sql").write_text("CREATE TABLE more (id INTEGER);\n")
+    (directory / "1_posts.up.sql").write_bytes(b"CREATE TABLE posts (id INTEGER PRIMARY KEY);\r\n")
+    result = pytester.runpytest(*args)
+    failed = [line for line in result.stdout.lines if line.startswith("FAILED")]
+    assert [line.split(" - ")[0] for line in failed] == [
+        "FAILED acodb::database[sqlite:prod.db:line_endings:1]",
+        "FAILED acodb::database[sqlite:prod.db:pending:2]",
+    ]
+    assert "line endings changed" in result.stdout.str()
