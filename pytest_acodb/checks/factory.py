@@ -40,7 +40,9 @@ def check_factory(walk: Walk, name: str, count: int = BATCH) -> None:
     engine = database.create_engine(db.url)
     counting = text(f'SELECT count(*) FROM "{table}"')
     try:
-        with Session(engine) as session:
+        # Factories commit every row; expiring the whole session on each commit would make the
+        # batch quadratic and reload every parent, so keep loaded state across commits.
+        with Session(engine, expire_on_commit=False) as session:
             token = factories.bind_session(session)
             try:
                 before = session.execute(counting).scalar_one()
