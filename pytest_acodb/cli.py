@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from .errors import AcodbError
+from .errors import AcodbError, sqlite_hint
 from .migrate import Migration, MigrationSource, Migrator, resolve
 from .urls import FORMS, SqliteTarget, database_url, parse_sqlite_url
 
@@ -373,9 +373,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AcodbError as exc:
         message = str(exc)
     except sqlite3.Error as exc:
-        message = f"SQLite: {exc}"
+        where = getattr(args, "database_url", None) or "the database"
+        message = f"{where}: SQLite says {exc}; {sqlite_hint(str(exc)) or 'see the SQLite docs'}"
     except OSError as exc:
         message = str(exc)
+    except KeyboardInterrupt:
+        message = ("interrupted: the migration in progress was rolled back (unless it was a "
+                   "-- no-transaction one: then see `acodb migrate info`), so the database is as "
+                   "it was after the last migration reported; run again to continue")
+        sys.stdout.flush()
+        print(f"error: {message}", file=sys.stderr)
+        return 130
     sys.stdout.flush()
     print(f"error: {' '.join(message.split())}", file=sys.stderr)
     return 1

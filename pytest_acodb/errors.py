@@ -14,6 +14,28 @@ class AcodbError(Exception):
     """Base class of every error raised by pytest-acodb."""
 
 
+_SQLITE_HINTS = (
+    ("readonly", "the database is read-only (a mode=ro URL, or file or directory permissions): "
+                 "open it read-write"),
+    ("database is locked", "another process holds a lock on the database: stop it (or wait for "
+                           "it) and run again"),
+    ("not a database", "the file is not a SQLite database: check the path or URL"),
+    ("unable to open", "the file or its directory does not exist or cannot be opened: check the "
+                       "path, or use mode=rwc to create it"),
+    ("disk i/o error", "the disk failed or is full: free space and check the file"),
+)
+
+
+def sqlite_hint(reason: str) -> str | None:
+    """What to do about a SQLite error message when its cause is not the SQL itself, else None.
+
+    Covers read-only databases, locks, files that are not databases, unopenable paths and I/O
+    errors (SQLite's own wording, matched case-insensitively).
+    """
+    lower = reason.lower()
+    return next((hint for key, hint in _SQLITE_HINTS if key in lower), None)
+
+
 class SourceError(AcodbError):
     """A migrations directory or file cannot be used as sqlx would use it.
 
@@ -92,10 +114,9 @@ class MigrateError(AcodbError):
             )
         else:
             state = "the database was rolled back to its state before this migration"
-        super().__init__(
-            f"{where}: failed to {action} migration {version}{shown}: {reason}; {state}; fix the "
-            "SQL and run again"
-        )
+        todo = sqlite_hint(reason) or "fix the SQL and run again"
+        super().__init__(f"{where}: failed to {action} migration {version}{shown}: {reason}; "
+                         f"{state}; {todo}")
 
 
 class ValidateError(AcodbError):

@@ -22,9 +22,9 @@ _COMMENT = re.compile(r"--[^\n]*|/\*.*?(\*/|\Z)", re.S)
 class Statement:
     """One SQL statement of a migration file.
 
-    ``text`` is the statement as written (comments included, trailing ``;`` included when
-    present); ``line`` is the 1-based line of the file on which the statement's first
-    non-blank character stands.
+    ``text`` is the statement as written from its first SQL token (leading comments and blanks
+    left out, inner comments and the trailing ``;`` kept); ``line`` is the 1-based line of the
+    file on which that first token stands.
     """
 
     text: str
@@ -58,7 +58,10 @@ def split_statements(sql: str) -> list[Statement]:
 def _add(statements: list[Statement], sql: str, start: int, chunk: str) -> None:
     if is_blank(chunk):
         return
-    statements.append(Statement(text=chunk.strip(), line=sql.count("\n", 0, _code_start(sql, start)) + 1))
+    code = _code_start(sql, start)
+    # The text starts where the SQL does, so error messages show the statement, not its comments.
+    text = sql[code : start + len(chunk)].rstrip()
+    statements.append(Statement(text=text, line=sql.count("\n", 0, code) + 1))
 
 
 def _code_start(sql: str, pos: int) -> int:
