@@ -154,3 +154,27 @@ class CheckSkipped(AcodbError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class CheckWarning(CheckSkipped):
+    """A built-in check found a risk rather than a bug (a missing foreign-key index, a duplicate
+    index, CRLF line endings...), or a check graded ``"warn"`` by the ``severity`` of
+    :func:`~pytest_acodb.checks.plan` found a problem.
+
+    Attributes: ``message`` (what was found and what to do), ``check`` (the check kind, e.g.
+    ``"lint"``), ``subject`` (e.g. ``"fk_index:comments.post_id"``). It subclasses
+    :class:`CheckSkipped` (with ``reason`` equal to ``message``) so that code that only knows
+    skips reports a warning as a skip, never as a failure; catch it before ``CheckSkipped``.
+    """
+
+    def __init__(self, message: str, *, check: str = "", subject: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.check = check
+        self.subject = subject
+
+
+class AcodbWarning(UserWarning):
+    """The Python warning a built-in check emits for a :class:`CheckWarning` (a risk, not a bug);
+    pytest lists it under "warnings summary". Filter it like any warning, e.g.
+    ``-W error::pytest_acodb.errors.AcodbWarning`` to make warnings fail."""

@@ -7,47 +7,32 @@ the row itself / NULL for self references and cycles), and CHECK constraints par
 steer the values: value lists (``IN``), comparisons and ``BETWEEN`` with literals, ``length(col)``
 bounds, ``json_valid(col)``, ``typeof(col)``, ``IS NOT NULL``. Timestamps (columns named ``*_at``
 or typed TIMESTAMP/DATETIME) are RFC 3339 text such as ``2025-01-15T12:00:00.000Z``. A CHECK it
-cannot read is handled by trying a few candidates and keeping the one SQLite accepts.
+cannot read is handled by trying a few candidates and keeping the one SQLite accepts, learning from
+the CHECK each rejection names (the CHECK reading lives in :mod:`pytest_acodb.rules`). Virtual
+tables and their shadow tables (FTS5's ``*_data``, ``*_idx``...) are never seeded: their rows
+follow from the tables they index.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .errors import AcodbError
 from .migrate import quote
-from .schema import Column, ForeignKey, Schema, Table, check_constraints
+from .rules import _NONE, Rule, check_rules, learn, table_checks, value_lists
+from .schema import Column, ForeignKey, Schema, Table
+
+__all__ = ["RowSynth", "Rule", "affinity", "check_rules", "column_value", "table_checks",
+           "timestamp", "value_lists"]
 
 BASE_TIME = datetime(2025, 1, 15, 12, 0, 0, tzinfo=UTC)
 """The first synthesised timestamp; later rows and later-declared columns move forward from it."""
 
 ATTEMPTS = 8
 """Candidate rows tried before :meth:`RowSynth.insert` gives up."""
-
-_NONE: Any = object()
-
-
-@dataclass
-class Rule:
-    """What a table's CHECK constraints ask of one column (``None``: no demand)."""
-
-    allowed: tuple[Any, ...] | None = None
-    equals: Any = _NONE
-    excluded: list[Any] = field(default_factory=list)
-    lo: float | None = None
-    hi: float | None = None
-    lo_open: bool = False
-    hi_open: bool = False
-    len_lo: int | None = None
-    len_hi: int | None = None
-    json: bool = False
-    sqltype: str | None = None
-    not_null: bool = False
 
 
 def timestamp(offset_s: int = 0) -> str:
@@ -75,188 +60,6 @@ def affinity(column: Column) -> str:
     return "text" if textual else "integer"
 
 
-# -- reading CHECK constraints ----------------------------------------------------------------
-
-
-def _literal(node: Any) -> Any:
-    """The Python value of a sqlglot literal (``-1.5``, ``'a'``, ``TRUE``, ``NULL``) or _NONE."""
-    from sqlglot import exp
-
-    if isinstance(node, exp.Paren):
-        return _literal(node.this)
-    if isinstance(node, exp.Null):
-        return None
-    if isinstance(node, exp.Boolean):
-        return int(bool(node.this))
-    if isinstance(node, exp.Neg):
-        inner = _literal(node.this)
-        return -inner if isinstance(inner, int | float) else _NONE
-    if isinstance(node, exp.Literal):
-        if node.is_string:
-            return node.this
-        try:
-            return int(node.this)
-        except ValueError:
-            try:
-                return float(node.this)
-            except ValueError:
-                return _NONE
-    return _NONE
-
-
-def _column_of(table: Table, node: Any) -> str | None:
-    from sqlglot import exp
-
-    if isinstance(node, exp.Column) and node.table in ("", table.name):
-        column = table.column(node.name)
-        return column.name if column else None
-    return None
-
-
-def _func(node: Any) -> str:
-    from sqlglot import exp
-
-    if isinstance(node, exp.Anonymous):
-        return str(node.name).lower()
-    return node.sql_name().lower() if isinstance(node, exp.Func) else ""
-
-
-def _target(table: Table, node: Any) -> tuple[str, str] | None:
-    """``(column, what)`` for ``col``, ``length(col)``, ``json_valid(col)``, ``typeof(col)``."""
-    from sqlglot import exp
-
-    column = _column_of(table, node)
-    if column:
-        return column, "value"
-    name = _func(node)
-    if name in ("length", "json_valid", "typeof"):
-        args = [node.this] if isinstance(node.this, exp.Expression) else []
-        args += list(node.expressions or [])
-        column = _column_of(table, args[0]) if args else None
-        if column:
-            return column, name
-    return None
-
-
-_OPTIONS = re.compile(r"\)\s*((WITHOUT\s+ROWID|STRICT)\s*,?\s*)+;?\s*$", re.I)
-
-
-def table_checks(table: Table) -> tuple[str, ...]:
-    """``table.checks``, or, when sqlglot could not read the statement because of its table
-    options (``WITHOUT ROWID``, ``STRICT``), the CHECKs of the statement without them."""
-    if table.checks or "CHECK" not in table.sql.upper():
-        return table.checks
-    return check_constraints(_OPTIONS.sub(")", table.sql))
-
-
-_FLIP = {"gt": "lt", "gte": "lte", "lt": "gt", "lte": "gte", "eq": "eq", "neq": "neq"}
-
-
-def check_rules(table: Table) -> dict[str, Rule]:
-    """Per-column :class:`Rule` read from ``table.checks`` (sqlglot, SQLite dialect).
-
-    Conjuncts (``AND``) all apply; of a disjunction (``OR``) the first branch that is not an
-    ``IS NULL`` test is followed. Parts it cannot read are ignored. Returns ``{column: Rule}``.
-    """
-    import sqlglot
-
-    rules: dict[str, Rule] = {}
-    for text in table_checks(table):
-        try:
-            tree = sqlglot.parse_one(text, read="sqlite")
-        except sqlglot.errors.SqlglotError:
-            continue
-        _read(table, tree, rules)
-    return rules
-
-
-def _read(table: Table, node: Any, rules: dict[str, Rule]) -> None:
-    from sqlglot import exp
-
-    while isinstance(node, exp.Paren):
-        node = node.this
-    if isinstance(node, exp.And):
-        _read(table, node.this, rules)
-        _read(table, node.expression, rules)
-    elif isinstance(node, exp.Or):
-        branches = [node.this, node.expression]
-        keep = [b for b in branches if not (isinstance(b, exp.Is) and isinstance(b.expression,
-                                                                               exp.Null))]
-        _read(table, (keep or branches)[0], rules)
-    elif isinstance(node, exp.In):
-        column = _column_of(table, node.this)
-        values = [_literal(v) for v in node.expressions]
-        if column and values and all(v is not _NONE for v in values):
-            rule = rules.setdefault(column, Rule())
-            listed = tuple(v for v in values if v is not None)
-            old = rule.allowed
-            rule.allowed = listed if old is None else tuple(v for v in old if v in listed)
-    elif isinstance(node, exp.Between):
-        _compare(table, rules, "gte", node.this, node.args.get("low"))
-        _compare(table, rules, "lte", node.this, node.args.get("high"))
-    elif isinstance(node, exp.Not) and isinstance(node.this, exp.Is):
-        column = _column_of(table, node.this.this)
-        if column and isinstance(node.this.expression, exp.Null):
-            rules.setdefault(column, Rule()).not_null = True
-    elif type(node).__name__.lower() in _FLIP:
-        _compare(table, rules, type(node).__name__.lower(), node.this, node.expression)
-    else:
-        target = _target(table, node)
-        if target and target[1] == "json_valid":
-            rules.setdefault(target[0], Rule()).json = True
-
-
-def _compare(table: Table, rules: dict[str, Rule], op: str, left: Any, right: Any) -> None:
-    target, value = _target(table, left), _literal(right)
-    if target is None:
-        target, value, op = _target(table, right), _literal(left), _FLIP[op]
-    if target is None or value is _NONE or value is None:
-        return
-    column, what = target
-    rule = rules.setdefault(column, Rule())
-    if what == "json_valid":
-        rule.json = rule.json or (op == "eq" and value == 1)
-    elif what == "typeof" and op == "eq":
-        rule.sqltype = str(value).lower()
-    elif what == "length" and isinstance(value, int | float):
-        if op in ("gt", "gte", "eq"):
-            low = math.floor(value) + 1 if op == "gt" else math.ceil(value)
-            rule.len_lo = max(rule.len_lo or 0, low)
-        if op in ("lt", "lte", "eq"):
-            high = math.ceil(value) - 1 if op == "lt" else math.floor(value)
-            rule.len_hi = high if rule.len_hi is None else min(rule.len_hi, high)
-    elif what == "value" and op == "eq":
-        rule.equals = value
-    elif what == "value" and op == "neq":
-        rule.excluded.append(value)
-    elif what == "value" and isinstance(value, int | float):
-        if op in ("gt", "gte") and (rule.lo is None or value >= rule.lo):
-            rule.lo, rule.lo_open = value, op == "gt"
-        if op in ("lt", "lte") and (rule.hi is None or value <= rule.hi):
-            rule.hi, rule.hi_open = value, op == "lt"
-
-
-def value_lists(table: Table) -> dict[str, tuple[Any, ...]]:
-    """``{column: values}`` for each ``col IN (literal, ...)`` in the CHECKs of ``table`` (the
-    first list per column; lists under ``NOT`` are left out; ``NULL`` entries dropped)."""
-    import sqlglot
-    from sqlglot import exp
-
-    found: dict[str, tuple[Any, ...]] = {}
-    for text in table_checks(table):
-        try:
-            tree = sqlglot.parse_one(text, read="sqlite")
-        except sqlglot.errors.SqlglotError:
-            continue
-        for node in tree.find_all(exp.In):
-            column = _column_of(table, node.this)
-            values = [_literal(v) for v in node.expressions]
-            if (column and column not in found and values and node.find_ancestor(exp.Not) is None
-                    and all(v is not _NONE for v in values)):
-                found[column] = tuple(v for v in values if v is not None)
-    return found
-
-
 # -- values -----------------------------------------------------------------------------------
 
 
@@ -281,6 +84,15 @@ def _text(core: str, n: int, rule: Rule) -> str:
     return core
 
 
+def _digits(value: int | float, rule: Rule) -> int | float:
+    """``value`` moved so that its text meets ``length(col)`` bounds (``length(42)`` is 2)."""
+    if rule.len_lo is not None and len(str(value)) < rule.len_lo:
+        value += 10 ** (rule.len_lo - 1)
+    if rule.len_hi is not None and len(str(value)) > rule.len_hi > 0 and isinstance(value, int):
+        value = int(str(abs(value))[-rule.len_hi:])
+    return value
+
+
 def _base36(n: int) -> str:
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     out = ""
@@ -301,23 +113,31 @@ def column_value(column: Column, rule: Rule, n: int, attempt: int = 0, position:
         return pool[n % len(pool)]
     kind = {"integer": "integer", "real": "real", "text": "text", "blob": "blob"}.get(
         rule.sqltype or "", affinity(column))
+    if kind == "blob" and (rule.lo is not None or rule.hi is not None):
+        kind = "integer"  # a BLOB column keeps numbers as numbers
     if rule.json:
         return "{}" if attempt % 2 == 0 else f'{{"n": {n}}}'
     value: Any
-    if kind == "boolean" and rule.lo is None and rule.hi is None:
+    lengths = rule.len_lo is not None or rule.len_hi is not None
+    if kind == "boolean" and rule.lo is None and rule.hi is None and not lengths:
         value = n % 2
     elif kind in ("integer", "boolean", "real"):
         # Later attempts spread columns apart, up then down, for CHECKs relating two columns.
         spread = attempt * (position + 1) * (1 if attempt % 2 else -1)
-        value = _number(rule, n + spread, kind != "real")
+        value = _digits(_number(rule, n + spread, kind != "real"), rule)
     elif kind == "timestamp":
         value = _text(timestamp(n * 60 + position), n, rule)
     elif kind == "date":
-        value = (BASE_TIME + timedelta(days=n)).strftime("%Y-%m-%d")
+        # Later-declared dates fall later (earlier on odd attempts), like timestamps, for
+        # CHECKs such as ends_on > starts_on.
+        days = n * 16 + position * (-1 if attempt % 2 else 1)
+        value = (BASE_TIME + timedelta(days=days)).strftime("%Y-%m-%d")
     elif kind == "blob":
         value = _text(f"{column.name}-{n}", n, rule).encode()
     else:
         value = _text(f"{column.name}-{n}", n, rule)
+    if rule.case and isinstance(value, str):
+        value = value.upper() if rule.case == "upper" else value.lower()
     for _ in range(16):
         if value not in rule.excluded:
             break
@@ -326,6 +146,26 @@ def column_value(column: Column, rule: Rule, n: int, attempt: int = 0, position:
 
 
 # -- the synthesiser --------------------------------------------------------------------------
+
+SHADOW_SUFFIXES = ("_data", "_idx", "_content", "_docsize", "_config", "_node", "_parent",
+                   "_rowid", "_segments", "_segdir", "_stat", "_vocab")
+"""Suffixes of the shadow tables FTS3/4/5 and R*Tree keep beside a virtual table (used only when
+SQLite is too old for ``pragma_table_list``)."""
+
+
+def shadow_tables(conn: sqlite3.Connection) -> set[str]:
+    """Names of the shadow tables of ``conn``'s virtual tables (``docs_fts_data``...).
+
+    Asks SQLite (``pragma_table_list``, type ``shadow``, SQLite 3.37+); on older versions, the
+    ordinary tables named after a virtual table plus one of :data:`SHADOW_SUFFIXES`."""
+    try:
+        return {r[0] for r in conn.execute(
+            "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")}
+    except sqlite3.OperationalError:
+        rows = conn.execute("SELECT name, sql FROM sqlite_schema WHERE type = 'table'").fetchall()
+        virtual = [n for n, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL")]
+        return {n for n, _ in rows for v in virtual
+                if n.startswith(v + "_") and n[len(v):] in SHADOW_SUFFIXES}
 
 
 class RowSynth:
@@ -349,6 +189,8 @@ class RowSynth:
         self._rules: dict[str, dict[str, Rule]] = {}
         self._generated: dict[str, set[str]] = {}
         self._rowid: dict[str, bool] = {}
+        self.unseeded: dict[str, str] = {}
+        """Tables :meth:`seed_all` (``lenient``) could not fill, with SQLite's complaint."""
 
     # -- public ------------------------------------------------------------------------------
 
@@ -376,18 +218,37 @@ class RowSynth:
             self.insert(table)
         return n
 
-    def seed_all(self, n: int, *, exclude: tuple[str, ...] = ()) -> dict[str, int]:
-        """Insert ``n`` rows into every ordinary table, parents first, children pointing at the
-        existing parents; returns ``{table: rows inserted}`` in insertion order."""
+    def seed_all(
+        self, n: int, *, exclude: tuple[str, ...] = (), lenient: bool = False
+    ) -> dict[str, int]:
+        """Insert ``n`` rows into every ordinary table (see :meth:`order`), parents first,
+        children pointing at the existing parents; returns ``{table: rows inserted}`` in
+        insertion order. Raises like :meth:`insert`, unless ``lenient``: then a table whose rows
+        cannot be made keeps the rows made so far and :attr:`unseeded` says why, by table."""
         reuse, self.reuse_parents = self.reuse_parents, True
+        counts: dict[str, int] = {}
         try:
-            return {t: self.seed_table(t, n) for t in self.order(exclude=exclude)}
+            for table in self.order(exclude=exclude):
+                counts[table] = 0
+                for _ in range(n):
+                    try:
+                        self.insert(table)
+                    except AcodbError as exc:
+                        if not lenient:
+                            raise
+                        self.unseeded[table] = str(exc)
+                        break
+                    counts[table] += 1
+            return counts
         finally:
             self.reuse_parents = reuse
 
     def order(self, *, exclude: tuple[str, ...] = ()) -> list[str]:
-        """Non-virtual tables of the schema, parents before children (cycles broken by name)."""
-        left = {n: t for n, t in self.schema.tables.items() if not t.virtual and n not in exclude}
+        """Ordinary tables of the schema, parents before children (cycles broken by name):
+        virtual tables and their shadow tables are left out."""
+        shadows = shadow_tables(self.conn)
+        left = {n: t for n, t in self.schema.tables.items()
+                if not t.virtual and n not in exclude and n not in shadows}
         done: list[str] = []
         while left:
             ready = [n for n, t in left.items()
@@ -508,6 +369,7 @@ class RowSynth:
                 cursor = self.conn.execute(sql, list(values.values()))
             except sqlite3.IntegrityError as exc:
                 last = exc
+                learn(t, self._rules_of(t), str(exc))
                 continue
             except sqlite3.Error as exc:
                 raise AcodbError(f"cannot insert a row into {t.name}: {exc} (values {values!r})"
@@ -546,7 +408,11 @@ class RowSynth:
             # Defaults are the database's business, except when early candidates were rejected.
             if col.name == alias or (col.default is not None and (col.pk or attempt < 2)):
                 continue
-            if col.notnull or col.pk or rule.not_null or attempt < 4:
+            # The last attempts fill every other nullable column, for CHECKs that want exactly
+            # one of two columns set.
+            # json_valid(NULL) is 0 before SQLite 3.45: a JSON column always gets a value.
+            if (col.notnull or col.pk or rule.not_null or rule.json or attempt < 4
+                    or (attempt >= 6 and (position + attempt) % 2 == 0)):
                 values[col.name] = column_value(col, rule, n, attempt, position)
         values.update(overrides)
         for fk in t.foreign_keys:

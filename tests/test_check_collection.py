@@ -118,3 +118,13 @@ def test_existing_database_is_validated_one_item_per_problem(pytester: pytest.Py
         "FAILED acodb::database[sqlite:prod.db:pending:2]",
     ]
     assert "line endings changed" in result.stdout.str()
+
+
+def test_warnings_show_in_the_summary_without_failing(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--acodb-check-migrations", "-q")
+    assert result.ret == 0
+    output = result.stdout.str()
+    assert "warnings summary" in output
+    assert "AcodbWarning: 20250115000004_create_tool_executions.up.sql:23: index " \
+           "idx_tool_executions_task_fk" in output
+    assert "models_match[pytest_acodb.models:Base.metadata]" not in output  # it passed quietly

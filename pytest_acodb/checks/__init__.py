@@ -3,9 +3,10 @@
 :func:`plan` turns a migrations directory into a list of :class:`Check` objects, one per kind and
 subject (``round_trip[20250115000003]``, ``cascade[workflow_tasks.task_id]``...). Running a check
 returns ``None`` when it holds, raises :class:`~pytest_acodb.errors.CheckFailure` (an
-``AssertionError``) saying what differs when it does not, and
-:class:`~pytest_acodb.errors.CheckSkipped` when it does not apply. The pytest side
-(:mod:`pytest_acodb.collect`) only wraps these objects into items.
+``AssertionError``) saying what differs when it does not,
+:class:`~pytest_acodb.errors.CheckWarning` for a problem graded ``"warn"`` (a risk, not a bug; see
+:data:`LINT_SEVERITY`), and :class:`~pytest_acodb.errors.CheckSkipped` when it does not apply.
+The pytest side (:mod:`pytest_acodb.collect`) only wraps these objects into items.
 """
 
 from __future__ import annotations
@@ -21,11 +22,17 @@ CHECK_KINDS: tuple[str, ...] = (
     "trigger",
     "cascade",
     "constraint",
+    "data_survives",
+    "lost_objects",
+    "triggers_fire",
+    "lint",
     "factory",
+    "models_match",
     "lock",
     "database",
 )
-"""Every built-in check kind, in the order their items are collected (the one source of truth)."""
+"""Every built-in check kind, in the order their items are collected (the one source of truth).
+The kinds added later come after the first seven, so existing item ids keep their order."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,12 @@ def failing(kind: str, subject: str, message: str) -> Callable[[], None]:
     return run
 
 
-from .plan import plan  # noqa: E402  (plan imports Check from here)
+def passing() -> None:
+    """A check body with nothing left to do: its problems were looked for while planning."""
 
-__all__ = ["CHECK_KINDS", "Check", "failing", "plan"]
+
+from .lints import LINT_SEVERITY  # noqa: E402
+from .plan import plan  # noqa: E402  (plan imports Check from here)
+from .severity import SEVERITY_KEYS  # noqa: E402
+
+__all__ = ["CHECK_KINDS", "LINT_SEVERITY", "SEVERITY_KEYS", "Check", "failing", "passing", "plan"]

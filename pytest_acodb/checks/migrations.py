@@ -72,13 +72,24 @@ def describe(changes: list[Change], extra: str) -> str:
     return "; ".join(parts)
 
 
-def check_round_trip(walk: Walk, version: int) -> None:
+def check_round_trip(walk: Walk, version: int, *, require_down: bool = False) -> None:
     """Reverting ``version`` gives back the schema before it, and applying it again gives the
-    schema after it. Works on a copy of the state after the migration."""
+    schema after it (on a copy of the state after the migration); then, with rows in every
+    table, applying and reverting it keeps the rows of the tables that exist before and after
+    it (:func:`~pytest_acodb.checks.data.check_round_trip_rows`).
+
+    A migration with no down script is skipped, or fails with ``require_down`` (it is at or
+    above the oldest version the project supports downgrading to)."""
+    from .data import check_round_trip_rows
+
     subject = str(version)
     migration = walk.source.get(version)
     assert migration is not None
     if not migration.reversible:
+        if require_down:
+            fail("round_trip", subject, f"{migration.path.name}: migration {version} has no down "
+                 "script, but downgrades must reach below it; add "
+                 f"{migration.label}.down.sql")
         raise CheckSkipped(f"migration {version} has no down script ({migration.label}.down.sql)")
     before, after = walk.before(version), walk.after(version)
     if before is None or after is None:
@@ -104,23 +115,35 @@ def check_round_trip(walk: Walk, version: int) -> None:
                  f"{describe(changes, 'is extra')}")
     finally:
         conn.close()
+    check_round_trip_rows(walk, version)
 
 
-def check_no_trace(walk: Walk) -> None:
+def check_no_trace(walk: Walk, min_version: int | None = None) -> None:
     """Reverting every migration, newest first, from the final state leaves no table, index,
-    trigger or view behind, and an empty bookkeeping table."""
-    if not walk.source.migrations:
-        raise CheckSkipped("no migrations")
-    missing = [m.label for m in walk.source if not m.reversible]
-    if missing:
+    trigger or view behind, and an empty bookkeeping table.
+
+    With ``min_version`` (the oldest version downgrades must reach), only the migrations from
+    ``min_version`` up are reverted, each must have a down script, and what is left must be the
+    state before the first of them."""
+    targets = [m for m in walk.source if min_version is None or m.version >= min_version]
+    if not targets:
+        raise CheckSkipped("no migrations" if min_version is None else
+                           f"no migration at or above {min_version}")
+    missing = [m.label for m in targets if not m.reversible]
+    if missing and min_version is None:
         raise CheckSkipped(f"not every migration can be reverted; no down script for "
                            f"{', '.join(missing)}")
+    if missing:
+        fail("no_trace", "all", f"downgrades must reach {min_version}, but these have no down "
+             f"script: {', '.join(missing)}")
     if walk.failure is not None:
         raise CheckSkipped(f"migration {walk.failure.version} does not apply; "
                            f"see upgrade[{walk.failure.version}]")
+    base = walk.before(targets[0].version)
+    assert base is not None
     conn = restore(walk.steps[-1].image)
     try:
-        for migration in reversed(walk.source.migrations):
+        for migration in reversed(targets):
             try:
                 walk.migrator.revert(conn, migration)
             except MigrateError as exc:
@@ -130,6 +153,17 @@ def check_no_trace(walk: Walk) -> None:
         rows = conn.execute(f"SELECT count(*) FROM {walk.migrator.table}").fetchone()[0]
     finally:
         conn.close()
+    if min_version is not None:
+        changes = base.schema.diff(left)
+        if changes:
+            fail("no_trace", "all", f"after reverting every migration down to {min_version}: "
+                 f"{describe(changes, 'is still there')}; drop them in the down script of the "
+                 "migration that creates them")
+        kept = len(walk.source.migrations) - len(targets)
+        if rows != kept:
+            fail("no_trace", "all", f"after reverting every migration down to {min_version}, "
+                 f"{walk.source.table_name} has {rows} row(s), expected {kept}")
+        return
     remains = [
         f"{kind} {name}" + (f" (from {v})" if (v := walk.introduced_by(kind, name)) else "")
         for kind, objects in (("table", left.tables), ("index", left.indexes),

@@ -12,11 +12,9 @@ from __future__ import annotations
 from ..migrate import Migrator
 from ..migrate.lock import lock_path, verify_lock
 from ..migrate.source import MigrationSource
-from . import Check, failing
+from . import Check, failing, passing
 
 
-def _passing() -> None:
-    """A check with nothing left to do: its problems were found while planning."""
 
 
 def lock_checks(source: MigrationSource) -> list[Check]:
@@ -26,7 +24,7 @@ def lock_checks(source: MigrationSource) -> list[Check]:
         return []
     problems = verify_lock(source)
     if not problems:
-        return [Check("lock", path.name, _passing)]
+        return [Check("lock", path.name, passing)]
     return [
         Check("lock", f"{path.name}#{n}", failing("lock", path.name, f"{problem}"))
         for n, problem in enumerate(problems, 1)
@@ -49,7 +47,7 @@ def database_checks(source: MigrationSource, url: str) -> list[Check]:
     finally:
         conn.close()
     if not problems:
-        return [Check("database", subject, _passing)]
+        return [Check("database", subject, passing)]
     return [
         Check("database", f"{subject}:{p.kind}:{p.version}",
               failing("database", subject, str(p)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .. import database
 from ..errors import CheckFailure, CheckSkipped, MigrateError
@@ -43,7 +43,9 @@ class Walk:
     ``base``: the state before the first migration (an empty database with the bookkeeping
     table); ``steps``: one :class:`Step` per migration applied successfully; ``failure``: the
     :class:`MigrateError` of the first migration that did not apply (the walk stops there), else
-    ``None``. Building costs one apply and one snapshot per migration.
+    ``None``; ``memo``: results several checks share, by key (e.g. the seeded runs of
+    :mod:`~pytest_acodb.checks.data`), so each is computed once. Building costs one apply and one
+    snapshot per migration.
     """
 
     def __init__(self, source: MigrationSource) -> None:
@@ -52,6 +54,7 @@ class Walk:
         self.exclude = (source.table_name,)
         self.steps: list[Step] = []
         self.failure: MigrateError | None = None
+        self.memo: dict[tuple[str, int], Any] = {}
         conn = database.connect(":memory:")
         try:
             self.migrator.ensure_table(conn)

@@ -1,0 +1,258 @@
+"""Lints: mistakes visible in the files and the final schema, reported with file and line.
+
+Each problem becomes one ``lint[<name>:<thing>]`` item (``thing``: a file name, ``table.column``
+or an index name) whose check raises :class:`~pytest_acodb.errors.CheckFailure`; ``plan`` turns
+it into a :class:`~pytest_acodb.errors.CheckWarning` when the lint's severity is ``"warn"``
+(:data:`LINT_SEVERITY`, overridable per name). Duplicate versions, names sqlx ignores and down
+files with no up file are reported by ``source[...]``: sqlx refuses or skips them before any lint
+could read the directory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import SourceError
+from ..migrate import Migration, MigrationSource, MigrationType, parse_filename
+from ..migrate.sql import NO_TX_MARKER
+from ..schema import Index, Schema
+from .keys import foreign_keys
+from .statements import Action, actions
+from .walk import Walk, restore
+
+LINT_SEVERITY: dict[str, str] = {
+    "file_name": "error",
+    "missing_down": "error",
+    "empty_down": "error",
+    "no_tx_marker": "error",
+    "tx_pragma": "error",
+    "pragma_left_set": "warn",
+    "mixed_types": "warn",
+    "line_endings": "warn",
+    "fk_index": "warn",
+    "duplicate_index": "warn",
+}
+"""Every lint and its default severity, ``"error"`` (a :class:`CheckFailure`: data loss, a down
+migration that cannot work, SQL that does not do what it says) or ``"warn"`` (a risk or style
+problem). The one source of truth: ``plan(severity=...)`` overrides entries by name."""
+
+_MARKER = re.compile(r"^\ufeff?[ \t]*--[ \t]*no[-_ ]?transaction\b", re.I | re.M)
+_OFF = {"OFF", "0", "FALSE", "NO"}
+_ON = {"ON", "1", "TRUE", "YES"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One lint finding: ``lint`` (a key of :data:`LINT_SEVERITY`), ``thing`` (file name,
+    ``table.column`` or index name) and ``message`` (``file:line: what; what to do``)."""
+
+    lint: str
+    thing: str
+    message: str
+
+    @property
+    def subject(self) -> str:
+        """The item subject, ``<lint>:<thing>``."""
+        return f"{self.lint}:{self.thing}"
+
+
+def _scripts(m: Migration) -> Iterator[tuple[Path, str]]:
+    """The up file and, when there is one, the down file of ``m``, with their text."""
+    yield m.path, m.sql
+    if m.down_path is not None and m.down_sql is not None:
+        yield m.down_path, m.down_sql
+
+
+def _file_name(source: MigrationSource) -> Iterator[Problem]:
+    for path in sorted(source.directory.iterdir()):
+        try:
+            parsed = parse_filename(path.name)
+        except SourceError:  # sqlx rejects it: resolve() already failed on it
+            continue
+        match = re.search(r"\.(up|down)\.sql$", path.name, re.I)
+        if parsed and parsed.migration_type is MigrationType.SIMPLE and match:
+            fixed = path.name[: match.start()] + f".{match.group(1).lower()}.sql"
+            yield Problem("file_name", path.name, f"{path.name}:1: sqlx reads this as a simple "
+                          f"migration described '{parsed.description}' (the .up.sql/.down.sql "
+                          f"suffixes are case-sensitive); rename it to {fixed}")
+
+
+def _transaction_lints(path: Path, sql: str) -> Iterator[Problem]:
+    """``tx_pragma``, ``pragma_left_set`` and ``no_tx_marker`` for one script."""
+    no_tx = sql.startswith(NO_TX_MARKER)
+    inside = not no_tx  # sqlx's own transaction, or an explicit BEGIN in a no-transaction file
+    wrong: list[str] = []
+    fk_off: Action | None = None
+    legacy: Action | None = None
+    for a in actions(sql):
+        where = f"{path.name}:{a.line}"
+        if a.verb in ("BEGIN", "SAVEPOINT") and no_tx:
+            inside = True
+        elif a.verb in ("COMMIT", "END", "ROLLBACK") and no_tx and "TO" not in a.text.upper():
+            inside = False
+        elif a.verb == "VACUUM" and inside:
+            wrong.append(f"{where}: VACUUM fails inside a transaction (cannot VACUUM from within "
+                         "a transaction); run it from the application, or in a "
+                         "`-- no-transaction` migration outside BEGIN ... COMMIT")
+        elif a.verb == "PRAGMA" and a.name == "journal_mode" and a.value and inside:
+            wrong.append(f"{where}: PRAGMA journal_mode cannot switch to or from WAL inside a "
+                         "transaction; set it in the connection options (sqlx's "
+                         "SqliteConnectOptions::journal_mode) instead")
+        elif a.verb == "PRAGMA" and a.name == "foreign_keys" and a.value in _OFF | _ON:
+            if inside and a.value in _OFF:
+                wrong.append(f"{where}: PRAGMA foreign_keys = {a.value} has no effect inside a "
+                             "transaction" + ("" if no_tx else ", and sqlx runs this file in one")
+                             + ", so a DROP TABLE still cascades into child tables; make "
+                             "`-- no-transaction` the first line and turn foreign keys off "
+                             "before BEGIN")
+            elif not inside:
+                fk_off = a if a.value in _OFF else None
+        elif a.verb == "PRAGMA" and a.name == "legacy_alter_table" and a.value:
+            legacy = a if a.value in _ON else None
+    if wrong:
+        yield Problem("tx_pragma", path.name, "; ".join(wrong))
+    left = [f"{path.name}:{a.line}: PRAGMA {a.name} = {a.value} is still in force when the "
+            f"migration ends; end the file with PRAGMA {a.name} = {back}"
+            for a, back in ((fk_off, "ON"), (legacy, "OFF")) if a is not None]
+    if left:
+        yield Problem("pragma_left_set", path.name, "; ".join(left) + " (sqlx runs migrations on "
+                      "a connection of the application's pool and hands it back as it is)")
+    marker = None if no_tx else _MARKER.search(sql)
+    if marker:
+        line = sql.count("\n", 0, marker.start()) + 1
+        yield Problem("no_tx_marker", path.name, f"{path.name}:{line}: "
+                      f"'{marker.group(0).strip()}' is not at the very start of the file, "
+                      f"so sqlx runs this migration in a transaction anyway; make "
+                      f"'{NO_TX_MARKER}' the first bytes of the file (no blank line, comment or "
+                      "BOM before it)")
+
+
+def _line_endings(path: Path) -> Iterator[Problem]:
+    data = path.read_bytes()
+    notes = ["it starts with a UTF-8 BOM"] if data.startswith(b"\xef\xbb\xbf") else []
+    if b"\r" in data:
+        line = data.count(b"\n", 0, data.index(b"\r")) + 1
+        notes.append(f"line {line} ends with a carriage return (CRLF)")
+    if notes:
+        yield Problem("line_endings", path.name, f"{path.name}:1: {' and '.join(notes)}; sqlx's "
+                      "checksum covers these bytes, so a checkout with other line endings "
+                      "(git autocrlf) looks modified to every database it migrated; save it as "
+                      "UTF-8 with LF and add `*.sql -text` to .gitattributes")
+
+
+def file_problems(source: MigrationSource, skip_versions: Collection[int] = ()) -> list[Problem]:
+    """The lints that read the files of ``source`` (those of ``skip_versions`` left out), in
+    file order; reads each file's bytes once for ``line_endings``."""
+    problems = list(_file_name(source))
+    kept = [m for m in source if m.version not in skip_versions]
+    for m in kept:
+        if m.migration_type is MigrationType.REVERSIBLE_UP and m.down_path is None:
+            problems.append(Problem("missing_down", m.path.name, f"{m.path.name}:1: an .up.sql "
+                                    f"file with no {m.label}.down.sql: `sqlx migrate revert` "
+                                    "stops here; add the down file (or rename this one to "
+                                    f"{m.label}.sql if it can never be reverted)"))
+        if m.down_path is not None and m.down_sql is not None and not actions(m.down_sql):
+            problems.append(Problem("empty_down", m.down_path.name, f"{m.down_path.name}:1: "
+                                    "holds no statement, so reverting this migration only deletes "
+                                    "its row and leaves everything the up file did; write the "
+                                    "statements that undo it"))
+        for path, sql in _scripts(m):
+            problems += _transaction_lints(path, sql)
+            problems += _line_endings(path)
+    simple = [m for m in kept if m.migration_type is MigrationType.SIMPLE]
+    if simple and len(simple) < len(kept):
+        names = ", ".join(m.path.name for m in simple[:5]) + (" ..." if len(simple) > 5 else "")
+        problems.append(Problem("mixed_types", source.directory.name, f"{simple[0].path.name}:1: "
+                                f"{len(simple)} simple migration(s) ({names}) among reversible "
+                                "ones: `sqlx migrate revert` skips a simple migration and goes on "
+                                "reverting older ones under it, leaving its changes in place; make "
+                                "every migration reversible (sqlx migrate add -r) or none"))
+    return problems
+
+
+def _created(source: MigrationSource, kind: str, name: str, column_add: bool = False
+             ) -> str:
+    """``file:line`` of the newest statement that creates ``kind`` ``name`` (a ``CREATE``, a
+    ``RENAME TO`` it, or with ``column_add`` an ``ALTER TABLE name ADD ... REFERENCES``)."""
+    low = name.lower()
+    for m in reversed(source.migrations):
+        for a in actions(m.sql):
+            if ((a.verb == "CREATE" and a.kind == kind and a.name.lower() == low)
+                    or (a.verb == "ALTER" and a.new_name.lower() == low)
+                    or (column_add and a.verb == "ALTER" and a.name.lower() == low
+                        and "REFERENCES" in a.text.upper())):
+                return f"{m.path.name}:{a.line}"
+    return source.directory.name
+
+
+def _covered(schema: Schema, table: str, columns: tuple[str, ...]) -> bool:
+    """True when an index of ``table`` (not partial) starts with ``columns``, in any order, or
+    they are its INTEGER PRIMARY KEY (the rowid)."""
+    want = {c.lower() for c in columns}
+    t = schema.tables[table]
+    pk = t.column(t.primary_key[0]) if len(t.primary_key) == 1 else None
+    if pk is not None and want == {pk.name.lower()} and pk.type == "INTEGER":
+        return True
+    return any(i.table == table and i.where is None
+               and {c.lower() for c in i.columns[: len(columns)]} == want
+               for i in schema.indexes.values())
+
+
+def _fk_index(source: MigrationSource, schema: Schema) -> Iterator[Problem]:
+    for subject, (child, fk) in foreign_keys(schema).items():
+        if _covered(schema, child, fk.columns):
+            continue
+        cols = ", ".join(fk.columns)
+        yield Problem("fk_index", subject, f"{_created(source, 'TABLE', child, True)}: "
+                      f"{child}({cols}) references {fk.parent} but no index starts with it, so "
+                      f"each DELETE or key change on {fk.parent} scans all of {child}; add "
+                      f"CREATE INDEX idx_{child}_{'_'.join(fk.columns)} ON {child}({cols})")
+
+
+def _duplicate_index(walk: Walk, schema: Schema) -> Iterator[Problem]:
+    conn = restore(walk.steps[-1].image)
+    try:
+        shape: dict[str, tuple[object, ...]] = {}
+        for key, index in schema.indexes.items():
+            if "<expr>" in index.columns:
+                continue
+            keys = tuple(conn.execute("SELECT name, desc, coll FROM pragma_index_xinfo(?) "
+                                      "WHERE key = 1 ORDER BY seqno", (index.name,)))
+            shape[key] = (index.table.lower(), keys, index.unique, index.where)
+    finally:
+        conn.close()
+    seen: dict[tuple[object, ...], Index] = {}
+    where: dict[str, str] = {}
+    for key in sorted(shape, key=lambda k: _rank(walk.source, schema.indexes[k], where)):
+        index = schema.indexes[key]
+        first = seen.setdefault(shape[key], index)
+        if first is index or index.origin != "c":
+            continue
+        at = where[index.name]
+        cols = ", ".join(index.columns)
+        yield Problem("duplicate_index", index.name, f"{at}: index {index.name} on "
+                      f"{index.table}({cols}) duplicates {first.name} ({where[first.name]}): same "
+                      "table, columns, uniqueness and WHERE, so every write maintains both and "
+                      f"queries use one; drop {index.name} in a new migration")
+
+
+def _rank(source: MigrationSource, index: Index, where: dict[str, str]
+          ) -> tuple[bool, int, int, str]:
+    """Sort key putting automatic indexes first, then indexes by creating file and line."""
+    kind, name = ("TABLE", index.table) if index.origin != "c" else ("INDEX", index.name)
+    at = where.setdefault(index.name, _created(source, kind, name))
+    file, _, line = at.rpartition(":")
+    order = next((i for i, m in enumerate(source.migrations) if m.path.name == file), -1)
+    return index.origin == "c", order, int(line) if line.isdigit() else 0, index.name
+
+
+def schema_problems(walk: Walk) -> list[Problem]:
+    """``fk_index`` and ``duplicate_index`` on the schema after the last migration that applied
+    (empty when none did)."""
+    if not walk.steps:
+        return []
+    schema = walk.steps[-1].schema
+    return [*_fk_index(walk.source, schema), *_duplicate_index(walk, schema)]

@@ -1,0 +1,188 @@
+"""The ``lost_objects`` and ``triggers_fire`` checks: what a table rebuild forgets.
+
+- ``lost_objects[version]``: an index or trigger that existed before the migration is gone after
+  it, though the migration never drops it by name and its table is still there (SQLite drops a
+  table's indexes and triggers with it, so a rebuild must create them again).
+- ``triggers_fire[version]``: every trigger the migration creates, changes, or could break (its
+  SQL names a table the migration changes) fires once on a synthesised row inside a savepoint
+  that is rolled back, without ``no such table`` / ``no such column`` (a trigger left pointing at
+  a table or column a rename or rebuild removed).
+
+Both read the states the :class:`~.walk.Walk` kept; neither applies a migration.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from ..errors import AcodbError, CheckSkipped
+from ..migrate import quote
+from ..rows import RowSynth
+from ..schema import Index, Schema, Table, Trigger
+from .statements import Action, actions, named, origins
+from .triggers import trigger_event
+from .walk import Walk, fail, restore
+
+BROKEN = re.compile(r"no such (?:table|column): (?:\w+\.)?(\w+)", re.I)
+"""What SQLite says when a trigger names a table or column that is gone (group 1: the name)."""
+
+
+def _same(a: Index, b: Index) -> bool:
+    return (a.table.lower(), a.columns, a.unique, a.where) == (
+        b.table.lower(), b.columns, b.unique, b.where)
+
+
+def index_sql(index: Index) -> str:
+    """A ``CREATE INDEX`` statement for ``index`` (expression columns shown as ``<expr>``)."""
+    unique = "UNIQUE " if index.unique else ""
+    where = f" WHERE {index.where}" if index.where else ""
+    return (f"CREATE {unique}INDEX {index.name} ON {index.table}({', '.join(index.columns)})"
+            f"{where}")
+
+
+def _taken_by(table: str, found: tuple[Action, ...]) -> str:
+    """`` by DROP TABLE x (line n)`` when a statement of ``found`` dropped ``table`` (or the
+    name it was renamed to), else ``""``."""
+    for a, original in origins(found):
+        if a.verb == "DROP" and a.kind == "TABLE" and original == table.lower():
+            return f" with DROP TABLE {a.name} (line {a.line})"
+    return ""
+
+
+def check_lost_objects(walk: Walk, version: int) -> None:
+    """No index (``CREATE INDEX``) or trigger of a table that still exists after ``version``
+    disappears in it unless it is dropped by name (``DROP INDEX`` / ``DROP TRIGGER``); an index
+    re-created under another name with the same table, columns, uniqueness and WHERE counts as
+    kept. Raises :class:`CheckFailure` naming each lost object and the statement to restore it."""
+    subject = str(version)
+    migration = walk.source.get(version)
+    before, after = walk.before(version), walk.after(version)
+    if migration is None or before is None or after is None:
+        raise CheckSkipped(f"migration {version} was not applied; see upgrade[{version}]")
+    found = actions(migration.sql)
+    tables = {n.lower() for n in after.schema.tables} | {n.lower() for n in after.schema.views}
+    lost: list[str] = []
+    dropped = named(found, "DROP", "INDEX")
+    for name, index in before.schema.indexes.items():
+        if (index.origin != "c" or name in after.schema.indexes or name.lower() in dropped
+                or index.table.lower() not in tables
+                or any(_same(index, other) for other in after.schema.indexes.values())):
+            continue
+        lost.append(f"index {name} on {index.table}({', '.join(index.columns)}) went"
+                    f"{_taken_by(index.table, found)}; create it again after the rebuild: "
+                    f"{index_sql(index)}")
+    dropped = named(found, "DROP", "TRIGGER")
+    for name, trigger in before.schema.triggers.items():
+        if (name in after.schema.triggers or name.lower() in dropped
+                or trigger.table.lower() not in tables):
+            continue
+        sql = trigger.sql if len(trigger.sql) <= 160 else trigger.sql[:157] + "..."
+        lost.append(f"trigger {name} on {trigger.table} went{_taken_by(trigger.table, found)}; "
+                    f"create it again after the rebuild: {sql}")
+    if lost:
+        fail("lost_objects", subject, f"{migration.path.name}: these existed before migration "
+             f"{version} and are gone after it, though it never drops them by name (SQLite drops "
+             "a table's indexes and triggers with the table): " + "; ".join(lost))
+
+
+def _words(sql: str) -> set[str]:
+    """Lower-cased words of ``sql`` (identifiers and keywords), for a cheap "does it name x"."""
+    return {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", sql)}
+
+
+def fire_targets(walk: Walk, version: int) -> list[str]:
+    """Names of the triggers ``triggers_fire[version]`` fires: those that ``version`` creates or
+    changes, and those on or naming a table or view it adds, removes or changes. Empty when the
+    walk never got past ``version``."""
+    before, after = walk.before(version), walk.after(version)
+    if before is None or after is None:
+        return []
+    changed = {c.name.lower() for c in before.schema.diff(after.schema)
+               if c.kind in ("table", "view")}
+    return sorted(
+        name for name, trigger in after.schema.triggers.items()
+        if before.schema.triggers.get(name) != trigger or trigger.table.lower() in changed
+        or _words(trigger.sql) & changed)
+
+
+def _blames(trigger: Trigger, message: str) -> bool:
+    """True when ``message`` says ``no such table/column`` about a name ``trigger`` uses (another
+    trigger fired by the same statement may be the broken one)."""
+    found = BROKEN.search(message)
+    return found is not None and found.group(1).lower() in _words(trigger.sql)
+
+
+def _fire(conn: sqlite3.Connection, synth: RowSynth, trigger: Trigger, table: Table
+          ) -> str | None:
+    """Fire ``trigger`` once on a new row of ``table``; the failing statement and SQLite's
+    message when it says ``no such table/column`` about a name the trigger uses, else ``None``."""
+    event = trigger_event(trigger.sql)
+    if event is None:
+        return None
+    try:
+        row = synth.insert(table.name)
+    except AcodbError as exc:
+        return f"INSERT INTO {table.name} failed: {exc}" if _blames(trigger, str(exc)) else None
+    if event.event == "INSERT":
+        return None
+    try:
+        where, params = synth.where(table.name, row)
+    except AcodbError:
+        return None
+    if event.event == "DELETE":
+        statement, values = f"DELETE FROM {quote(table.name)} WHERE {where}", params
+    else:
+        listed = [c for c in (table.column(n) for n in event.columns) if c]
+        column = (listed or [c for c in table.columns if not c.pk] or list(table.columns))[0]
+        statement = f"UPDATE {quote(table.name)} SET {quote(column.name)} = ? WHERE {where}"
+        try:
+            value = synth.other_value(table.name, column.name, row.get(column.name))
+        except AcodbError:
+            value = row.get(column.name)
+        values = [value, *params]
+    try:
+        conn.execute(statement, values)
+    except sqlite3.Error as exc:
+        if _blames(trigger, str(exc)):
+            return f"{statement.split(' WHERE ')[0]} failed: {exc}"
+    return None
+
+
+def check_triggers_fire(walk: Walk, version: int) -> None:
+    """Each trigger of :func:`fire_targets` fires on a synthesised row of its table (an
+    ``INSERT``, ``UPDATE`` of a column it watches, or ``DELETE``) inside a savepoint that is rolled
+    back, on a copy of the state after ``version``. Raises :class:`CheckFailure` for each trigger
+    that fails with ``no such table`` / ``no such column``; triggers on views and rows that
+    cannot be made are passed over."""
+    subject = str(version)
+    after = walk.after(version)
+    migration = walk.source.get(version)
+    if after is None or migration is None:
+        raise CheckSkipped(f"migration {version} was not applied; see upgrade[{version}]")
+    schema: Schema = after.schema
+    conn = restore(after.image)
+    broken: list[str] = []
+    try:
+        synth = RowSynth(conn, schema, reuse_parents=True)
+        for name in fire_targets(walk, version):
+            trigger = schema.triggers[name]
+            table = next((t for n, t in schema.tables.items()
+                          if n.lower() == trigger.table.lower()), None)
+            if table is None or table.virtual:
+                continue
+            conn.execute("SAVEPOINT acodb_fire")
+            try:
+                problem = _fire(conn, synth, trigger, table)
+            finally:
+                conn.execute("ROLLBACK TO acodb_fire")
+                conn.execute("RELEASE acodb_fire")
+            if problem:
+                broken.append(f"trigger {name} on {trigger.table}: {problem}")
+    finally:
+        conn.close()
+    if broken:
+        fail("triggers_fire", subject, f"after migration {version} ({migration.path.name}) "
+             "these triggers name a table or column that no longer exists: " + "; ".join(broken)
+             + "; a rename or rebuild left them behind: drop and create them again in the "
+             "migration, naming the new table and columns")

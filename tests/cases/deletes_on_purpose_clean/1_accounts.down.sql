@@ -1,0 +1,4 @@
+DROP TABLE legacy_export_files;
+DROP TABLE legacy_exports;
+DROP TABLE sessions;
+DROP TABLE accounts;

@@ -1,0 +1,1 @@
+DELETE FROM kv WHERE k = 'schema';

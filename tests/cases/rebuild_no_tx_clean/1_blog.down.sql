@@ -1,0 +1,3 @@
+DROP TABLE likes;
+DROP TABLE comments;
+DROP TABLE posts;

@@ -1,0 +1,3 @@
+DROP TRIGGER items_price_logged;
+DROP TABLE items_log;
+DROP TABLE items;

@@ -1,0 +1,1 @@
+﻿CREATE INDEX idx_contacts_phone ON contacts(phone);

@@ -1,0 +1,2 @@
+DROP TRIGGER trg_users_updated_at;
+DROP TABLE users;

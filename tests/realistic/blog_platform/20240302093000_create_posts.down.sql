@@ -1,0 +1,2 @@
+DROP TRIGGER trg_posts_updated_at;
+DROP TABLE posts;

@@ -1,0 +1,2 @@
+DROP TRIGGER trg_posts_audit_delete;
+DROP TABLE audit_log;

@@ -1,0 +1,2 @@
+DROP TRIGGER trg_customers_updated_at;
+DROP TABLE customers;

@@ -1,0 +1,2 @@
+DROP TRIGGER trg_products_updated_at;
+DROP TABLE products;

@@ -1,0 +1,2 @@
+DROP TRIGGER trg_orders_updated_at;
+DROP TABLE orders;

@@ -1,0 +1,2 @@
+DROP TABLE order_coupons;
+DROP TABLE coupons;

@@ -1,0 +1,1 @@
+DROP VIEW product_ratings;

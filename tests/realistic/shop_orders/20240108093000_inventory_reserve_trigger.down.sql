@@ -1,0 +1,2 @@
+DROP TRIGGER trg_order_items_release;
+DROP TRIGGER trg_order_items_reserve;

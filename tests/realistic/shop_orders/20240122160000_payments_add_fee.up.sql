@@ -1,0 +1,1 @@
+ALTER TABLE payments ADD COLUMN fee_cents INTEGER NOT NULL DEFAULT 0 CHECK (fee_cents >= 0);

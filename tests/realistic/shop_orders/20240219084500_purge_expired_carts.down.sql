@@ -1,0 +1,2 @@
+-- Purged carts cannot come back; nothing to undo.
+SELECT 1;

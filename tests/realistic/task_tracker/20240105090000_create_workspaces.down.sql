@@ -1,0 +1,2 @@
+DROP TRIGGER trg_workspaces_updated_at;
+DROP TABLE workspaces;

@@ -1,0 +1,2 @@
+DROP TRIGGER trg_issues_updated_at;
+DROP TABLE issues;

@@ -1,0 +1,2 @@
+DROP TABLE sprint_issues;
+DROP TABLE sprints;

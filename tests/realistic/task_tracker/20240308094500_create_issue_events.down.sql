@@ -1,0 +1,2 @@
+DROP TRIGGER trg_issues_status_event;
+DROP TABLE issue_events;

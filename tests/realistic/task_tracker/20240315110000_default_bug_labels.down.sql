@@ -1,0 +1,1 @@
+DELETE FROM labels WHERE name = 'bug' AND color = '#d73a4a';
