@@ -78,8 +78,15 @@ class SqliteTarget:
         return self.mode == "rwc"
 
     def exists(self) -> bool:
-        """True for an in-memory database or an existing database file."""
-        return self.path is None or self.path.is_file()
+        """True for an in-memory database or an existing SQLite database file (an empty file
+        counts: SQLite makes it a database on first write). Uses sqlalchemy-utils'
+        ``database_exists``, which reads the file's ``SQLite format 3`` header."""
+        if self.path is None:
+            return True
+        from sqlalchemy_utils import database_exists
+
+        empty = self.path.is_file() and self.path.stat().st_size == 0  # "exists" to SQLite only
+        return empty or bool(database_exists(f"sqlite:///{self.path}"))
 
     def uri(self, *, read_only: bool = False) -> str:
         """The ``file:`` URI for ``sqlite3.connect(..., uri=True)``; ``mode=ro`` if ``read_only``.
@@ -114,6 +121,9 @@ class SqliteTarget:
             return
         if self.path.exists() and not self.path.is_file():
             raise SqliteUrlError(self.url, f"{self.path} is not a database file")
+        if self.path.is_file() and not self.exists():
+            raise SqliteUrlError(self.url, f"{self.path} is not a SQLite database (no "
+                                 "'SQLite format 3' header); check the path")
         if not self.path.exists() and (read_only or not self.creates):
             raise SqliteUrlError(
                 self.url,
