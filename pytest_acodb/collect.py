@@ -13,9 +13,9 @@ from collections.abc import Iterable
 import pytest
 
 from . import bundled_migrations_dir
-from .checks import Check, plan
+from .checks import CHECK_KINDS, Check, plan
 from .config import AcodbSettings
-from .errors import AcodbWarning, CheckFailure, CheckSkipped, CheckWarning
+from .errors import AcodbError, AcodbWarning, CheckFailure, CheckSkipped, CheckWarning
 
 
 class AcodbCheckItem(pytest.Item):
@@ -58,5 +58,21 @@ def collect_checks(session: pytest.Session, settings: AcodbSettings) -> list[pyt
     directory = settings.migrations or bundled_migrations_dir()
     parent = AcodbChecks.from_parent(session, name="acodb", nodeid="acodb", path=directory)
     bundled = directory.resolve() == bundled_migrations_dir().resolve()
-    checks = plan(directory, factories=bundled, database=settings.database)
+    unknown = sorted(set(settings.check_kinds) - set(CHECK_KINDS))
+    if unknown:
+        raise pytest.UsageError(
+            f"acodb_check_kinds: unknown kind(s) {', '.join(unknown)}; choose from "
+            f"{', '.join(CHECK_KINDS)}"
+        )
+    try:
+        checks = plan(
+            directory, factories=bundled, database=settings.database,
+            severity=settings.severity, skip_versions=settings.skip_versions,
+            min_downgrade_version=settings.min_downgrade_version,
+            irreversible=settings.irreversible, metadata=settings.metadata,
+        )
+    except AcodbError as exc:  # a bad severity name or level
+        raise pytest.UsageError(str(exc)) from exc
+    if settings.check_kinds:
+        checks = [c for c in checks if c.kind in settings.check_kinds]
     return [AcodbCheckItem.from_parent(parent, name=c.name, check=c) for c in checks]

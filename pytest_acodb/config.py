@@ -8,14 +8,15 @@ command-line option and as an ini key named after its ``dest``. :func:`resolve` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 
 BACKENDS = ("memory", "file")
-MARKER_ARGS = ("backend",)
+ISOLATIONS = ("clone", "rollback")
+MARKER_ARGS = ("backend", "isolation", "target")
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,71 @@ OPTIONS: tuple[Option, ...] = (
         ini_type="bool",
     ),
     Option(
+        "--acodb-isolation", "acodb_isolation",
+        "how tests are kept apart: 'clone' (default; each test gets a fresh copy of the "
+        "migrated template) or 'rollback' (tests share one migrated database and each runs "
+        "in a transaction that is rolled back; DDL and PRAGMA changes are refused)",
+        choices=ISOLATIONS,
+    ),
+    Option(
+        "--acodb-reuse-template", "acodb_reuse_template",
+        "keep the migrated template in pytest's cache directory, keyed by the migrations' "
+        "checksums, so later runs with unchanged migrations migrate nothing",
+        ini_type="bool",
+    ),
+    Option(
         "--acodb-database", "acodb_database",
         "with --acodb-check-migrations: also validate this existing database (sqlx URL, e.g. "
         "sqlite:prod-copy.db) against the migrations directory, one item per problem",
         metavar="URL",
+    ),
+    Option(
+        "--acodb-seed", "acodb_seed",
+        "run seed of factory and Faker data (default: random, printed in the header); each "
+        "test's data is seeded from it and the test's node id, so --acodb-seed N replays a run",
+        metavar="N",
+    ),
+    Option(
+        "--acodb-keep-failed", "acodb_keep_failed",
+        "keep the database of each failed test as a file and print its path in the failure "
+        "report (like sqlx's test macro)",
+        ini_type="bool",
+    ),
+    Option(
+        "--acodb-check-kinds", "acodb_check_kinds",
+        "with --acodb-check-migrations: run only these check kinds (comma-separated, e.g. "
+        "round_trip,data_survives; default: all)",
+        metavar="KINDS",
+    ),
+    Option(
+        "--acodb-severity", "acodb_severity",
+        "grade checks and lints: comma-separated NAME=error|warn|off, NAME a check kind or a "
+        "lint name (e.g. fk_index=off,duplicate_index=error); warn shows in the warnings "
+        "summary instead of failing, off drops the item",
+        metavar="NAME=LEVEL,...",
+    ),
+    Option(
+        "--acodb-skip-versions", "acodb_skip_versions",
+        "migration versions the checks leave out (comma-separated)",
+        metavar="V,...",
+    ),
+    Option(
+        "--acodb-min-downgrade-version", "acodb_min_downgrade_version",
+        "lowest version that must be reversible: round_trip fails for a migration from this "
+        "version up that has no down script (below it, a missing down script is a skip)",
+        metavar="V",
+    ),
+    Option(
+        "--acodb-irreversible", "acodb_irreversible",
+        "versions that are irreversible on purpose (comma-separated): their round_trip and the "
+        "no_trace check are skipped with that reason",
+        metavar="V,...",
+    ),
+    Option(
+        "--acodb-metadata", "acodb_metadata",
+        "SQLAlchemy MetaData to compare with the migrated schema (models_match check), as "
+        "package.module:Base.metadata",
+        metavar="SPEC",
     ),
 )
 
@@ -64,6 +126,16 @@ class AcodbSettings:
     backend: str
     check_migrations: bool
     database: str | None = None
+    isolation: str = "clone"
+    reuse_template: bool = False
+    check_kinds: tuple[str, ...] = ()
+    severity: dict[str, str] = field(default_factory=dict)
+    skip_versions: tuple[int, ...] = ()
+    min_downgrade_version: int | None = None
+    irreversible: tuple[int, ...] = ()
+    metadata: str | None = None
+    seed: int | None = None
+    keep_failed: bool = False
 
 
 SETTINGS_KEY = pytest.StashKey[AcodbSettings]()
@@ -107,7 +179,45 @@ def resolve(config: pytest.Config) -> AcodbSettings:
         backend=values["acodb_backend"][0] or "memory",
         check_migrations=bool(values["acodb_check_migrations"][0]),
         database=values["acodb_database"][0],
+        isolation=values["acodb_isolation"][0] or "clone",
+        reuse_template=bool(values["acodb_reuse_template"][0]),
+        check_kinds=tuple(_words(values["acodb_check_kinds"][0])),
+        severity=_severity(values["acodb_severity"][0]),
+        skip_versions=_versions("acodb_skip_versions", values["acodb_skip_versions"][0]),
+        min_downgrade_version=next(iter(_versions(
+            "acodb_min_downgrade_version", values["acodb_min_downgrade_version"][0])), None),
+        irreversible=_versions("acodb_irreversible", values["acodb_irreversible"][0]),
+        metadata=values["acodb_metadata"][0],
+        seed=next(iter(_versions("acodb_seed", values["acodb_seed"][0])), None),
+        keep_failed=bool(values["acodb_keep_failed"][0]),
     )
+
+
+def _words(value: str | None) -> list[str]:
+    """Split an option or ini value on commas and whitespace."""
+    return (value or "").replace(",", " ").split()
+
+
+def _versions(dest: str, value: str | None) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in _words(value))
+    except ValueError:
+        raise pytest.UsageError(
+            f"{dest} = {value!r}: give whole numbers (migration versions such as "
+            "20250115000003, or a seed)"
+        ) from None
+
+
+def _severity(value: str | None) -> dict[str, str]:
+    levels = {}
+    for item in _words(value):
+        name, sep, level = item.partition("=")
+        if not sep or level not in ("error", "warn", "off"):
+            raise pytest.UsageError(
+                f"acodb_severity: {item!r} must be NAME=error, NAME=warn or NAME=off"
+            )
+        levels[name] = level
+    return levels
 
 
 def marker_backend(marker: pytest.Mark | None, default: str) -> str:

@@ -21,7 +21,6 @@ from typing import Any
 
 from factory.alchemy import SQLAlchemyModelFactory
 from factory.declarations import (
-    Dict,
     LazyAttribute,
     LazyAttributeSequence,
     LazyFunction,
@@ -31,7 +30,7 @@ from factory.declarations import (
 )
 from factory.faker import Faker
 from factory.fuzzy import FuzzyChoice, FuzzyInteger
-from factory.random import randgen
+from factory.random import randgen, reseed_random
 from sqlalchemy.orm import Session
 
 from pytest_acodb.errors import AcodbError
@@ -73,10 +72,39 @@ def current_session() -> Session:
     return session
 
 
+def _fake(provider: str, **kwargs: Any) -> Any:
+    """One value of a Faker provider from factory_boy's (seeded) Faker instance."""
+    return Faker._get_faker().format(provider, **kwargs)
+
+
+REFERENCE_TIME = datetime(2025, 1, 15, 12, 0, 0, tzinfo=UTC)
+"""The "now" of seeded test data (see :func:`reseed`), so one seed always gives the same rows."""
+
+_pinned_now: datetime | None = None
+
+
 def _now() -> datetime:
-    """Current UTC time truncated to milliseconds, the precision the database keeps."""
-    now = datetime.now(UTC)
+    """The data's "now": :data:`REFERENCE_TIME` after :func:`reseed`, else the current UTC
+    time; truncated to milliseconds, the precision the database keeps."""
+    now = _pinned_now or datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def reseed(seed: int | None) -> None:
+    """Make the factories' data a function of ``seed`` alone, or free again with ``None``.
+
+    With a seed: reseeds factory_boy's and Faker's generators, restarts every factory's
+    sequence at 0, and pins the data's "now" to :data:`REFERENCE_TIME`, so the same seed gives
+    the same rows whatever ran before. ``None`` unpins the clock (randomness stays seeded).
+    """
+    global _pinned_now
+    if seed is None:
+        _pinned_now = None
+        return
+    reseed_random(seed)
+    for factory_class in ACODB_FACTORIES:
+        factory_class.reset_sequence(0)
+    _pinned_now = REFERENCE_TIME
 
 
 def _ago(ms: int) -> datetime:
@@ -149,25 +177,22 @@ class TaskFactory(_AcodbFactory):
         failed = Trait(status="failed")
         cancelled = Trait(status="cancelled")
 
+    id = Faker("uuid4")
     title = Faker("sentence", nb_words=4, variable_nb_words=True)
     description = Faker("paragraph", nb_sentences=2)
     task_type = FuzzyChoice(("workflow", "tool", "script"))
     status = "pending"
-    config = Dict(
-        {
-            "timeout_seconds": FuzzyInteger(30, 3600),
-            "max_retries": FuzzyInteger(0, 5),
-            "priority": FuzzyChoice(("low", "normal", "high")),
-            "env": Dict({"LOG_LEVEL": FuzzyChoice(("debug", "info", "warning"))}),
-        }
-    )
-    metadata_ = Dict(
-        {
-            "source": FuzzyChoice(("cli", "api", "scheduler", "webhook")),
-            "requested_by": Faker("user_name"),
-            "tags": Faker("words", nb=2),
-        }
-    )
+    config = LazyFunction(lambda: {
+        "timeout_seconds": randgen.randint(30, 3600),
+        "max_retries": randgen.randint(0, 5),
+        "priority": randgen.choice(("low", "normal", "high")),
+        "env": {"LOG_LEVEL": randgen.choice(("debug", "info", "warning"))},
+    })
+    metadata_ = LazyFunction(lambda: {
+        "source": randgen.choice(("cli", "api", "scheduler", "webhook")),
+        "requested_by": _fake("user_name"),
+        "tags": _fake("words", nb=2),
+    })
     workspace_path = LazyAttribute(lambda o: f"/var/lib/acolib/workspaces/{o.project}")
     created_at = LazyFunction(lambda: _ago(randgen.randint(3 * _HOUR_MS, 30 * _DAY_MS)))
     started_at = LazyAttribute(
@@ -213,6 +238,7 @@ class WorkflowFactory(_AcodbFactory):
         archived = Trait(status="archived")
         paused = Trait(status="paused")
 
+    id = Faker("uuid4")
     name = Faker("catch_phrase")
     description = Faker("paragraph", nb_sentences=2)
     definition = LazyFunction(_workflow_definition)
@@ -287,11 +313,12 @@ class ToolExecutionFactory(_AcodbFactory):
         failed = Trait(status="failed")
         timeout = Trait(status="timeout")
 
+    id = Faker("uuid4")
     task = SubFactory(TaskFactory, status="running")
     tool_name = FuzzyChoice(TOOL_NAMES)
-    arguments = Dict(
-        {"path": Faker("file_path", depth=2), "timeout_ms": FuzzyInteger(1_000, 120_000)}
-    )
+    arguments = LazyFunction(lambda: {
+        "path": _fake("file_path", depth=2), "timeout_ms": randgen.randint(1_000, 120_000),
+    })
     status = "completed"
     output = LazyAttribute(_tool_output)
     error = LazyAttribute(_tool_error)
@@ -330,17 +357,16 @@ class ConnectionSessionFactory(_AcodbFactory):
         inactive = Trait(is_active=False)
         anonymous = Trait(user_id=None)
 
+    id = Faker("uuid4")
     client_id = LazyFunction(lambda: f"client-{randgen.getrandbits(64):016x}")
     user_id = Faker("uuid4")
     connection_type = FuzzyChoice(CONNECTION_TYPES)
     is_active = True
-    metadata_ = Dict(
-        {
-            "remote_addr": Faker("ipv4_public"),
-            "user_agent": Faker("user_agent"),
-            "protocol_version": FuzzyChoice(("1.0", "1.1", "2.0")),
-        }
-    )
+    metadata_ = LazyFunction(lambda: {
+        "remote_addr": _fake("ipv4_public"),
+        "user_agent": _fake("user_agent"),
+        "protocol_version": randgen.choice(("1.0", "1.1", "2.0")),
+    })
     last_heartbeat = LazyAttribute(lambda o: _ago(o.heartbeat_age_ms))
     created_at = LazyAttribute(lambda o: o.last_heartbeat - timedelta(milliseconds=o.connected_ms))
 

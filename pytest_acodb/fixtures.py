@@ -1,38 +1,118 @@
 """The fixtures users request. Each is small and can be overridden in a ``conftest.py``.
 
-Layering: ``acodb_migrations_dir`` (session) -> ``acodb_template`` (session, migrated once) ->
-``acodb_db`` (a copy per test) -> ``acodb_url`` / ``acodb_engine`` -> ``acodb_connection``
-and ``acodb_session``.
+Layering: ``acodb_migrations_dir`` (session) -> ``acodb_template`` (session, migrated once, or
+read from pytest's cache with ``--acodb-reuse-template``) -> ``acodb_databases`` (session: the
+reusable databases and their engines) -> ``acodb_db`` (this test's database: refilled from the
+template, or an outer transaction on the shared one) -> ``acodb_url`` / ``acodb_engine`` ->
+``acodb_connection`` and ``acodb_session``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
+import sqlite3
+import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import pytest
 
 from . import bundled_migrations_dir
-from .config import SETTINGS_KEY, AcodbSettings, marker_backend
-from .database import Database, Template, create_engine
+from .config import ISOLATIONS, SETTINGS_KEY, AcodbSettings, marker_backend
+from .database import (
+    Database,
+    Databases,
+    IsolationError,
+    Template,
+    create_engine,
+    joins_outer_transaction,
+)
+from .errors import AcodbError
 from .migrate import resolve
+from .migrate.stepper import Stepper
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.orm import Session
 
+    from .rows import RowSynth
 
-def describe_settings(settings: AcodbSettings) -> str:
-    """The report-header line: migrations directory, backend, whether checks are collected."""
+TEMPLATE_REPORT_KEY = pytest.StashKey[list[str]]()
+"""Lines for the terminal summary saying how each process got its template."""
+
+
+def describe_settings(settings: AcodbSettings, run_seed: int) -> str:
+    """The report-header line: migrations directory and count, backend, isolation, template
+    cache, whether checks are collected, and the run seed of the test data."""
     directory = settings.migrations or bundled_migrations_dir()
-    origin = "" if settings.migrations else " (bundled)"
+    origin = " (bundled)" if settings.migrations is None else ""
+    try:
+        count = f"{len(resolve(directory))} migrations"
+    except AcodbError as error:
+        count = f"unreadable: {error}"
+    reuse = ", template cache on" if settings.reuse_template else ""
     checks = ", checks on" if settings.check_migrations else ""
-    return f"acodb: migrations {directory}{origin}, backend {settings.backend}{checks}"
+    return (
+        f"acodb: migrations {directory}{origin} ({count}), backend {settings.backend}, "
+        f"isolation {settings.isolation}{reuse}{checks}, seed {run_seed}"
+    )
+
+
+def describe_template(template: Template) -> str:
+    """One summary line: the template's fingerprint, how many migrations this process ran for
+    it and how long that (or reading the cache) took."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    who = f"[{worker}] " if worker else ""
+    ms = template.build_ns / 1e6
+    if template.applied or template.cache_path is None:
+        how = f"{template.applied} migrations run in {ms:.1f} ms"
+    else:
+        how = f"0 migrations run, read from {template.cache_path} in {ms:.1f} ms"
+    stored = ", stored in the cache" if template.applied and template.cache_path else ""
+    return f"acodb: {who}template {template.fingerprint[:12]}: {how}{stored}"
+
+
+def template_report(config: pytest.Config) -> list[str]:
+    """The summary lines recorded in this process (and, under xdist, sent by workers)."""
+    return config.stash.get(TEMPLATE_REPORT_KEY, [])
+
+
+def add_template_report(config: pytest.Config, lines: list[str]) -> None:
+    """Record summary lines (used by the xdist controller for its workers' lines)."""
+    config.stash.setdefault(TEMPLATE_REPORT_KEY, []).extend(lines)
+
+
+def _cache_directory(config: pytest.Config) -> Path | None:
+    cache = getattr(config, "cache", None)
+    if cache is None:
+        warnings.warn(
+            pytest.PytestWarning(
+                "--acodb-reuse-template needs pytest's cache, which is disabled (-p "
+                "no:cacheprovider); the template is built in memory for this run"
+            ),
+            stacklevel=2,
+        )
+        return None
+    path: Path = cache.mkdir("acodb")
+    return path
+
+
+def _isolation(marker: pytest.Mark | None, default: str) -> str:
+    isolation = marker.kwargs.get("isolation", default) if marker else default
+    if isolation not in ISOLATIONS:
+        raise pytest.UsageError(
+            f"@pytest.mark.acodb(isolation={isolation!r}): use one of {', '.join(ISOLATIONS)}"
+        )
+    return str(isolation)
 
 
 @pytest.fixture(scope="session")
-def acodb_migrations_dir(pytestconfig: pytest.Config) -> Path:
+def acodb_migrations_dir(request: pytest.FixtureRequest) -> Path:
     """Session-scoped ``pathlib.Path`` of the sqlx migrations directory in use.
 
     From ``--acodb-migrations`` / ini ``acodb_migrations``, else the acolib migrations bundled
@@ -42,41 +122,75 @@ def acodb_migrations_dir(pytestconfig: pytest.Config) -> Path:
         def acodb_migrations_dir():
             return Path(__file__).parent / "migrations"
     """
-    return pytestconfig.stash[SETTINGS_KEY].migrations or bundled_migrations_dir()
+    return request.config.stash[SETTINGS_KEY].migrations or bundled_migrations_dir()
 
 
 @pytest.fixture(scope="session")
-def acodb_template(acodb_migrations_dir: Path) -> Iterator[Template]:
+def acodb_template(
+    request: pytest.FixtureRequest, acodb_migrations_dir: Path
+) -> Iterator[Template]:
     """Session-scoped :class:`pytest_acodb.database.Template`: the directory migrated once.
 
-    Every test's database is a copy of it. A migration that fails raises ``MigrateError`` naming
-    the file and statement, which errors every test that needs a database.
+    Every test's database is a copy of it. With ``--acodb-reuse-template`` (ini
+    ``acodb_reuse_template``) it is read from pytest's cache directory when an earlier run left an
+    image made from the same migration checksums and SQLite version, else built and stored there
+    (under a file lock, so xdist workers build it once). A migration that fails raises
+    ``MigrateError`` naming the file and statement, which errors every test that needs a database.
     """
-    template = Template(resolve(acodb_migrations_dir))
+    config = request.config
+    source = resolve(acodb_migrations_dir)
+    cache = _cache_directory(config) if config.stash[SETTINGS_KEY].reuse_template else None
+    template = Template.cached(source, cache) if cache else Template(source)
+    add_template_report(config, [describe_template(template)])
     yield template
     template.close()
 
 
+@pytest.fixture(scope="session")
+def acodb_databases(acodb_template: Template) -> Iterator[Databases]:
+    """Session-scoped :class:`pytest_acodb.database.Databases`: per isolation and backend, the
+    database tests reuse and its session-wide SQLAlchemy ``Engine``, made on first use.
+
+    File-backend databases live in one directory made with ``tmp_path_factory`` (so per xdist
+    worker) when the first test needs one. Closed at the end of the session.
+    """
+    databases = Databases(acodb_template)
+    yield databases
+    databases.close()
+
+
 @pytest.fixture
-def acodb_db(
-    request: pytest.FixtureRequest,
-    acodb_template: Template,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Database]:
-    """A fresh, fully migrated :class:`pytest_acodb.database.Database` for this test.
+def acodb_db(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iterator[Database]:
+    """This test's fresh, fully migrated :class:`pytest_acodb.database.Database`.
 
     In memory by default; a file under pytest's temporary directory with ``--acodb-backend file``
-    or ``@pytest.mark.acodb(backend="file")``. Freed (memory) or left for pytest's tmp cleanup
-    (file) after the test.
+    or ``@pytest.mark.acodb(backend="file")``. Isolation ``clone`` (default): the database is
+    refilled with a copy of the template before the test (its URL is the same for every test of
+    the session). Isolation ``rollback`` (``--acodb-isolation rollback`` or
+    ``@pytest.mark.acodb(isolation="rollback")``): the test runs inside a transaction on a shared
+    database that is rolled back afterwards; the test fails at teardown if it ran DDL, changed a
+    PRAGMA or otherwise escaped the transaction.
     """
     settings = request.config.stash[SETTINGS_KEY]
-    backend = marker_backend(request.node.get_closest_marker("acodb"), settings.backend)
-    if backend == "file":
-        database = acodb_template.clone_file(tmp_path_factory.mktemp("acodb") / "acodb.db")
-    else:
-        database = acodb_template.clone_memory()
+    marker = request.node.get_closest_marker("acodb")
+    backend = marker_backend(marker, settings.backend)
+    # tmp_path_factory is requested only when needed: every fixture a function-scoped fixture
+    # depends on, even a cached session-scoped one, costs pytest a lookup in every test.
+    holder = acodb_databases.get(
+        _isolation(marker, settings.isolation),
+        backend,
+        lambda: request.getfixturevalue("tmp_path_factory").mktemp("acodb"),
+    )
+    database = holder.start_test()
+    request.node.stash[DB_KEY] = database
     yield database
-    database.close()
+    try:
+        holder.end_test()
+    except IsolationError as error:
+        message = str(error)
+    else:
+        return
+    pytest.fail(message, pytrace=False)
 
 
 @pytest.fixture
@@ -85,18 +199,30 @@ def acodb_url(acodb_db: Database) -> str:
 
     A second engine, or the code under test, can open it to reach the same database, for the
     memory backend too (same process). Remember to switch foreign keys on in engines you create
-    (:func:`pytest_acodb.database.create_engine` does).
+    (:func:`pytest_acodb.database.create_engine` does). With isolation ``rollback`` such an engine
+    is outside the test's transaction: it sees only the template's data (and, in memory, waits
+    then fails with ``database is locked`` once the test has written), and a write through it
+    fails the test. Give the code under test ``acodb_engine`` instead, or mark the test
+    ``@pytest.mark.acodb(isolation="clone")``.
     """
     return acodb_db.url
 
 
 @pytest.fixture
-def acodb_engine(acodb_url: str) -> Iterator[Engine]:
+def acodb_engine(acodb_db: Database) -> Iterator[Engine]:
     """A SQLAlchemy ``Engine`` on this test's fresh, fully migrated database.
 
-    Every connection it makes runs ``PRAGMA foreign_keys = ON``. Disposed after the test.
+    Every connection it makes runs ``PRAGMA foreign_keys = ON``; ``acodb_engine.url`` reaches the
+    same database. The engine is session-wide (one per isolation and backend, so its dialect
+    and SQL cache are warm); the connections a test opens are closed after it. With isolation
+    ``rollback`` all its connections share the test's transaction and their commits become
+    savepoints. Override ``acodb_db`` with a database whose ``engine`` is ``None`` and this
+    fixture makes (and disposes of) an engine for it.
     """
-    engine = create_engine(acodb_url)
+    if acodb_db.engine is not None:
+        yield acodb_db.engine
+        return
+    engine = create_engine(acodb_db.url)
     yield engine
     engine.dispose()
 
@@ -104,25 +230,181 @@ def acodb_engine(acodb_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def acodb_connection(acodb_engine: Engine) -> Iterator[Connection]:
     """A SQLAlchemy ``Connection`` from ``acodb_engine``; closed (uncommitted work rolled back)
-    after the test."""
+    after the test. With isolation ``rollback`` its ``commit()`` commits into the test's outer
+    transaction, which is rolled back after the test."""
     with acodb_engine.connect() as connection:
         yield connection
 
 
 @pytest.fixture
-def acodb_session(acodb_engine: Engine) -> Iterator[Session]:
+def acodb_session(acodb_engine: Engine, acodb_seed: int) -> Iterator[Session]:
     """A SQLAlchemy ORM ``Session`` on this test's database, bound to the kit's factories.
 
-    ``pytest_acodb.factories`` write to it with no setup; they commit, so their rows are visible
-    to other connections on ``acodb_url``. Closed after the test.
+    ``pytest_acodb.factories`` write to it with no setup, with data seeded by ``acodb_seed``;
+    they commit. With isolation ``clone``
+    their rows are committed to the test's own database, visible to other connections on
+    ``acodb_url``. With isolation ``rollback`` the session is joined into an external
+    transaction (SQLAlchemy's recipe, ``join_transaction_mode="create_savepoint"``): each commit
+    releases a savepoint and the transaction is rolled back after the test. Closed after the test.
     """
     from sqlalchemy.orm import Session
 
     from .factories import bind_session, unbind_session
 
-    with Session(acodb_engine) as session:
-        token = bind_session(session)
+    if not joins_outer_transaction(acodb_engine):
+        with Session(acodb_engine) as session:
+            token = bind_session(session)
+            try:
+                yield session
+            finally:
+                unbind_session(token)
+        return
+    with acodb_engine.connect() as connection:
+        transaction = connection.begin()
+        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+            token = bind_session(session)
+            try:
+                yield session
+            finally:
+                unbind_session(token)
+        if transaction.is_active:
+            transaction.rollback()
+
+
+RUN_SEED_KEY = pytest.StashKey[int]()
+"""The run seed on ``config.stash`` (see :func:`choose_run_seed`)."""
+TEST_SEED_KEY = pytest.StashKey[int]()
+"""On ``item.stash``: the run seed a test's data was seeded from (for the failure report)."""
+DB_KEY = pytest.StashKey[Database]()
+"""On ``item.stash``: the test's database (for ``--acodb-keep-failed``)."""
+
+
+def test_seed(run_seed: int, nodeid: str) -> int:
+    """The 64-bit seed of one test's data: SHA-256 of ``"<run seed>:<node id>"``, first 8 bytes.
+
+    It depends on nothing but the run seed and the test's own node id, so adding, removing or
+    reordering tests (pytest-randomly, xdist) never changes another test's data.
+    """
+    digest = hashlib.sha256(f"{run_seed}:{nodeid}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+@pytest.fixture
+def acodb_seed(request: pytest.FixtureRequest) -> Iterator[int]:
+    """This test's data seed (``int``), derived from the run seed and the test's node id.
+
+    Requesting it (``acodb_session``, ``acodb_factories`` and ``acodb_rows`` do) reseeds
+    factory_boy's and Faker's generators, restarts the factories' sequences and pins their "now"
+    to ``pytest_acodb.factories.REFERENCE_TIME``, so the test gets the same rows in every run with
+    the same ``--acodb-seed``, whatever other tests run; a failure report names the run seed.
+    """
+    from . import factories
+
+    run_seed = request.config.stash[RUN_SEED_KEY]
+    seed = test_seed(run_seed, request.node.nodeid)
+    factories.reseed(seed)
+    request.node.stash[TEST_SEED_KEY] = run_seed
+    yield seed
+    factories.reseed(None)
+
+
+@pytest.fixture
+def acodb_factories(acodb_session: Session) -> SimpleNamespace:
+    """Every bundled factory, writing to this test's ``acodb_session``, as attributes named
+    like the classes: ``acodb_factories.TaskFactory(failed=True)``."""
+    from .factories import ACODB_FACTORIES
+
+    return SimpleNamespace(**{f.__name__: f for f in ACODB_FACTORIES})
+
+
+@pytest.fixture
+def acodb_rows(
+    request: pytest.FixtureRequest, acodb_db: Database, acodb_seed: int
+) -> Iterator[RowSynth]:
+    """A :class:`pytest_acodb.rows.RowSynth` on this test's database: valid rows for any table,
+    made from the schema alone and seeded from ``acodb_seed``.
+
+    ``acodb_rows.seed_table("orders", 10)`` inserts 10 rows (parents first);
+    ``acodb_rows.insert("orders", status="paid")`` returns the row it inserted. Rows are committed
+    on their own connection, so this fixture needs isolation ``clone``.
+    """
+    from .rows import RowSynth
+    from .schema import snapshot
+
+    marker = request.node.get_closest_marker("acodb")
+    if _isolation(marker, request.config.stash[SETTINGS_KEY].isolation) != "clone":
+        pytest.fail("acodb_rows commits its rows, which isolation 'rollback' cannot undo; mark "
+                    "the test @pytest.mark.acodb(isolation='clone')", pytrace=False)
+    conn = acodb_db.connect()
+    try:
+        yield RowSynth(conn, snapshot(conn), seed=acodb_seed)
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def acodb_migrator(
+    request: pytest.FixtureRequest, acodb_migrations_dir: Path
+) -> Iterator[Stepper]:
+    """A :class:`pytest_acodb.migrate.stepper.Stepper` on a database of its own, migrated up to
+    ``@pytest.mark.acodb(target=VERSION)`` (nothing applied without the marker).
+
+    For testing data migrations: write rows at one version, ``acodb_migrator.up()`` (or
+    ``.down()``, ``.to(V)``), assert on the rows. ``.conn`` is a ``sqlite3`` connection
+    (autocommit, foreign keys on), ``.url`` a SQLAlchemy URL of the same database.
+    """
+    from .database import memory_database
+
+    marker = request.node.get_closest_marker("acodb")
+    target = marker.kwargs.get("target") if marker else None
+    database = memory_database()
+    conn = database.connect()
+    stepper = Stepper(resolve(acodb_migrations_dir), conn, url=database.url)
+    try:
+        if target is not None:
+            stepper.to(int(target))
+        yield stepper
+    finally:
+        conn.close()
+        database.close()
+
+
+def choose_run_seed(config: pytest.Config) -> int:
+    """The run seed: ``--acodb-seed``, else the xdist controller's, else a random 32-bit one."""
+    settings = config.stash[SETTINGS_KEY]
+    if settings.seed is not None:
+        return settings.seed
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and "acodb_seed" in workerinput:
+        return int(workerinput["acodb_seed"])
+    return int.from_bytes(os.urandom(4), "big")
+
+
+def _kept_path(config: pytest.Config, nodeid: str) -> Path:
+    cache = getattr(config, "cache", None)
+    directory = cache.mkdir("acodb-failed") if cache is not None else Path(
+        tempfile.mkdtemp(prefix="acodb-failed-")
+    )
+    return Path(directory) / (re.sub(r"[^\w.-]+", "_", nodeid).strip("_")[-150:] + ".sqlite")
+
+
+def failure_sections(item: pytest.Item, when: str) -> list[tuple[str, str]]:
+    """Report sections for a failed test: the run seed of its data, and with
+    ``--acodb-keep-failed`` the path of a copy of its database (made now, while it exists)."""
+    sections = []
+    if TEST_SEED_KEY in item.stash:
+        seed = item.stash[TEST_SEED_KEY]
+        sections.append(("acodb", f"test data seeded from run seed {seed}; replay with "
+                                  f"--acodb-seed {seed}"))
+    if item.config.stash[SETTINGS_KEY].keep_failed and DB_KEY in item.stash and when == "call":
+        path = _kept_path(item.config, item.nodeid)
+        source = item.stash[DB_KEY].connect()
+        target = sqlite3.connect(path)
         try:
-            yield session
+            source.backup(target)
         finally:
-            unbind_session(token)
+            target.close()
+            source.close()
+        sections.append(("acodb", f"database kept at {path} (open it with `sqlite3 {path}` or "
+                                  f"`acodb schema -D sqlite:{path}`)"))
+    return sections

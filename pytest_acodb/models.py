@@ -362,3 +362,15 @@ class Configuration(Base):
             f"<Configuration key={self._shown('key')} value_type={self._shown('value_type')} "
             f"value={value} is_secret={secret!r}>"
         )
+
+
+def secret_safe_comparison(op: str, left: object, right: object) -> list[str] | None:
+    """pytest's explanation of a failed comparison involving a :class:`Configuration`: the
+    models' ``repr`` only (secret values show as ``'***'``), never a field-by-field diff.
+
+    Returns ``None`` (pytest's default explanation) when neither side is a ``Configuration``.
+    Used by the plugin's ``pytest_assertrepr_compare`` hook.
+    """
+    if not isinstance(left, Configuration) and not isinstance(right, Configuration):
+        return None
+    return [f"{left!r} {op} {right!r}", "configuration values are hidden when is_secret is set"]

@@ -149,7 +149,7 @@ def test_own_migrations_from_ini_and_report_header(pytester: pytest.Pytester) ->
     )
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["acodb: migrations */db, backend file"])
+    result.stdout.fnmatch_lines(["acodb: migrations */db (1 migrations), backend file, isolation clone, seed *"])
 
 
 def test_conftest_can_override_migrations_dir(pytester: pytest.Pytester) -> None:

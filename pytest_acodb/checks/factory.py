@@ -37,7 +37,8 @@ def check_factory(walk: Walk, name: str, count: int = BATCH) -> None:
         raise CheckSkipped(f"{name} writes to table {table}, which these migrations do not create")
     template = database.Template(walk.source, image=walk.steps[-1].image)
     db = template.clone_memory()
-    engine = database.create_engine(db.url)
+    # hide_parameters: a failure message must never carry row values (secret configurations).
+    engine = database.create_engine(db.url, hide_parameters=True)
     counting = text(f'SELECT count(*) FROM "{table}"')
     try:
         # Factories commit every row; expiring the whole session on each commit would make the

@@ -9,11 +9,11 @@ a check runs, on copies of the states the walk kept. ``severity`` then grades or
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from functools import partial
 from pathlib import Path
 
-from ..errors import AcodbError, SourceError
+from ..errors import AcodbError, CheckSkipped, SourceError
 from ..migrate import resolve
 from . import Check, failing, passing
 from .data import check_data_survives
@@ -38,6 +38,7 @@ def plan(
     skip_versions: Collection[int] = (),
     min_downgrade_version: int | None = None,
     metadata: str | None = None,
+    irreversible: Collection[int] = (),
 ) -> list[Check]:
     """The built-in checks for the migrations in ``directory``, in :data:`CHECK_KINDS` order.
 
@@ -51,7 +52,8 @@ def plan(
     items; an unknown key or level raises :class:`AcodbError`. ``skip_versions``: no per-version
     item and no file lint for these versions. ``min_downgrade_version``: ``round_trip`` and
     ``no_trace`` require a down script from this version up (below it, none is needed).
-    ``metadata``: an import spec ``package.module:Base.metadata`` of SQLAlchemy models to compare
+    ``irreversible``: versions irreversible on purpose; their ``round_trip`` and ``no_trace``
+    are skipped saying so. ``metadata``: an import spec ``package.module:Base.metadata`` of SQLAlchemy models to compare
     with the migrated schema (``models_match``); with ``factories`` the bundled models are
     compared too.
     """
@@ -67,10 +69,15 @@ def plan(
     versions = [m.version for m in source if m.version not in skip_versions]
     floor = min_downgrade_version
     checks += [Check("upgrade", str(v), partial(check_upgrade, walk, v)) for v in versions]
-    checks += [Check("round_trip", str(v), partial(
+    checks += [Check("round_trip", str(v), _skipping(f"migration {v} is irreversible on "
+                                                     "purpose (acodb_irreversible)")
+                     if v in irreversible else partial(
         check_round_trip, walk, v, require_down=floor is not None and v >= floor))
         for v in versions]
-    checks.append(Check("no_trace", "all", partial(check_no_trace, walk, floor)))
+    marked = sorted(set(irreversible) & {m.version for m in source})
+    checks.append(Check("no_trace", "all", _skipping(
+        f"migrations {', '.join(map(str, marked))} are irreversible on purpose") if marked
+        else partial(check_no_trace, walk, floor)))
     final = walk.final
     if final is not None:
         checks += [Check("trigger", t.name, partial(check_trigger, walk, t.name))
@@ -96,6 +103,13 @@ def plan(
     if database is not None:
         checks += database_checks(source, database)
     return apply_levels(checks, severity)
+
+
+def _skipping(reason: str) -> Callable[[], None]:
+    def run() -> None:
+        raise CheckSkipped(reason)
+
+    return run
 
 
 def _data_checks(walk: Walk, versions: list[int]) -> list[Check]:

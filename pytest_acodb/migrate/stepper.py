@@ -19,12 +19,16 @@ class Stepper:
     """Moves the database behind ``conn`` through the migrations of ``source``.
 
     ``conn`` must be a ``sqlite3`` connection in autocommit mode (``isolation_level=None``), as
-    :func:`pytest_acodb.database.connect` opens them. Every step runs exactly as sqlx runs it.
+    :func:`pytest_acodb.database.connect` opens them; ``url``, if given, is a SQLAlchemy URL of
+    the same database for engines. Every step runs exactly as sqlx runs it.
     """
 
-    def __init__(self, source: MigrationSource, conn: sqlite3.Connection) -> None:
+    def __init__(
+        self, source: MigrationSource, conn: sqlite3.Connection, url: str | None = None
+    ) -> None:
         self.source = source
         self.conn = conn
+        self.url = url
         self.migrator = Migrator(source)
 
     @property

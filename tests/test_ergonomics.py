@@ -1,0 +1,221 @@
+"""Reproducible data, kept databases, secrets, and the convenience fixtures, as users run them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+DATA_TESTS = """
+import json, pathlib
+from pytest_acodb.factories import ConfigurationFactory, TaskFactory
+
+def _dump(name, rows):
+    pathlib.Path("out", name + ".json").write_text(json.dumps(rows))
+
+def test_alpha(acodb_session):
+    _dump("alpha", [TaskFactory().title for _ in range(3)])
+{middle}
+def test_omega(acodb_session):
+    task = TaskFactory(failed=True)
+    _dump("omega", [task.id, task.error, ConfigurationFactory().value])
+"""
+
+
+def _data(pytester: pytest.Pytester, *args: str, middle: str = "") -> dict[str, list[str]]:
+    out = pytester.path / "out"
+    out.mkdir(exist_ok=True)
+    for old in out.iterdir():
+        old.unlink()
+    pytester.makepyfile(test_data=DATA_TESTS.format(middle=middle))
+    # In a subprocess: in-process runs re-import some of factory_boy's modules but not others,
+    # which splits its random generator in two.
+    result = pytester.runpytest_subprocess(*args)
+    result.assert_outcomes(passed=3 if middle else 2)
+    return {p.stem: json.loads(p.read_text()) for p in sorted(out.iterdir())}
+
+
+def test_same_seed_same_data_and_new_tests_change_nothing(pytester: pytest.Pytester) -> None:
+    first = _data(pytester, "--acodb-seed=1234")
+    assert _data(pytester, "--acodb-seed=1234") == first
+    extra = "def test_middle(acodb_session):\n    TaskFactory.create_batch(5)\n"
+    assert _data(pytester, "--acodb-seed=1234", "-p", "no:randomly", middle=extra) == first
+    assert _data(pytester, "--acodb-seed=99") != first
+
+
+def test_seed_in_header_and_in_failures(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from pytest_acodb.factories import TaskFactory
+
+        def test_fails(acodb_session):
+            assert TaskFactory().status == "running"
+
+        def test_no_kit_data():
+            assert 1 == 2
+        """
+    )
+    result = pytester.runpytest("--acodb-seed=777")
+    result.stdout.fnmatch_lines(["acodb: migrations * seed 777"])
+    output = result.stdout.str()
+    assert "test data seeded from run seed 777; replay with --acodb-seed 777" in output
+    assert output.count("replay with --acodb-seed") == 1  # not for the test without kit data
+
+
+def test_random_run_seed_is_shared_by_xdist_workers(pytester: pytest.Pytester,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest -p no:randomly")
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_acodb.factories import TaskFactory
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_fail(acodb_session, n):
+            assert TaskFactory() is None
+        """
+    )
+    result = pytester.runpytest_subprocess("-n", "2")
+    seeds = {line.split("run seed ")[1].split(";")[0] for line in result.stdout.lines
+             if "seeded from run seed" in line}
+    assert len(seeds) == 1
+    header = next(line for line in result.stdout.lines if line.startswith("acodb: migrations"))
+    assert header.endswith(f"seed {seeds.pop()}")
+
+
+def test_keep_failed_keeps_an_openable_copy(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from pytest_acodb.factories import WorkflowTaskFactory
+
+        def test_broken(acodb_session):
+            WorkflowTaskFactory.create_batch(2)
+            assert False, "look at the database"
+
+        def test_fine(acodb_session):
+            WorkflowTaskFactory()
+        """
+    )
+    result = pytester.runpytest("--acodb-keep-failed")
+    result.assert_outcomes(passed=1, failed=1)
+    line = next(line for line in result.stdout.lines if "database kept at" in line)
+    path = Path(line.split("database kept at ")[1].split(" (open it")[0])
+    assert path.is_file() and "test_broken" in path.name
+    kept = sqlite3.connect(path)
+    assert kept.execute("SELECT count(*) FROM workflow_tasks").fetchone() == (2,)
+    assert kept.execute("SELECT count(*) FROM _sqlx_migrations").fetchone() == (7,)
+    assert len(list(path.parent.iterdir())) == 1  # nothing kept for the passing test
+
+
+def test_secrets_never_reach_reprs_or_assertion_output(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from pytest_acodb.factories import ConfigurationFactory
+
+        def test_compare(acodb_session):
+            a = ConfigurationFactory(secret=True, value="hunter" + "2-do-not-print")
+            b = ConfigurationFactory(secret=True)
+            assert a == b
+
+        def test_repr(acodb_session):
+            cfg = ConfigurationFactory(secret=True, value="hunter" + "2-do-not-print")
+            assert "hunter2" not in repr(cfg)
+            assert cfg is None
+        """
+    )
+    result = pytester.runpytest("-vv", "-l")
+    result.assert_outcomes(failed=2)
+    output = result.stdout.str()
+    assert "hunter2-do-not-print" not in output
+    assert "value='***'" in output
+    assert "configuration values are hidden when is_secret is set" in output
+
+
+def test_factories_fixture_and_pytest_factoryboy(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        from pytest_factoryboy import register
+        from pytest_acodb.factories import TaskFactory, ToolExecutionFactory
+
+        register(TaskFactory)
+        register(ToolExecutionFactory)
+        """
+    )
+    pytester.makepyfile(
+        """
+        from sqlalchemy import func, select
+        from pytest_acodb.models import Task, ToolExecution
+
+        def test_namespace(acodb_factories, acodb_session):
+            acodb_factories.TaskFactory(failed=True)
+            acodb_factories.WorkflowTaskFactory()
+            assert acodb_session.scalar(select(func.count()).select_from(Task)) == 2
+
+        def test_registered(acodb_session, tool_execution, task_factory):
+            assert isinstance(tool_execution, ToolExecution)
+            assert tool_execution.task.id
+            task_factory(cancelled=True)
+            assert acodb_session.scalar(select(func.count()).select_from(Task)) == 2
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_migrator_tests_a_data_migration(pytester: pytest.Pytester) -> None:
+    migrations = pytester.mkdir("migrations")
+    (migrations / "1_users.up.sql").write_text(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, full_name TEXT NOT NULL);")
+    (migrations / "1_users.down.sql").write_text("DROP TABLE users;")
+    (migrations / "2_first_name.up.sql").write_text(
+        "ALTER TABLE users ADD COLUMN first_name TEXT;\n"
+        "UPDATE users SET first_name = substr(full_name, 1, instr(full_name, ' ') - 1);")
+    (migrations / "2_first_name.down.sql").write_text("ALTER TABLE users DROP COLUMN first_name;")
+    pytester.makepyfile(
+        """
+        import pytest
+        from sqlalchemy import text
+        from pytest_acodb.database import create_engine
+
+        @pytest.mark.acodb(target=1)
+        def test_split(acodb_migrator):
+            assert acodb_migrator.version == 1
+            acodb_migrator.conn.execute("INSERT INTO users (full_name) VALUES ('Grace Hopper')")
+            acodb_migrator.up()
+            engine = create_engine(acodb_migrator.url)
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT first_name FROM users")).scalar() == "Grace"
+            engine.dispose()
+            acodb_migrator.down()
+            assert acodb_migrator.version == 1
+
+        def test_starts_empty(acodb_migrator):
+            assert acodb_migrator.version is None
+            acodb_migrator.to(2)
+            assert acodb_migrator.applied == [1, 2]
+        """
+    )
+    pytester.runpytest("--acodb-migrations=migrations").assert_outcomes(passed=2)
+
+
+def test_rows_fixture_seeds_any_table(pytester: pytest.Pytester) -> None:
+    migrations = pytester.mkdir("migrations")
+    (migrations / "1_shop.sql").write_text(
+        'CREATE TABLE "order" (id INTEGER PRIMARY KEY, state TEXT NOT NULL '
+        "CHECK (state IN ('new', 'paid')));\n"
+        'CREATE TABLE line (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL REFERENCES "order"'
+        "(id) ON DELETE CASCADE, qty INTEGER NOT NULL CHECK (qty BETWEEN 1 AND 9));\n")
+    pytester.makepyfile(
+        """
+        from sqlalchemy import text
+
+        def test_rows(acodb_rows, acodb_connection):
+            assert acodb_rows.seed_table("line", 4) == 4
+            paid = acodb_rows.insert("order", state="paid")
+            assert paid["state"] == "paid"
+            count = acodb_connection.execute(text('SELECT count(*) FROM "order"')).scalar()
+            assert count >= 2
+        """
+    )
+    pytester.runpytest("--acodb-migrations=migrations").assert_outcomes(passed=1)
