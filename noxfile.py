@@ -30,7 +30,16 @@ def tests(session: nox.Session, deps: str) -> None:
     if deps == "oldest":
         session.install(*OLDEST)
     else:
-        session.install("--upgrade", "pytest", "SQLAlchemy", "sqlalchemy-utils", "factory-boy",
-                        "Faker", "filelock", "sqlglot", "python-dotenv")
+        session.install(
+            "--upgrade",
+            "pytest",
+            "SQLAlchemy",
+            "sqlalchemy-utils",
+            "factory-boy",
+            "Faker",
+            "filelock",
+            "sqlglot",
+            "python-dotenv",
+        )
     session.run("pip", "list", "--format=freeze", silent=False)
     session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)

@@ -37,7 +37,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-TIMER_PLUGIN = '''
+TIMER_PLUGIN = """
 import json, os, time
 
 _start = (time.perf_counter(), time.process_time())
@@ -57,7 +57,7 @@ def pytest_sessionfinish(session, exitstatus):
         json.dump({"wall": time.perf_counter() - _start[0],
                    "cpu": time.process_time() - _start[1], "exit": int(exitstatus),
                    "stats": stats}, out)
-'''
+"""
 
 NAIVE_CONFTEST = '''
 import pytest
@@ -152,13 +152,26 @@ def run_pytest(run: Run, scratch: Path) -> tuple[float, float, dict[str, int]]:
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure with .pyc caching, as users run
     env["ACODB_BENCH_OUT"] = str(out)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(scratch), env.get("PYTHONPATH")) if p)
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "acodb_bench_timer",
-               "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:hypothesispytest",
-               *run.args]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "acodb_bench_timer",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:hypothesispytest",
+        *run.args,
+    ]
     done = subprocess.run(command, cwd=run.cwd, env=env, capture_output=True, text=True)
     if not out.exists():
-        raise SystemExit(f"{run.label}: pytest did not finish:\n{done.stdout[-3000:]}\n"
-                         f"{done.stderr[-3000:]}")
+        raise SystemExit(
+            f"{run.label}: pytest did not finish:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
     data = json.loads(out.read_text())
     return data["cpu"], data["wall"], data["stats"]
 
@@ -170,15 +183,16 @@ def measure(runs: Sequence[Run], repeats: int, scratch: Path) -> dict[str, Resul
     for run in runs:
         run_pytest(run, scratch)
     for round_ in range(repeats):
-        order = list(runs[round_ % len(runs):]) + list(runs[:round_ % len(runs)])
+        order = list(runs[round_ % len(runs) :]) + list(runs[: round_ % len(runs)])
         for run in order:
             cpu, wall, stats = run_pytest(run, scratch)
             result = results[run.label]
             result.cpu.append(cpu)
             result.wall.append(wall)
             result.stats = stats
-            print(f"  {run.label:<30} cpu {cpu:6.2f} s  wall {wall:6.2f} s  {stats}",
-                  file=sys.stderr)
+            print(
+                f"  {run.label:<30} cpu {cpu:6.2f} s  wall {wall:6.2f} s  {stats}", file=sys.stderr
+            )
     return results
 
 
@@ -241,10 +255,15 @@ def factory_throughput(rows: int) -> dict[str, float]:
         session.add_all(ToolExecutionFactory.build_batch(rows))
         session.commit()
 
-    timed("factory create_batch (shipped: commit per row)",
-          lambda s: ToolExecutionFactory.create_batch(rows))
-    timed("factory create_batch, commit per row, expire_on_commit=False",
-          lambda s: ToolExecutionFactory.create_batch(rows), expire_on_commit=False)
+    timed(
+        "factory create_batch (shipped: commit per row)",
+        lambda s: ToolExecutionFactory.create_batch(rows),
+    )
+    timed(
+        "factory create_batch, commit per row, expire_on_commit=False",
+        lambda s: ToolExecutionFactory.create_batch(rows),
+        expire_on_commit=False,
+    )
     timed("factory create_batch, one commit", no_commit)
     timed("factory build_batch + add_all, one commit", build_add_all)
     timed("factory build_batch only (no database)", built)
@@ -268,8 +287,10 @@ def factory_throughput(rows: int) -> dict[str, float]:
 
     def core(session: Session) -> None:
         with engine.begin() as conn:
-            for table, data in ((Task.__table__, task_rows),
-                                (ToolExecution.__table__, execution_rows)):
+            for table, data in (
+                (Task.__table__, task_rows),
+                (ToolExecution.__table__, execution_rows),
+            ):
                 # executemany needs the same keys in every row
                 for key in {k for row in data for k in row}:
                     for row in data:
@@ -295,7 +316,7 @@ def table(rows: list[tuple[str, str, str]]) -> str:
     return "\n".join(out)
 
 
-CHAIN_CONFTEST = '''
+CHAIN_CONFTEST = """
 import pytest
 
 
@@ -317,7 +338,7 @@ def trivial_engine(trivial_db):
 @pytest.fixture
 def trivial_session(trivial_engine):
     yield trivial_engine
-'''
+"""
 """A control: the same fixture shape as acodb_session (three function-scoped generator fixtures
 over a session one) doing nothing, i.e. the floor pytest itself puts under any such fixture."""
 
@@ -325,9 +346,11 @@ over a session one) doing nothing, i.e. the floor pytest itself puts under any s
 def ratio(result: Result, base: Result, tests: int) -> str:
     """``"1.23x cpu, 1.20x wall (+456 us/test)"``: medians of ``result`` over ``base``."""
     per_test = (result.median - base.median) / tests * 1e6
-    return (f"{result.median / base.median:.2f}x cpu, "
-            f"{result.median_wall / base.median_wall:.2f}x wall "
-            f"({result.median:.2f} s vs {base.median:.2f} s cpu; {per_test:+.0f} us/test)")
+    return (
+        f"{result.median / base.median:.2f}x cpu, "
+        f"{result.median_wall / base.median_wall:.2f}x wall "
+        f"({result.median:.2f} s vs {base.median:.2f} s cpu; {per_test:+.0f} us/test)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -353,50 +376,75 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         if only & {1, 2}:
             print(f"rows 1-2: {tests} tests, {repeats} rounds", file=sys.stderr)
-            runs = [Run("no fixture", none, ()),
-                    Run("acodb_session clone", session, ()),
-                    Run("acodb_session rollback", session, ("--acodb-isolation=rollback",)),
-                    Run("acodb_session clone, file", session, ("--acodb-backend=file",)),
-                    Run("control: 3 trivial fixtures",
-                        write_suite(scratch / "chain", tests, "trivial_session", CHAIN_CONFTEST),
-                        ())]
+            runs = [
+                Run("no fixture", none, ()),
+                Run("acodb_session clone", session, ()),
+                Run("acodb_session rollback", session, ("--acodb-isolation=rollback",)),
+                Run("acodb_session clone, file", session, ("--acodb-backend=file",)),
+                Run(
+                    "control: 3 trivial fixtures",
+                    write_suite(scratch / "chain", tests, "trivial_session", CHAIN_CONFTEST),
+                    (),
+                ),
+            ]
             if 2 in only:
                 naive = write_suite(scratch / "naive", tests, "naive_session", NAIVE_CONFTEST)
                 runs.append(Run("naive: migrate per test", naive, ()))
             result = measure(runs, repeats, scratch)
             base = result["no fixture"]
             if 1 in only:
-                for label, target in (("acodb_session clone", "<= 1.15x"),
-                                      ("acodb_session rollback", "<= 1.05x"),
-                                      ("acodb_session clone, file", "(info)"),
-                                      ("control: 3 trivial fixtures", "(floor)")):
-                    rows.append((f"1. {tests} tests: {label} / no fixture",
-                                 ratio(result[label], base, tests), target))
+                for label, target in (
+                    ("acodb_session clone", "<= 1.15x"),
+                    ("acodb_session rollback", "<= 1.05x"),
+                    ("acodb_session clone, file", "(info)"),
+                    ("control: 3 trivial fixtures", "(floor)"),
+                ):
+                    rows.append(
+                        (
+                            f"1. {tests} tests: {label} / no fixture",
+                            ratio(result[label], base, tests),
+                            target,
+                        )
+                    )
             if 2 in only:
                 naive_result = result["naive: migrate per test"]
                 clone = result["acodb_session clone"]
-                rows.append((f"2. {tests} tests: naive migrate-per-test / acodb_session clone",
-                             f"acodb {naive_result.median / clone.median:.1f}x faster (naive "
-                             f"{ratio(naive_result, base, tests)} vs no fixture)", "(report)"))
+                rows.append(
+                    (
+                        f"2. {tests} tests: naive migrate-per-test / acodb_session clone",
+                        f"acodb {naive_result.median / clone.median:.1f}x faster (naive "
+                        f"{ratio(naive_result, base, tests)} vs no fixture)",
+                        "(report)",
+                    )
+                )
 
         if 3 in only:
             from synthetic import write_migrations
 
-            print(f"row 3: --acodb-check-migrations, {small} vs {big} migrations",
-                  file=sys.stderr)
+            print(f"row 3: --acodb-check-migrations, {small} vs {big} migrations", file=sys.stderr)
             runs = []
             for count in (small, big):
                 project = scratch / f"checks{count}"
                 project.mkdir()
                 (project / "pytest.ini").write_text("[pytest]\n")
                 write_migrations(project / "migrations", count)
-                runs.append(Run(f"checks {count}", project,
-                                ("--acodb-check-migrations", "--acodb-migrations=migrations")))
+                runs.append(
+                    Run(
+                        f"checks {count}",
+                        project,
+                        ("--acodb-check-migrations", "--acodb-migrations=migrations"),
+                    )
+                )
             result = measure(runs, max(1, (repeats + 1) // 2), scratch)
             a, b = result[f"checks {small}"], result[f"checks {big}"]
-            rows.append((f"3. --acodb-check-migrations: {big} / {small} synthetic migrations",
-                         f"{b.median / a.median:.1f}x cpu ({b.median:.2f} s vs {a.median:.2f} s;"
-                         f" outcomes {b.stats} vs {a.stats})", "<= 12x"))
+            rows.append(
+                (
+                    f"3. --acodb-check-migrations: {big} / {small} synthetic migrations",
+                    f"{b.median / a.median:.1f}x cpu ({b.median:.2f} s vs {a.median:.2f} s;"
+                    f" outcomes {b.stats} vs {a.stats})",
+                    "<= 12x",
+                )
+            )
 
         if 4 in only:
             print(f"row 4: factories, {factory_rows} rows", file=sys.stderr)
@@ -404,22 +452,34 @@ def main(argv: Sequence[str] | None = None) -> None:
             core = figures["raw Core insert (executemany)"]
             for label, per_second in figures.items():
                 slower = "" if per_second == core else f" ({core / per_second:.1f}x Core's time)"
-                rows.append((f"4. {factory_rows} tool executions + tasks: {label}",
-                             f"{per_second:,.0f} rows/s{slower}", "(report)"))
+                rows.append(
+                    (
+                        f"4. {factory_rows} tool executions + tasks: {label}",
+                        f"{per_second:,.0f} rows/s{slower}",
+                        "(report)",
+                    )
+                )
 
         if 5 in only:
             print(f"row 5: -n 2 vs -n 0, {tests} tests", file=sys.stderr)
             runs = [Run("-n 0", session, ("-n", "0")), Run("-n 2", session, ("-n", "2"))]
             result = measure(runs, repeats, scratch)
             zero, two = result["-n 0"], result["-n 2"]
-            rows.append((f"5. {tests} tests with acodb_session: -n 2 / -n 0",
-                         f"{two.median_wall / zero.median_wall:.2f}x wall ({two.median_wall:.2f}"
-                         f" s vs {zero.median_wall:.2f} s)", "(report)"))
+            rows.append(
+                (
+                    f"5. {tests} tests with acodb_session: -n 2 / -n 0",
+                    f"{two.median_wall / zero.median_wall:.2f}x wall ({two.median_wall:.2f}"
+                    f" s vs {zero.median_wall:.2f} s)",
+                    "(report)",
+                )
+            )
 
-    print(f"\npytest-acodb benchmarks: {os.cpu_count()} cores, Python "
-          f"{sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, {repeats} rounds; "
-          "medians of pytest session time (collection + run), CPU time of the pytest process "
-          "unless marked wall")
+    print(
+        f"\npytest-acodb benchmarks: {os.cpu_count()} cores, Python "
+        f"{sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, {repeats} rounds; "
+        "medians of pytest session time (collection + run), CPU time of the pytest process "
+        "unless marked wall"
+    )
     print(table(rows))
 
 

@@ -39,18 +39,23 @@ class _Table:
             "    id TEXT PRIMARY KEY NOT NULL",
             "    name TEXT NOT NULL",
             f"    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ({', '.join(STATUSES)}))"
-            if self.strict_status else "    status TEXT NOT NULL DEFAULT 'pending'",
+            if self.strict_status
+            else "    status TEXT NOT NULL DEFAULT 'pending'",
         ]
         if self.parent:
             null = "" if self.on_delete == "SET NULL" else " NOT NULL"
             lines.append(f"    {self.parent}_id TEXT{null}")
         lines += [f"    {c}" for c in self.columns]
-        lines += [f"    created_at TEXT NOT NULL DEFAULT {NOW}",
-                  f"    updated_at TEXT NOT NULL DEFAULT {NOW}"]
+        lines += [
+            f"    created_at TEXT NOT NULL DEFAULT {NOW}",
+            f"    updated_at TEXT NOT NULL DEFAULT {NOW}",
+        ]
         lines += [f"    {c}" for c in self.added]
         if self.parent:
-            lines.append(f"    FOREIGN KEY ({self.parent}_id) REFERENCES {self.parent}(id) "
-                         f"ON DELETE {self.on_delete}")
+            lines.append(
+                f"    FOREIGN KEY ({self.parent}_id) REFERENCES {self.parent}(id) "
+                f"ON DELETE {self.on_delete}"
+            )
         return f"CREATE TABLE {name or self.name} (\n" + ",\n".join(lines) + "\n);\n"
 
     def column_names(self) -> list[str]:
@@ -134,16 +139,22 @@ class _History:
 
     def add_index(self) -> tuple[str, str, str] | None:
         """An index on columns of one table that no index of it covers yet."""
-        options = [(t, cols) for t in self.tables
-                   for cols in ("name", "priority", "name, created_at", "priority, status")
-                   if cols not in t.indexes.values()]
+        options = [
+            (t, cols)
+            for t in self.tables
+            for cols in ("name", "priority", "name, created_at", "priority, status")
+            if cols not in t.indexes.values()
+        ]
         if not options:
             return None
         table, columns = self.rng.choice(options)
         index = self._next_name(f"idx_{table.name}_{columns.split(',')[0]}")
         table.indexes[index] = columns
-        return (f"index_{table.name}_{columns.split(',')[0]}",
-                f"CREATE INDEX {index} ON {table.name}({columns});\n", f"DROP INDEX {index};\n")
+        return (
+            f"index_{table.name}_{columns.split(',')[0]}",
+            f"CREATE INDEX {index} ON {table.name}({columns});\n",
+            f"DROP INDEX {index};\n",
+        )
 
     def add_trigger(self) -> tuple[str, str, str] | None:
         candidates = [t for t in self.tables if not t.trigger]
@@ -189,15 +200,19 @@ class _History:
             self.serial += 1
             codes = [f"'{table}-{first}-{i}'" for i in range(self.rng.randint(2, 6))]
             rows = ", ".join(f"({code}, 'value {i}')" for i, code in enumerate(codes))
-            return (f"seed_more_{table}",
-                    f"INSERT INTO {table} (code, label) VALUES {rows};\n",
-                    f"DELETE FROM {table} WHERE code IN ({', '.join(codes)});\n")
+            return (
+                f"seed_more_{table}",
+                f"INSERT INTO {table} (code, label) VALUES {rows};\n",
+                f"DELETE FROM {table} WHERE code IN ({', '.join(codes)});\n",
+            )
         table = self._next_name("lookup")
         self.lookups.append(table)
         rows = ", ".join(f"('{table}-{i}', 'value {i}')" for i in range(self.rng.randint(2, 6)))
-        up = (f"CREATE TABLE {table} (\n    code TEXT PRIMARY KEY NOT NULL,\n"
-              "    label TEXT NOT NULL\n);\n"
-              f"INSERT INTO {table} (code, label) VALUES {rows};\n")
+        up = (
+            f"CREATE TABLE {table} (\n    code TEXT PRIMARY KEY NOT NULL,\n"
+            "    label TEXT NOT NULL\n);\n"
+            f"INSERT INTO {table} (code, label) VALUES {rows};\n"
+        )
         return f"seed_{table}", up, f"DROP TABLE {table};\n"
 
 

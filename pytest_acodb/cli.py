@@ -38,8 +38,7 @@ def format_elapsed(ns: int) -> str:
 
 
 def _line(verb: str, migration: Migration, label: str, elapsed: int = 0) -> str:
-    return (f"{verb} {migration.version}/{label} {migration.description} "
-            f"({format_elapsed(elapsed)})")
+    return f"{verb} {migration.version}/{label} {migration.description} ({format_elapsed(elapsed)})"
 
 
 # -- shared helpers --------------------------------------------------------------------------
@@ -101,8 +100,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     target = _target(args)
     version = args.target_version
     existed = target.exists()
-    opener = (lambda: closing(_open_read_only(target))) if args.dry_run else (
-        lambda: _migrating(target))
+    opener = (
+        (lambda: closing(_open_read_only(target))) if args.dry_run else (lambda: _migrating(target))
+    )
     with opener() as conn:
         migrator.preflight(conn, ignore_missing=args.ignore_missing)
         migrator.check_target(conn, version)
@@ -113,10 +113,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(_line("Can apply", migration, "migrate"))
         elif chosen:
             _backup(args, target, conn, existed=existed)
-            migrator.run(conn, version, ignore_missing=args.ignore_missing,
-                         progress=lambda _a, m, ns: print(_line("Applied", m, "migrate", ns),
-                                                          flush=True))
-        for migration in pending[len(chosen):]:
+            migrator.run(
+                conn,
+                version,
+                ignore_missing=args.ignore_missing,
+                progress=lambda _a, m, ns: print(_line("Applied", m, "migrate", ns), flush=True),
+            )
+        for migration in pending[len(chosen) :]:
             print(_line("Skipped", migration, "migrate"))
     return 0
 
@@ -127,8 +130,9 @@ def cmd_revert(args: argparse.Namespace) -> int:
     target = _target(args)
     version = args.target_version
     existed = target.exists()
-    opener = (lambda: closing(_open_read_only(target))) if args.dry_run else (
-        lambda: _migrating(target))
+    opener = (
+        (lambda: closing(_open_read_only(target))) if args.dry_run else (lambda: _migrating(target))
+    )
     with opener() as conn:
         migrator.preflight(conn, ignore_missing=args.ignore_missing, checksums=False)
         migrator.check_target(conn, version, revert=True)
@@ -137,18 +141,26 @@ def cmd_revert(args: argparse.Namespace) -> int:
         except AcodbError as exc:
             raise AcodbError(f"{exc}; or pass --skip-simple to skip it as sqlx does") from exc
         applied = migrator.applied(conn)
-        kept = [] if version is None else [
-            m for m in reversed(migrator.source.migrations)
-            if m.version in applied and m.reversible and m.version <= version
-        ]
+        kept = (
+            []
+            if version is None
+            else [
+                m
+                for m in reversed(migrator.source.migrations)
+                if m.version in applied and m.reversible and m.version <= version
+            ]
+        )
         if args.dry_run:
             for migration in chosen:
                 print(_line("Can apply", migration, "revert"))
         elif chosen:
             _backup(args, target, conn, existed=existed)
-            migrator.undo(conn, version, safe=not args.skip_simple,
-                          progress=lambda _a, m, ns: print(_line("Applied", m, "revert", ns),
-                                                           flush=True))
+            migrator.undo(
+                conn,
+                version,
+                safe=not args.skip_simple,
+                progress=lambda _a, m, ns: print(_line("Applied", m, "revert", ns), flush=True),
+            )
         for migration in kept:
             print(_line("Skipped", migration, "revert"))
         if not chosen and not kept:
@@ -166,16 +178,20 @@ def cmd_info(args: argparse.Namespace) -> int:
         migration, row = migrator.source.get(version), applied.get(version)
         if migration is None:
             assert row is not None
-            print(f"{version}/missing {row.description} (applied, but no file in "
-                  f"{migrator.source.directory})")
+            print(
+                f"{version}/missing {row.description} (applied, but no file in "
+                f"{migrator.source.directory})"
+            )
             continue
         if row is None:
             print(f"{version}/pending {migration.description}")
             continue
         if not row.success:
             print(f"{version}/installed (dirty) {migration.description}")
-            print("partially applied (a -- no-transaction migration failed); repair the "
-                  f"database, then delete its row from {migrator.source.table_name}")
+            print(
+                "partially applied (a -- no-transaction migration failed); repair the "
+                f"database, then delete its row from {migrator.source.table_name}"
+            )
         elif row.checksum != migration.checksum:
             print(f"{version}/installed (different checksum) {migration.description}")
             print(f"applied migration had checksum {row.checksum.hex()}")
@@ -192,8 +208,13 @@ def cmd_add(args: argparse.Namespace) -> int:
     from .migrate.add import add_migration
 
     reversible = True if args.reversible else False if args.simple else None
-    for path in add_migration(args.source, args.description, reversible=reversible,
-                              sequential=args.sequential, timestamp=args.timestamp):
+    for path in add_migration(
+        args.source,
+        args.description,
+        reversible=reversible,
+        sequential=args.sequential,
+        timestamp=args.timestamp,
+    ):
         print(f"Creating {Path(args.source) / path.name}")
     return 0
 
@@ -232,8 +253,11 @@ def cmd_schema(args: argparse.Namespace) -> int:
     from .schema import snapshot
 
     if args.database_url:
-        table = read_sqlx_toml(Path(args.source))[0] if Path(args.source).is_dir() else (
-            DEFAULT_TABLE_NAME)
+        table = (
+            read_sqlx_toml(Path(args.source))[0]
+            if Path(args.source).is_dir()
+            else (DEFAULT_TABLE_NAME)
+        )
         conn = _open_read_only(parse_sqlite_url(args.database_url))
     else:
         source: MigrationSource = resolve(args.source)
@@ -262,22 +286,32 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def _common(*, database: bool) -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--source", default="migrations", metavar="DIR",
-                        help="folder containing the migrations (default: %(default)s)")
+    parent.add_argument(
+        "--source",
+        default="migrations",
+        metavar="DIR",
+        help="folder containing the migrations (default: %(default)s)",
+    )
     if database:
         parent.add_argument("-D", "--database-url", metavar="URL", help=_URL_HELP)
-        parent.add_argument("--no-dotenv", action="store_true",
-                            help="do not read DATABASE_URL from a .env file")
+        parent.add_argument(
+            "--no-dotenv", action="store_true", help="do not read DATABASE_URL from a .env file"
+        )
     return parent
 
 
 def _verb(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str,
-    handler: Callable[[argparse.Namespace], int], help_text: str, *,
-    parents: Sequence[argparse.ArgumentParser], aliases: Sequence[str] = (),
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    handler: Callable[[argparse.Namespace], int],
+    help_text: str,
+    *,
+    parents: Sequence[argparse.ArgumentParser],
+    aliases: Sequence[str] = (),
 ) -> argparse.ArgumentParser:
-    parser = sub.add_parser(name, help=help_text, description=help_text, aliases=list(aliases),
-                            parents=list(parents))
+    parser = sub.add_parser(
+        name, help=help_text, description=help_text, aliases=list(aliases), parents=list(parents)
+    )
     parser.set_defaults(handler=handler)
     return parser
 
@@ -287,73 +321,149 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser = argparse.ArgumentParser(
-        prog="acodb", description="sqlx-compatible SQLite migrations for the acolib orchestrator",
+        prog="acodb",
+        description="sqlx-compatible SQLite migrations for the acolib orchestrator",
     )
     parser.add_argument("--version", action="version", version=f"acodb {__version__}")
     top = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    migrate = top.add_parser("migrate", aliases=["mig"], help="create, run and check migrations",
-                             description="create, run and check sqlx migrations")
+    migrate = top.add_parser(
+        "migrate",
+        aliases=["mig"],
+        help="create, run and check migrations",
+        description="create, run and check sqlx migrations",
+    )
     sub = migrate.add_subparsers(dest="verb", required=True, metavar="VERB")
     db, src = _common(database=True), _common(database=False)
 
     run = _verb(sub, "run", cmd_run, "run all pending migrations", parents=[db])
-    revert = _verb(sub, "revert", cmd_revert,
-                   "revert the latest migration (refusing to skip a simple migration with no down "
-                   "script unless --skip-simple)", parents=[db])
-    for verb, what in ((run, "list the migrations to be run without applying them (the "
-                        "database is opened read-only and stays byte-identical)"),
-                       (revert, "list the migrations to be reverted without reverting them")):
+    revert = _verb(
+        sub,
+        "revert",
+        cmd_revert,
+        "revert the latest migration (refusing to skip a simple migration with no down "
+        "script unless --skip-simple)",
+        parents=[db],
+    )
+    for verb, what in (
+        (
+            run,
+            "list the migrations to be run without applying them (the "
+            "database is opened read-only and stays byte-identical)",
+        ),
+        (revert, "list the migrations to be reverted without reverting them"),
+    ):
         verb.add_argument("--dry-run", action="store_true", help=what)
-        verb.add_argument("--ignore-missing", action="store_true",
-                          help="ignore applied migrations that are missing from --source")
-        verb.add_argument("--no-backup", action="store_true",
-                          help="do not write <database>.<UTC time>.bak (VACUUM INTO) before "
-                               "changing a database file")
-    safety = ("On a database file, acodb holds <database>.acodb-migrate.lock while it works, so "
-              "concurrent runs wait for each other and apply each migration once, and backs the "
-              "file up with VACUUM INTO before the first change (unless --no-backup).")
+        verb.add_argument(
+            "--ignore-missing",
+            action="store_true",
+            help="ignore applied migrations that are missing from --source",
+        )
+        verb.add_argument(
+            "--no-backup",
+            action="store_true",
+            help="do not write <database>.<UTC time>.bak (VACUUM INTO) before "
+            "changing a database file",
+        )
+    safety = (
+        "On a database file, acodb holds <database>.acodb-migrate.lock while it works, so "
+        "concurrent runs wait for each other and apply each migration once, and backs the "
+        "file up with VACUUM INTO before the first change (unless --no-backup)."
+    )
     run.epilog = revert.epilog = safety
-    run.add_argument("--target-version", type=int, metavar="V",
-                     help="apply migrations up to V (inclusive); V must not be older than the "
-                          "newest applied migration")
-    revert.add_argument("--target-version", type=int, metavar="V",
-                        help="revert every migration above V (0 reverts all); default: only the "
-                             "latest")
-    revert.add_argument("--skip-simple", action="store_true",
-                        help="as sqlx: silently skip applied migrations that have no down script "
-                             "(their changes stay); by default the revert stops with an error")
+    run.add_argument(
+        "--target-version",
+        type=int,
+        metavar="V",
+        help="apply migrations up to V (inclusive); V must not be older than the "
+        "newest applied migration",
+    )
+    revert.add_argument(
+        "--target-version",
+        type=int,
+        metavar="V",
+        help="revert every migration above V (0 reverts all); default: only the latest",
+    )
+    revert.add_argument(
+        "--skip-simple",
+        action="store_true",
+        help="as sqlx: silently skip applied migrations that have no down script "
+        "(their changes stay); by default the revert stops with an error",
+    )
 
-    _verb(sub, "info", cmd_info, "list all migrations and their status", parents=[db],
-          aliases=["status", "list"])
+    _verb(
+        sub,
+        "info",
+        cmd_info,
+        "list all migrations and their status",
+        parents=[db],
+        aliases=["status", "list"],
+    )
 
-    add = _verb(sub, "add", cmd_add, "create a new migration; the version continues a sequence "
-                "(0001, 0002...) when one is in use, else is the UTC time", parents=[src])
+    add = _verb(
+        sub,
+        "add",
+        cmd_add,
+        "create a new migration; the version continues a sequence "
+        "(0001, 0002...) when one is in use, else is the UTC time",
+        parents=[src],
+    )
     add.add_argument("description", help="e.g. 'add users table' (spaces become underscores)")
     kind = add.add_mutually_exclusive_group()
-    kind.add_argument("-r", "--reversible", action="store_true",
-                      help="create an up/down pair (default: like the newest migration)")
+    kind.add_argument(
+        "-r",
+        "--reversible",
+        action="store_true",
+        help="create an up/down pair (default: like the newest migration)",
+    )
     kind.add_argument("--simple", action="store_true", help="create one simple .sql file")
     numbering = add.add_mutually_exclusive_group()
-    numbering.add_argument("-t", "--timestamp", action="store_true",
-                           help="use a UTC timestamp version (YYYYmmddHHMMSS)")
-    numbering.add_argument("-s", "--sequential", action="store_true",
-                           help="use the next sequential version")
+    numbering.add_argument(
+        "-t",
+        "--timestamp",
+        action="store_true",
+        help="use a UTC timestamp version (YYYYmmddHHMMSS)",
+    )
+    numbering.add_argument(
+        "-s", "--sequential", action="store_true", help="use the next sequential version"
+    )
 
-    _verb(sub, "lock", cmd_lock, "write <source>/acodb.lock: version, description and SHA-384 "
-          "of every migration (commit it)", parents=[src])
-    _verb(sub, "verify", cmd_verify, "check the migrations against <source>/acodb.lock: fails "
-          "when a locked migration was edited, removed or renumbered (no database needed)",
-          parents=[src])
+    _verb(
+        sub,
+        "lock",
+        cmd_lock,
+        "write <source>/acodb.lock: version, description and SHA-384 "
+        "of every migration (commit it)",
+        parents=[src],
+    )
+    _verb(
+        sub,
+        "verify",
+        cmd_verify,
+        "check the migrations against <source>/acodb.lock: fails "
+        "when a locked migration was edited, removed or renumbered (no database needed)",
+        parents=[src],
+    )
 
-    schema = _verb(top, "schema", cmd_schema, "print the normalised schema the migrations "
-                   "build (in a fresh in-memory database), or of --database-url",
-                   parents=[src])
-    schema.add_argument("-D", "--database-url", metavar="URL",
-                        help=f"read this database instead (read-only; not taken from "
-                             f"DATABASE_URL). Forms: {FORMS}")
-    schema.add_argument("--format", choices=("sql", "json", "mermaid"), default="sql",
-                        help="sql (CREATE statements), json, or a mermaid erDiagram "
-                             "(default: %(default)s)")
+    schema = _verb(
+        top,
+        "schema",
+        cmd_schema,
+        "print the normalised schema the migrations "
+        "build (in a fresh in-memory database), or of --database-url",
+        parents=[src],
+    )
+    schema.add_argument(
+        "-D",
+        "--database-url",
+        metavar="URL",
+        help=f"read this database instead (read-only; not taken from DATABASE_URL). Forms: {FORMS}",
+    )
+    schema.add_argument(
+        "--format",
+        choices=("sql", "json", "mermaid"),
+        default="sql",
+        help="sql (CREATE statements), json, or a mermaid erDiagram (default: %(default)s)",
+    )
     return parser
 
 
@@ -378,9 +488,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         message = str(exc)
     except KeyboardInterrupt:
-        message = ("interrupted: the migration in progress was rolled back (unless it was a "
-                   "-- no-transaction one: then see `acodb migrate info`), so the database is as "
-                   "it was after the last migration reported; run again to continue")
+        message = (
+            "interrupted: the migration in progress was rolled back (unless it was a "
+            "-- no-transaction one: then see `acodb migrate info`), so the database is as "
+            "it was after the last migration reported; run again to continue"
+        )
         sys.stdout.flush()
         print(f"error: {message}", file=sys.stderr)
         return 130

@@ -66,10 +66,14 @@ def collect_checks(session: pytest.Session, settings: AcodbSettings) -> list[pyt
         )
     try:
         checks = plan(
-            directory, factories=bundled, database=settings.database,
-            severity=settings.severity, skip_versions=settings.skip_versions,
+            directory,
+            factories=bundled,
+            database=settings.database,
+            severity=settings.severity,
+            skip_versions=settings.skip_versions,
             min_downgrade_version=settings.min_downgrade_version,
-            irreversible=settings.irreversible, metadata=settings.metadata,
+            irreversible=settings.irreversible,
+            metadata=settings.metadata,
         )
     except AcodbError as exc:  # a bad severity name or level
         raise pytest.UsageError(str(exc)) from exc

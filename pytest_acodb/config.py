@@ -33,84 +33,98 @@ class Option:
 
 OPTIONS: tuple[Option, ...] = (
     Option(
-        "--acodb-migrations", "acodb_migrations",
+        "--acodb-migrations",
+        "acodb_migrations",
         "directory of sqlx migrations to build test databases from and to check "
         "(default: the acolib migrations bundled with pytest-acodb)",
         metavar="PATH",
     ),
     Option(
-        "--acodb-backend", "acodb_backend",
+        "--acodb-backend",
+        "acodb_backend",
         "where each test's database lives: 'memory' (default) or 'file' (under pytest's tmp dir)",
         choices=BACKENDS,
     ),
     Option(
-        "--acodb-check-migrations", "acodb_check_migrations",
+        "--acodb-check-migrations",
+        "acodb_check_migrations",
         "collect pytest-acodb's built-in migration checks as test items",
         ini_type="bool",
     ),
     Option(
-        "--acodb-isolation", "acodb_isolation",
+        "--acodb-isolation",
+        "acodb_isolation",
         "how tests are kept apart: 'clone' (default; each test gets a fresh copy of the "
         "migrated template) or 'rollback' (tests share one migrated database and each runs "
         "in a transaction that is rolled back; DDL and PRAGMA changes are refused)",
         choices=ISOLATIONS,
     ),
     Option(
-        "--acodb-reuse-template", "acodb_reuse_template",
+        "--acodb-reuse-template",
+        "acodb_reuse_template",
         "keep the migrated template in pytest's cache directory, keyed by the migrations' "
         "checksums, so later runs with unchanged migrations migrate nothing",
         ini_type="bool",
     ),
     Option(
-        "--acodb-database", "acodb_database",
+        "--acodb-database",
+        "acodb_database",
         "with --acodb-check-migrations: also validate this existing database (sqlx URL, e.g. "
         "sqlite:prod-copy.db) against the migrations directory, one item per problem",
         metavar="URL",
     ),
     Option(
-        "--acodb-seed", "acodb_seed",
+        "--acodb-seed",
+        "acodb_seed",
         "run seed of factory and Faker data (default: random, printed in the header); each "
         "test's data is seeded from it and the test's node id, so --acodb-seed N replays a run",
         metavar="N",
     ),
     Option(
-        "--acodb-keep-failed", "acodb_keep_failed",
+        "--acodb-keep-failed",
+        "acodb_keep_failed",
         "keep the database of each failed test as a file and print its path in the failure "
         "report (like sqlx's test macro)",
         ini_type="bool",
     ),
     Option(
-        "--acodb-check-kinds", "acodb_check_kinds",
+        "--acodb-check-kinds",
+        "acodb_check_kinds",
         "with --acodb-check-migrations: run only these check kinds (comma-separated, e.g. "
         "round_trip,data_survives; default: all)",
         metavar="KINDS",
     ),
     Option(
-        "--acodb-severity", "acodb_severity",
+        "--acodb-severity",
+        "acodb_severity",
         "grade checks and lints: comma-separated NAME=error|warn|off, NAME a check kind or a "
         "lint name (e.g. fk_index=off,duplicate_index=error); warn shows in the warnings "
         "summary instead of failing, off drops the item",
         metavar="NAME=LEVEL,...",
     ),
     Option(
-        "--acodb-skip-versions", "acodb_skip_versions",
+        "--acodb-skip-versions",
+        "acodb_skip_versions",
         "migration versions the checks leave out (comma-separated)",
         metavar="V,...",
     ),
     Option(
-        "--acodb-min-downgrade-version", "acodb_min_downgrade_version",
+        "--acodb-min-downgrade-version",
+        "acodb_min_downgrade_version",
         "lowest version that must be reversible: round_trip fails for a migration from this "
         "version up that has no down script (below it, a missing down script is a skip)",
         metavar="V",
     ),
     Option(
-        "--acodb-irreversible", "acodb_irreversible",
+        "--acodb-irreversible",
+        "acodb_irreversible",
         "versions that are irreversible on purpose (comma-separated): their round_trip and the "
         "no_trace check are skipped with that reason",
         metavar="V,...",
     ),
     Option(
-        "--acodb-metadata", "acodb_metadata",
+        "--acodb-metadata",
+        "acodb_metadata",
         "SQLAlchemy MetaData to compare with the migrated schema (models_match check), as "
         "package.module:Base.metadata",
         metavar="SPEC",
@@ -184,8 +198,12 @@ def resolve(config: pytest.Config) -> AcodbSettings:
         check_kinds=tuple(_words(values["acodb_check_kinds"][0])),
         severity=_severity(values["acodb_severity"][0]),
         skip_versions=_versions("acodb_skip_versions", values["acodb_skip_versions"][0]),
-        min_downgrade_version=next(iter(_versions(
-            "acodb_min_downgrade_version", values["acodb_min_downgrade_version"][0])), None),
+        min_downgrade_version=next(
+            iter(
+                _versions("acodb_min_downgrade_version", values["acodb_min_downgrade_version"][0])
+            ),
+            None,
+        ),
         irreversible=_versions("acodb_irreversible", values["acodb_irreversible"][0]),
         metadata=values["acodb_metadata"][0],
         seed=next(iter(_versions("acodb_seed", values["acodb_seed"][0])), None),

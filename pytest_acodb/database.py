@@ -351,16 +351,44 @@ class IsolationError(AcodbError):
         )
 
 
-CONNECTION_PRAGMAS: frozenset[str] = frozenset((
-    "foreign_keys", "recursive_triggers", "ignore_check_constraints", "query_only",
-    "legacy_alter_table", "reverse_unordered_selects", "automatic_index", "trusted_schema",
-    "cell_size_check", "secure_delete", "writable_schema", "synchronous", "temp_store",
-    "cache_size", "cache_spill", "busy_timeout", "journal_mode", "locking_mode", "mmap_size",
-    "case_sensitive_like", "count_changes", "full_column_names", "short_column_names",
-    "empty_result_callbacks", "threads", "hard_heap_limit", "soft_heap_limit",
-    "analysis_limit", "user_version", "application_id", "page_size", "auto_vacuum",
-    "max_page_count", "encoding",
-))
+CONNECTION_PRAGMAS: frozenset[str] = frozenset(
+    (
+        "foreign_keys",
+        "recursive_triggers",
+        "ignore_check_constraints",
+        "query_only",
+        "legacy_alter_table",
+        "reverse_unordered_selects",
+        "automatic_index",
+        "trusted_schema",
+        "cell_size_check",
+        "secure_delete",
+        "writable_schema",
+        "synchronous",
+        "temp_store",
+        "cache_size",
+        "cache_spill",
+        "busy_timeout",
+        "journal_mode",
+        "locking_mode",
+        "mmap_size",
+        "case_sensitive_like",
+        "count_changes",
+        "full_column_names",
+        "short_column_names",
+        "empty_result_callbacks",
+        "threads",
+        "hard_heap_limit",
+        "soft_heap_limit",
+        "analysis_limit",
+        "user_version",
+        "application_id",
+        "page_size",
+        "auto_vacuum",
+        "max_page_count",
+        "encoding",
+    )
+)
 """PRAGMAs a test must not set under isolation ``rollback``. Most belong to the connection and
 survive ``ROLLBACK``, so they would leak into the next test; ``foreign_keys`` is a no-op inside a
 transaction, so switching it off would silently not happen. (Setting ``foreign_keys`` on is
@@ -369,11 +397,27 @@ allowed: it already is.)"""
 _DDL_ACTIONS: dict[int, str] = {
     getattr(sqlite3, f"SQLITE_{name}"): name.replace("_", " ")
     for name in (
-        "CREATE_INDEX", "CREATE_TABLE", "CREATE_TEMP_INDEX", "CREATE_TEMP_TABLE",
-        "CREATE_TEMP_TRIGGER", "CREATE_TEMP_VIEW", "CREATE_TRIGGER", "CREATE_VIEW",
-        "CREATE_VTABLE", "DROP_INDEX", "DROP_TABLE", "DROP_TEMP_INDEX", "DROP_TEMP_TABLE",
-        "DROP_TEMP_TRIGGER", "DROP_TEMP_VIEW", "DROP_TRIGGER", "DROP_VIEW", "DROP_VTABLE",
-        "ALTER_TABLE", "ATTACH", "DETACH",
+        "CREATE_INDEX",
+        "CREATE_TABLE",
+        "CREATE_TEMP_INDEX",
+        "CREATE_TEMP_TABLE",
+        "CREATE_TEMP_TRIGGER",
+        "CREATE_TEMP_VIEW",
+        "CREATE_TRIGGER",
+        "CREATE_VIEW",
+        "CREATE_VTABLE",
+        "DROP_INDEX",
+        "DROP_TABLE",
+        "DROP_TEMP_INDEX",
+        "DROP_TEMP_TABLE",
+        "DROP_TEMP_TRIGGER",
+        "DROP_TEMP_VIEW",
+        "DROP_TRIGGER",
+        "DROP_VIEW",
+        "DROP_VTABLE",
+        "ALTER_TABLE",
+        "ATTACH",
+        "DETACH",
     )
     if hasattr(sqlite3, f"SQLITE_{name}")
 }
@@ -553,18 +597,24 @@ class RollbackDatabase:
     def _problems(self) -> list[str]:
         raw = self._raw
         if self.connects != self._connects:
-            return ["the engine was disposed during the test (acodb_engine.dispose()), so later "
-                    "statements ran outside the outer transaction"]
+            return [
+                "the engine was disposed during the test (acodb_engine.dispose()), so later "
+                "statements ran outside the outer transaction"
+            ]
         problems = [f"it ran {what}" for what in dict.fromkeys(raw.refused)]
         if not raw.in_transaction:
-            problems.append("the outer transaction ended during the test (a raw COMMIT or "
-                            "ROLLBACK, or ON CONFLICT ROLLBACK), so later statements were "
-                            "committed")
+            problems.append(
+                "the outer transaction ended during the test (a raw COMMIT or "
+                "ROLLBACK, or ON CONFLICT ROLLBACK), so later statements were "
+                "committed"
+            )
         elif self._read_data_version() != self._data_version:
-            problems.append("another connection committed to the shared database (PRAGMA "
-                            "data_version changed): only acodb_engine, acodb_connection and "
-                            "acodb_session join the test's transaction, not a second engine "
-                            "on acodb_url")
+            problems.append(
+                "another connection committed to the shared database (PRAGMA "
+                "data_version changed): only acodb_engine, acodb_connection and "
+                "acodb_session join the test's transaction, not a second engine "
+                "on acodb_url"
+            )
         return problems
 
     def restore(self) -> None:

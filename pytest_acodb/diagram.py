@@ -45,11 +45,15 @@ def _entity(schema: Schema, table: Table) -> list[str]:
     unique_single = {c for cols in _unique_sets(schema, table) if len(cols) == 1 for c in cols}
     lines = [f"    {_name(table.name)} {{"]
     for column in table.columns:
-        keys = [k for k, on in (
-            ("PK", column.pk > 0),
-            ("FK", column.name in fk_columns),
-            ("UK", column.name in unique_single and not column.pk),
-        ) if on]
+        keys = [
+            k
+            for k, on in (
+                ("PK", column.pk > 0),
+                ("FK", column.name in fk_columns),
+                ("UK", column.name in unique_single and not column.pk),
+            )
+            if on
+        ]
         marker = f" {', '.join(keys)}" if keys else ""
         lines.append(f"        {_type(column.type)} {_name(column.name)}{marker}")
     lines.append("    }")
@@ -76,7 +80,6 @@ def to_mermaid(schema: Schema) -> str:
             child_end = "o|" if one_child else "o{"
             label = ", ".join(fk.columns).replace('"', "'")
             lines.append(
-                f"    {_name(fk.parent)} {parent_end}--{child_end} {_name(table.name)} : "
-                f'"{label}"'
+                f'    {_name(fk.parent)} {parent_end}--{child_end} {_name(table.name)} : "{label}"'
             )
     return "\n".join(lines) + "\n"

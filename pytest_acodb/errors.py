@@ -15,13 +15,21 @@ class AcodbError(Exception):
 
 
 _SQLITE_HINTS = (
-    ("readonly", "the database is read-only (a mode=ro URL, or file or directory permissions): "
-                 "open it read-write"),
-    ("database is locked", "another process holds a lock on the database: stop it (or wait for "
-                           "it) and run again"),
+    (
+        "readonly",
+        "the database is read-only (a mode=ro URL, or file or directory permissions): "
+        "open it read-write",
+    ),
+    (
+        "database is locked",
+        "another process holds a lock on the database: stop it (or wait for it) and run again",
+    ),
     ("not a database", "the file is not a SQLite database: check the path or URL"),
-    ("unable to open", "the file or its directory does not exist or cannot be opened: check the "
-                       "path, or use mode=rwc to create it"),
+    (
+        "unable to open",
+        "the file or its directory does not exist or cannot be opened: check the "
+        "path, or use mode=rwc to create it",
+    ),
     ("disk i/o error", "the disk failed or is full: free space and check the file"),
 )
 
@@ -115,8 +123,9 @@ class MigrateError(AcodbError):
         else:
             state = "the database was rolled back to its state before this migration"
         todo = sqlite_hint(reason) or "fix the SQL and run again"
-        super().__init__(f"{where}: failed to {action} migration {version}{shown}: {reason}; "
-                         f"{state}; {todo}")
+        super().__init__(
+            f"{where}: failed to {action} migration {version}{shown}: {reason}; {state}; {todo}"
+        )
 
 
 class ValidateError(AcodbError):

@@ -182,17 +182,21 @@ class TaskFactory(_AcodbFactory):
     description = Faker("paragraph", nb_sentences=2)
     task_type = FuzzyChoice(("workflow", "tool", "script"))
     status = "pending"
-    config = LazyFunction(lambda: {
-        "timeout_seconds": randgen.randint(30, 3600),
-        "max_retries": randgen.randint(0, 5),
-        "priority": randgen.choice(("low", "normal", "high")),
-        "env": {"LOG_LEVEL": randgen.choice(("debug", "info", "warning"))},
-    })
-    metadata_ = LazyFunction(lambda: {
-        "source": randgen.choice(("cli", "api", "scheduler", "webhook")),
-        "requested_by": _fake("user_name"),
-        "tags": _fake("words", nb=2),
-    })
+    config = LazyFunction(
+        lambda: {
+            "timeout_seconds": randgen.randint(30, 3600),
+            "max_retries": randgen.randint(0, 5),
+            "priority": randgen.choice(("low", "normal", "high")),
+            "env": {"LOG_LEVEL": randgen.choice(("debug", "info", "warning"))},
+        }
+    )
+    metadata_ = LazyFunction(
+        lambda: {
+            "source": randgen.choice(("cli", "api", "scheduler", "webhook")),
+            "requested_by": _fake("user_name"),
+            "tags": _fake("words", nb=2),
+        }
+    )
     workspace_path = LazyAttribute(lambda o: f"/var/lib/acolib/workspaces/{o.project}")
     created_at = LazyFunction(lambda: _ago(randgen.randint(3 * _HOUR_MS, 30 * _DAY_MS)))
     started_at = LazyAttribute(
@@ -316,9 +320,12 @@ class ToolExecutionFactory(_AcodbFactory):
     id = Faker("uuid4")
     task = SubFactory(TaskFactory, status="running")
     tool_name = FuzzyChoice(TOOL_NAMES)
-    arguments = LazyFunction(lambda: {
-        "path": _fake("file_path", depth=2), "timeout_ms": randgen.randint(1_000, 120_000),
-    })
+    arguments = LazyFunction(
+        lambda: {
+            "path": _fake("file_path", depth=2),
+            "timeout_ms": randgen.randint(1_000, 120_000),
+        }
+    )
     status = "completed"
     output = LazyAttribute(_tool_output)
     error = LazyAttribute(_tool_error)
@@ -362,11 +369,13 @@ class ConnectionSessionFactory(_AcodbFactory):
     user_id = Faker("uuid4")
     connection_type = FuzzyChoice(CONNECTION_TYPES)
     is_active = True
-    metadata_ = LazyFunction(lambda: {
-        "remote_addr": _fake("ipv4_public"),
-        "user_agent": _fake("user_agent"),
-        "protocol_version": randgen.choice(("1.0", "1.1", "2.0")),
-    })
+    metadata_ = LazyFunction(
+        lambda: {
+            "remote_addr": _fake("ipv4_public"),
+            "user_agent": _fake("user_agent"),
+            "protocol_version": randgen.choice(("1.0", "1.1", "2.0")),
+        }
+    )
     last_heartbeat = LazyAttribute(lambda o: _ago(o.heartbeat_age_ms))
     created_at = LazyAttribute(lambda o: o.last_heartbeat - timedelta(milliseconds=o.connected_ms))
 

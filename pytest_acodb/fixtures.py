@@ -333,8 +333,11 @@ def acodb_rows(
 
     marker = request.node.get_closest_marker("acodb")
     if _isolation(marker, request.config.stash[SETTINGS_KEY].isolation) != "clone":
-        pytest.fail("acodb_rows commits its rows, which isolation 'rollback' cannot undo; mark "
-                    "the test @pytest.mark.acodb(isolation='clone')", pytrace=False)
+        pytest.fail(
+            "acodb_rows commits its rows, which isolation 'rollback' cannot undo; mark "
+            "the test @pytest.mark.acodb(isolation='clone')",
+            pytrace=False,
+        )
     conn = acodb_db.connect()
     try:
         yield RowSynth(conn, snapshot(conn), seed=acodb_seed)
@@ -343,9 +346,7 @@ def acodb_rows(
 
 
 @pytest.fixture
-def acodb_migrator(
-    request: pytest.FixtureRequest, acodb_migrations_dir: Path
-) -> Iterator[Stepper]:
+def acodb_migrator(request: pytest.FixtureRequest, acodb_migrations_dir: Path) -> Iterator[Stepper]:
     """A :class:`pytest_acodb.migrate.stepper.Stepper` on a database of its own, migrated up to
     ``@pytest.mark.acodb(target=VERSION)`` (nothing applied without the marker).
 
@@ -382,8 +383,10 @@ def choose_run_seed(config: pytest.Config) -> int:
 
 def _kept_path(config: pytest.Config, nodeid: str) -> Path:
     cache = getattr(config, "cache", None)
-    directory = cache.mkdir("acodb-failed") if cache is not None else Path(
-        tempfile.mkdtemp(prefix="acodb-failed-")
+    directory = (
+        cache.mkdir("acodb-failed")
+        if cache is not None
+        else Path(tempfile.mkdtemp(prefix="acodb-failed-"))
     )
     return Path(directory) / (re.sub(r"[^\w.-]+", "_", nodeid).strip("_")[-150:] + ".sqlite")
 
@@ -394,8 +397,9 @@ def failure_sections(item: pytest.Item, when: str) -> list[tuple[str, str]]:
     sections = []
     if TEST_SEED_KEY in item.stash:
         seed = item.stash[TEST_SEED_KEY]
-        sections.append(("acodb", f"test data seeded from run seed {seed}; replay with "
-                                  f"--acodb-seed {seed}"))
+        sections.append(
+            ("acodb", f"test data seeded from run seed {seed}; replay with --acodb-seed {seed}")
+        )
     if item.config.stash[SETTINGS_KEY].keep_failed and DB_KEY in item.stash and when == "call":
         path = _kept_path(item.config, item.nodeid)
         source = item.stash[DB_KEY].connect()
@@ -405,6 +409,11 @@ def failure_sections(item: pytest.Item, when: str) -> list[tuple[str, str]]:
         finally:
             target.close()
             source.close()
-        sections.append(("acodb", f"database kept at {path} (open it with `sqlite3 {path}` or "
-                                  f"`acodb schema -D sqlite:{path}`)"))
+        sections.append(
+            (
+                "acodb",
+                f"database kept at {path} (open it with `sqlite3 {path}` or "
+                f"`acodb schema -D sqlite:{path}`)",
+            )
+        )
     return sections

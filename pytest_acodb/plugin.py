@@ -48,11 +48,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("acodb", "pytest-acodb: migrated SQLite databases and checks")
     for option in acodb_config.OPTIONS:
         if option.ini_type == "bool":
-            group.addoption(option.flag, dest=option.dest, action="store_true", default=None,
-                            help=option.help)
+            group.addoption(
+                option.flag, dest=option.dest, action="store_true", default=None, help=option.help
+            )
         else:
-            group.addoption(option.flag, dest=option.dest, default=None, help=option.help,
-                            metavar=option.metavar or option.dest.upper())
+            group.addoption(
+                option.flag,
+                dest=option.dest,
+                default=None,
+                help=option.help,
+                metavar=option.metavar or option.dest.upper(),
+            )
         parser.addini(option.dest, option.help, type=option.ini_type, default=None)
 
 

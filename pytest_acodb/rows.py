@@ -25,8 +25,16 @@ from .migrate import quote
 from .rules import _NONE, Rule, check_rules, learn, table_checks, value_lists
 from .schema import Column, ForeignKey, Schema, Table
 
-__all__ = ["RowSynth", "Rule", "affinity", "check_rules", "column_value", "table_checks",
-           "timestamp", "value_lists"]
+__all__ = [
+    "RowSynth",
+    "Rule",
+    "affinity",
+    "check_rules",
+    "column_value",
+    "table_checks",
+    "timestamp",
+    "value_lists",
+]
 
 BASE_TIME = datetime(2025, 1, 15, 12, 0, 0, tzinfo=UTC)
 """The first synthesised timestamp; later rows and later-declared columns move forward from it."""
@@ -78,7 +86,7 @@ def _number(rule: Rule, n: int, integer: bool) -> int | float:
 
 def _text(core: str, n: int, rule: Rule) -> str:
     if rule.len_hi is not None and len(core) > rule.len_hi:
-        core = _base36(n)[-rule.len_hi:] if rule.len_hi > 0 else ""
+        core = _base36(n)[-rule.len_hi :] if rule.len_hi > 0 else ""
     if rule.len_lo is not None and len(core) < rule.len_lo:
         core += "x" * (rule.len_lo - len(core))
     return core
@@ -89,7 +97,7 @@ def _digits(value: int | float, rule: Rule) -> int | float:
     if rule.len_lo is not None and len(str(value)) < rule.len_lo:
         value += 10 ** (rule.len_lo - 1)
     if rule.len_hi is not None and len(str(value)) > rule.len_hi > 0 and isinstance(value, int):
-        value = int(str(abs(value))[-rule.len_hi:])
+        value = int(str(abs(value))[-rule.len_hi :])
     return value
 
 
@@ -112,7 +120,8 @@ def column_value(column: Column, rule: Rule, n: int, attempt: int = 0, position:
         pool = [v for v in rule.allowed if v not in rule.excluded] or list(rule.allowed)
         return pool[n % len(pool)]
     kind = {"integer": "integer", "real": "real", "text": "text", "blob": "blob"}.get(
-        rule.sqltype or "", affinity(column))
+        rule.sqltype or "", affinity(column)
+    )
     if kind == "blob" and (rule.lo is not None or rule.hi is not None):
         kind = "integer"  # a BLOB column keeps numbers as numbers
     if rule.json:
@@ -147,8 +156,20 @@ def column_value(column: Column, rule: Rule, n: int, attempt: int = 0, position:
 
 # -- the synthesiser --------------------------------------------------------------------------
 
-SHADOW_SUFFIXES = ("_data", "_idx", "_content", "_docsize", "_config", "_node", "_parent",
-                   "_rowid", "_segments", "_segdir", "_stat", "_vocab")
+SHADOW_SUFFIXES = (
+    "_data",
+    "_idx",
+    "_content",
+    "_docsize",
+    "_config",
+    "_node",
+    "_parent",
+    "_rowid",
+    "_segments",
+    "_segdir",
+    "_stat",
+    "_vocab",
+)
 """Suffixes of the shadow tables FTS3/4/5 and R*Tree keep beside a virtual table (used only when
 SQLite is too old for ``pragma_table_list``)."""
 
@@ -159,13 +180,21 @@ def shadow_tables(conn: sqlite3.Connection) -> set[str]:
     Asks SQLite (``pragma_table_list``, type ``shadow``, SQLite 3.37+); on older versions, the
     ordinary tables named after a virtual table plus one of :data:`SHADOW_SUFFIXES`."""
     try:
-        return {r[0] for r in conn.execute(
-            "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")}
+        return {
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'"
+            )
+        }
     except sqlite3.OperationalError:
         rows = conn.execute("SELECT name, sql FROM sqlite_schema WHERE type = 'table'").fetchall()
         virtual = [n for n, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL")]
-        return {n for n, _ in rows for v in virtual
-                if n.startswith(v + "_") and n[len(v):] in SHADOW_SUFFIXES}
+        return {
+            n
+            for n, _ in rows
+            for v in virtual
+            if n.startswith(v + "_") and n[len(v) :] in SHADOW_SUFFIXES
+        }
 
 
 class RowSynth:
@@ -178,7 +207,11 @@ class RowSynth:
     """
 
     def __init__(
-        self, conn: sqlite3.Connection, schema: Schema, seed: int = 0, *,
+        self,
+        conn: sqlite3.Connection,
+        schema: Schema,
+        seed: int = 0,
+        *,
         reuse_parents: bool = False,
     ) -> None:
         self.conn = conn
@@ -247,12 +280,18 @@ class RowSynth:
         """Ordinary tables of the schema, parents before children (cycles broken by name):
         virtual tables and their shadow tables are left out."""
         shadows = shadow_tables(self.conn)
-        left = {n: t for n, t in self.schema.tables.items()
-                if not t.virtual and n not in exclude and n not in shadows}
+        left = {
+            n: t
+            for n, t in self.schema.tables.items()
+            if not t.virtual and n not in exclude and n not in shadows
+        }
         done: list[str] = []
         while left:
-            ready = [n for n, t in left.items()
-                     if all(f.parent not in left or f.parent == n for f in t.foreign_keys)]
+            ready = [
+                n
+                for n, t in left.items()
+                if all(f.parent not in left or f.parent == n for f in t.foreign_keys)
+            ]
             for name in ready or [min(left)]:
                 done.append(name)
                 del left[name]
@@ -261,10 +300,13 @@ class RowSynth:
     def table(self, name: str) -> Table:
         """The table called ``name`` (case-insensitive); :class:`AcodbError` when missing."""
         found = self.schema.tables.get(name) or next(
-            (t for n, t in self.schema.tables.items() if n.lower() == name.lower()), None)
+            (t for n, t in self.schema.tables.items() if n.lower() == name.lower()), None
+        )
         if found is None:
-            raise AcodbError(f"table {name!r} is not in the schema; tables: "
-                             f"{', '.join(self.schema.tables) or '(none)'}")
+            raise AcodbError(
+                f"table {name!r} is not in the schema; tables: "
+                f"{', '.join(self.schema.tables) or '(none)'}"
+            )
         return found
 
     def other_value(self, table: str, column: str, current: Any) -> Any:
@@ -290,13 +332,17 @@ class RowSynth:
         key, or by rowid looked up once for a table without one."""
         t = self.table(table)
         if t.primary_key:
-            return (" AND ".join(f"{quote(c)} = ?" for c in t.primary_key),
-                    [row[c] for c in t.primary_key])
+            return (
+                " AND ".join(f"{quote(c)} = ?" for c in t.primary_key),
+                [row[c] for c in t.primary_key],
+            )
         cols = [c.name for c in t.columns if c.name in row]
         found = self.conn.execute(
             f"SELECT rowid FROM {quote(t.name)} WHERE "
-            + " AND ".join(f"{quote(c)} IS ?" for c in cols) + " LIMIT 1",
-            [row[c] for c in cols]).fetchone()
+            + " AND ".join(f"{quote(c)} IS ?" for c in cols)
+            + " LIMIT 1",
+            [row[c] for c in cols],
+        ).fetchone()
         if found is None:
             raise AcodbError(f"no row of {t.name} matches {row!r}")
         return "rowid = ?", [found[0]]
@@ -313,8 +359,10 @@ class RowSynth:
         for key, value in overrides.items():
             column = t.column(key)
             if column is None:
-                raise AcodbError(f"table {t.name} has no column {key!r}; columns: "
-                                 f"{', '.join(c.name for c in t.columns)}")
+                raise AcodbError(
+                    f"table {t.name} has no column {key!r}; columns: "
+                    f"{', '.join(c.name for c in t.columns)}"
+                )
             named[column.name] = value
         return named
 
@@ -328,7 +376,8 @@ class RowSynth:
         t = self.table(table)
         if t.name not in self._generated:
             rows = self.conn.execute(
-                "SELECT name FROM pragma_table_xinfo(?) WHERE hidden IN (2, 3)", (t.name,))
+                "SELECT name FROM pragma_table_xinfo(?) WHERE hidden IN (2, 3)", (t.name,)
+            )
             self._generated[t.name] = {r[0] for r in rows}
         return self._generated[t.name]
 
@@ -350,9 +399,11 @@ class RowSynth:
             return fk.parent_columns
         parent = self.schema.tables.get(fk.parent)
         if parent is None or not parent.primary_key:
-            raise AcodbError(f"table {t.name}: foreign key ({', '.join(fk.columns)}) references "
-                             f"the primary key of {fk.parent}, which has none; name the parent "
-                             "columns in REFERENCES")
+            raise AcodbError(
+                f"table {t.name}: foreign key ({', '.join(fk.columns)}) references "
+                f"the primary key of {fk.parent}, which has none; name the parent "
+                "columns in REFERENCES"
+            )
         return parent.primary_key
 
     def _insert(
@@ -363,8 +414,11 @@ class RowSynth:
         for attempt in range(ATTEMPTS):
             values = self._values(t, overrides, attempt, stack)
             cols = ", ".join(quote(c) for c in values)
-            sql = (f"INSERT INTO {quote(t.name)} ({cols}) VALUES ({', '.join('?' * len(values))})"
-                   if values else f"INSERT INTO {quote(t.name)} DEFAULT VALUES")
+            sql = (
+                f"INSERT INTO {quote(t.name)} ({cols}) VALUES ({', '.join('?' * len(values))})"
+                if values
+                else f"INSERT INTO {quote(t.name)} DEFAULT VALUES"
+            )
             try:
                 cursor = self.conn.execute(sql, list(values.values()))
             except sqlite3.IntegrityError as exc:
@@ -372,13 +426,15 @@ class RowSynth:
                 learn(t, self._rules_of(t), str(exc))
                 continue
             except sqlite3.Error as exc:
-                raise AcodbError(f"cannot insert a row into {t.name}: {exc} (values {values!r})"
-                                 ) from exc
+                raise AcodbError(
+                    f"cannot insert a row into {t.name}: {exc} (values {values!r})"
+                ) from exc
             return self._read_back(t, values, cursor.lastrowid)
         raise AcodbError(
             f"cannot synthesise a row for table {t.name}: SQLite rejected {ATTEMPTS} candidates, "
             f"the last ({values!r}) with: {last}; pass a valid value for the column it names, "
-            f"e.g. insert({t.name!r}, column=value)")
+            f"e.g. insert({t.name!r}, column=value)"
+        )
 
     def _read_back(self, t: Table, values: dict[str, Any], rowid: int | None) -> dict[str, Any]:
         if self._has_rowid(t):
@@ -411,8 +467,14 @@ class RowSynth:
             # The last attempts fill every other nullable column, for CHECKs that want exactly
             # one of two columns set.
             # json_valid(NULL) is 0 before SQLite 3.45: a JSON column always gets a value.
-            if (col.notnull or col.pk or rule.not_null or rule.json or attempt < 4
-                    or (attempt >= 6 and (position + attempt) % 2 == 0)):
+            if (
+                col.notnull
+                or col.pk
+                or rule.not_null
+                or rule.json
+                or attempt < 4
+                or (attempt >= 6 and (position + attempt) % 2 == 0)
+            ):
                 values[col.name] = column_value(col, rule, n, attempt, position)
         values.update(overrides)
         for fk in t.foreign_keys:
@@ -422,15 +484,21 @@ class RowSynth:
         return {c.name: values[c.name] for c in t.columns if c.name in values}
 
     def _reference(
-        self, t: Table, fk: ForeignKey, values: dict[str, Any], attempt: int,
+        self,
+        t: Table,
+        fk: ForeignKey,
+        values: dict[str, Any],
+        attempt: int,
         stack: tuple[str, ...],
     ) -> dict[str, Any]:
         nullable = all(not (c := t.column(n)) or not c.notnull for n in fk.columns)
         if fk.parent not in self.schema.tables:
             if nullable:
                 return dict.fromkeys(fk.columns)
-            raise AcodbError(f"table {t.name}: {t.name}.{','.join(fk.columns)} references table "
-                             f"{fk.parent}, which does not exist")
+            raise AcodbError(
+                f"table {t.name}: {t.name}.{','.join(fk.columns)} references table "
+                f"{fk.parent}, which does not exist"
+            )
         parent = self.schema.tables[fk.parent]
         targets = self._parent_columns(t, fk)
         if parent.name == t.name:
@@ -448,7 +516,8 @@ class RowSynth:
                     f"cannot synthesise a row for table {t.name}: its NOT NULL foreign key "
                     f"({', '.join(fk.columns)}) closes a cycle {' -> '.join((*stack, t.name))} "
                     f"-> {parent.name}; insert a {parent.name} row first or make a column of the "
-                    "cycle nullable")
+                    "cycle nullable"
+                )
         try:
             row = self._insert(parent, {}, (*stack, t.name))
         except AcodbError:
@@ -464,13 +533,16 @@ class RowSynth:
         for target in targets:
             if target not in values and target == alias:
                 values[target] = self.conn.execute(
-                    f"SELECT coalesce(max(rowid), 0) + 1 FROM {quote(t.name)}").fetchone()[0]
+                    f"SELECT coalesce(max(rowid), 0) + 1 FROM {quote(t.name)}"
+                ).fetchone()[0]
         if all(p in values or p in fk.columns for p in targets):
             own = {c: values.get(p) for c, p in zip(fk.columns, targets, strict=True)}
             if all(v is not None for v in own.values()):
                 return own
-        raise AcodbError(f"cannot synthesise a row for table {t.name}: NOT NULL self reference "
-                         f"({', '.join(fk.columns)}) cannot point at the row itself; pass it")
+        raise AcodbError(
+            f"cannot synthesise a row for table {t.name}: NOT NULL self reference "
+            f"({', '.join(fk.columns)}) cannot point at the row itself; pass it"
+        )
 
     def _existing(self, parent: Table, targets: tuple[str, ...]) -> tuple[Any, ...] | None:
         cols = ", ".join(quote(c) for c in targets)
@@ -479,5 +551,6 @@ class RowSynth:
             return None
         row = self.conn.execute(
             f"SELECT {cols} FROM {quote(parent.name)} ORDER BY {cols} LIMIT 1 OFFSET ?",
-            (self._n % count,)).fetchone()
+            (self._n % count,),
+        ).fetchone()
         return tuple(row) if row is not None else None

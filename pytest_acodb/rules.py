@@ -159,8 +159,11 @@ def _read(table: Table, node: Any, rules: dict[str, Rule]) -> None:
         _read(table, node.expression, rules)
     elif isinstance(node, exp.Or):
         branches = [node.this, node.expression]
-        keep = [b for b in branches if not (isinstance(b, exp.Is) and isinstance(b.expression,
-                                                                               exp.Null))]
+        keep = [
+            b
+            for b in branches
+            if not (isinstance(b, exp.Is) and isinstance(b.expression, exp.Null))
+        ]
         _read(table, (keep or branches)[0], rules)
     elif isinstance(node, exp.In):
         column = _column_of(table, node.this)
@@ -242,7 +245,12 @@ def value_lists(table: Table) -> dict[str, tuple[Any, ...]]:
         for node in tree.find_all(exp.In):
             column = _column_of(table, node.this)
             values = [_literal(v) for v in node.expressions]
-            if (column and column not in found and values and node.find_ancestor(exp.Not) is None
-                    and all(v is not _NONE for v in values)):
+            if (
+                column
+                and column not in found
+                and values
+                and node.find_ancestor(exp.Not) is None
+                and all(v is not _NONE for v in values)
+            ):
                 found[column] = tuple(v for v in values if v is not None)
     return found

@@ -129,8 +129,9 @@ class Schema:
                 elif name not in mine:
                     changes.append(Change("added", kind, name))
                 elif mine[name] != theirs[name]:
-                    changes.append(Change("changed", kind, name,
-                                          _describe(mine[name], theirs[name])))
+                    changes.append(
+                        Change("changed", kind, name, _describe(mine[name], theirs[name]))
+                    )
         return changes
 
     def to_json(self) -> str:
@@ -234,7 +235,7 @@ def snapshot(conn: sqlite3.Connection, *, exclude: tuple[str, ...] = ()) -> Sche
     tables_sql = {n: s for t, n, _, s in objects if t == "table" and n not in skip}
     columns: dict[str, list[Column]] = {n: [] for n in tables_sql}
     for table, name, ctype, notnull, default, pk, hidden in conn.execute(
-        "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk, p.hidden "
+        'SELECT m.name, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden '
         "FROM sqlite_schema m, pragma_table_xinfo(m.name) p WHERE m.type = 'table' "
         "ORDER BY m.name, p.cid"
     ):
@@ -242,7 +243,7 @@ def snapshot(conn: sqlite3.Connection, *, exclude: tuple[str, ...] = ()) -> Sche
             columns[table].append(Column(name, (ctype or "").upper(), bool(notnull), default, pk))
     fks: dict[str, dict[int, list[tuple[Any, ...]]]] = {n: {} for n in tables_sql}
     for table, fk_id, parent, col, to, on_update, on_delete in conn.execute(
-        "SELECT m.name, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_update, f.on_delete "
+        'SELECT m.name, f.id, f."table", f."from", f."to", f.on_update, f.on_delete '
         "FROM sqlite_schema m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' "
         "ORDER BY m.name, f.id, f.seq"
     ):
@@ -267,8 +268,9 @@ def snapshot(conn: sqlite3.Connection, *, exclude: tuple[str, ...] = ()) -> Sche
             for t, n, tbl, s in sorted(objects, key=lambda o: o[1])
             if t == "trigger" and tbl not in skip
         },
-        views={n: normalise_sql(s) for t, n, _, s in sorted(objects, key=lambda o: o[1])
-               if t == "view"},
+        views={
+            n: normalise_sql(s) for t, n, _, s in sorted(objects, key=lambda o: o[1]) if t == "view"
+        },
     )
 
 
@@ -285,24 +287,34 @@ def _foreign_key(rows: list[tuple[Any, ...]]) -> ForeignKey:
 def _indexes(conn: sqlite3.Connection, tables: set[str]) -> dict[str, Index]:
     found: dict[str, dict[str, Any]] = {}
     for table, name, unique, origin, partial, col, key in conn.execute(
-        "SELECT m.name, il.name, il.\"unique\", il.origin, il.partial, ix.name, ix.key "
+        'SELECT m.name, il.name, il."unique", il.origin, il.partial, ix.name, ix.key '
         "FROM sqlite_schema m, pragma_index_list(m.name) il, pragma_index_xinfo(il.name) ix "
         "WHERE m.type = 'table' ORDER BY m.name, il.name, ix.seqno"
     ):
         if table not in tables or not key:
             continue
         entry = found.setdefault(
-            name, {"table": table, "unique": bool(unique), "origin": origin,
-                   "partial": bool(partial), "columns": []},
+            name,
+            {
+                "table": table,
+                "unique": bool(unique),
+                "origin": origin,
+                "partial": bool(partial),
+                "columns": [],
+            },
         )
         entry["columns"].append(col if col is not None else "<expr>")
-    sql_of = dict(conn.execute(
-        "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL"
-    ).fetchall())
+    sql_of = dict(
+        conn.execute(
+            "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL"
+        ).fetchall()
+    )
     indexes = {}
     for name, e in found.items():
         # Automatic indexes are named by position (sqlite_autoindex_t_1); key them by content.
-        key = name if e["origin"] == "c" else f"{e['table']}({','.join(e['columns'])}) {e['origin']}"
+        key = (
+            name if e["origin"] == "c" else f"{e['table']}({','.join(e['columns'])}) {e['origin']}"
+        )
         where = None
         if e["partial"] and name in sql_of:
             match = re.search(r"\bWHERE\b(.*)$", sql_of[name], flags=re.I | re.S)

@@ -122,8 +122,11 @@ class SqliteTarget:
         if self.path.exists() and not self.path.is_file():
             raise SqliteUrlError(self.url, f"{self.path} is not a database file")
         if self.path.is_file() and not self.exists():
-            raise SqliteUrlError(self.url, f"{self.path} is not a SQLite database (no "
-                                 "'SQLite format 3' header); check the path")
+            raise SqliteUrlError(
+                self.url,
+                f"{self.path} is not a SQLite database (no "
+                "'SQLite format 3' header); check the path",
+            )
         if not self.path.exists() and (read_only or not self.creates):
             raise SqliteUrlError(
                 self.url,
@@ -227,7 +230,10 @@ def find_dotenv(cwd: Path | None = None) -> Path | None:
 
 
 def database_url(
-    explicit: str | None = None, *, dotenv: bool = True, cwd: Path | None = None,
+    explicit: str | None = None,
+    *,
+    dotenv: bool = True,
+    cwd: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> str:
     """The database URL as sqlx-cli picks it: ``explicit`` (``--database-url``), else the

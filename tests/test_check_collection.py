@@ -106,8 +106,12 @@ def test_existing_database_is_validated_one_item_per_problem(pytester: pytest.Py
     conn = connect(str(pytester.path / "prod.db"))
     Migrator(resolve(directory)).run(conn)
     conn.close()
-    args = ("--acodb-check-migrations", "--acodb-migrations=migrations", "-rA",
-            "--acodb-database=sqlite:prod.db")
+    args = (
+        "--acodb-check-migrations",
+        "--acodb-migrations=migrations",
+        "-rA",
+        "--acodb-database=sqlite:prod.db",
+    )
     assert "PASSED acodb::database[sqlite:prod.db]" in pytester.runpytest(*args).stdout.lines
     (directory / "2_more.sql").write_text("CREATE TABLE more (id INTEGER);\n")
     (directory / "1_posts.up.sql").write_bytes(b"CREATE TABLE posts (id INTEGER PRIMARY KEY);\r\n")
@@ -125,8 +129,10 @@ def test_warnings_show_in_the_summary_without_failing(pytester: pytest.Pytester)
     assert result.ret == 0
     output = result.stdout.str()
     assert "warnings summary" in output
-    assert "AcodbWarning: 20250115000004_create_tool_executions.up.sql:23: index " \
-           "idx_tool_executions_task_fk" in output
+    assert (
+        "AcodbWarning: 20250115000004_create_tool_executions.up.sql:23: index "
+        "idx_tool_executions_task_fk" in output
+    )
     assert "models_match[pytest_acodb.models:Base.metadata]" not in output  # it passed quietly
 
 
@@ -151,28 +157,38 @@ def test_choosing_what_runs_from_ini(pytester: pytest.Pytester) -> None:
     assert result.ret == 0, result.stdout.str()
     lines = result.stdout.lines
     assert "PASSED acodb::round_trip[1]" in lines
-    assert any(line.startswith("SKIPPED") and "migration 2 is irreversible on purpose" in line
-               for line in lines)
+    assert any(
+        line.startswith("SKIPPED") and "migration 2 is irreversible on purpose" in line
+        for line in lines
+    )
     assert not any("upgrade[" in line for line in lines)
 
 
 def test_skip_versions_and_severity_warn(pytester: pytest.Pytester) -> None:
     _two_versions(pytester)
-    result = pytester.runpytest("--acodb-check-migrations", "--acodb-migrations=migrations",
-                                "--acodb-skip-versions=2", "--acodb-severity=no_trace=warn",
-                                "-rA")
+    result = pytester.runpytest(
+        "--acodb-check-migrations",
+        "--acodb-migrations=migrations",
+        "--acodb-skip-versions=2",
+        "--acodb-severity=no_trace=warn",
+        "-rA",
+    )
     assert result.ret == 0, result.stdout.str()
     assert not any("[2]" in line for line in result.stdout.lines)
     assert "AcodbWarning" in result.stdout.str()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--acodb-check-kinds=roundtrip",), "unknown kind(s) roundtrip"),
-    (("--acodb-severity=fk_index=loud",), "must be NAME=error, NAME=warn or NAME=off"),
-    (("--acodb-skip-versions=two",), "give whole numbers (migration versions"),
-])
-def test_bad_selection_is_a_usage_error(pytester: pytest.Pytester, args: tuple[str, ...],
-                                        message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--acodb-check-kinds=roundtrip",), "unknown kind(s) roundtrip"),
+        (("--acodb-severity=fk_index=loud",), "must be NAME=error, NAME=warn or NAME=off"),
+        (("--acodb-skip-versions=two",), "give whole numbers (migration versions"),
+    ],
+)
+def test_bad_selection_is_a_usage_error(
+    pytester: pytest.Pytester, args: tuple[str, ...], message: str
+) -> None:
     result = pytester.runpytest("--acodb-check-migrations", *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert message in result.stderr.str()
@@ -180,9 +196,11 @@ def test_bad_selection_is_a_usage_error(pytester: pytest.Pytester, args: tuple[s
 
 def test_model_drift_from_ini(pytester: pytest.Pytester) -> None:
     directory = pytester.mkdir("migrations")
-    (directory / "1_users.sql").write_text("CREATE TABLE users (id INTEGER PRIMARY KEY, "
-                                           "name TEXT NOT NULL);\n")
-    pytester.makepyfile(app_models="""
+    (directory / "1_users.sql").write_text(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+    )
+    pytester.makepyfile(
+        app_models="""
         from sqlalchemy import Integer, String
         from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -194,10 +212,12 @@ def test_model_drift_from_ini(pytester: pytest.Pytester) -> None:
             id: Mapped[int] = mapped_column(Integer, primary_key=True)
             name: Mapped[str | None] = mapped_column(String)
             email: Mapped[str] = mapped_column(String)
-    """)
+    """
+    )
     pytester.makeini("[pytest]\nacodb_metadata = app_models:Base.metadata\npythonpath = .\n")
-    result = pytester.runpytest("--acodb-check-migrations", "--acodb-migrations=migrations",
-                                "-k", "models_match")
+    result = pytester.runpytest(
+        "--acodb-check-migrations", "--acodb-migrations=migrations", "-k", "models_match"
+    )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     output = result.stdout.str()
     assert "users.name: model says NULL, schema says NOT NULL" in output

@@ -30,8 +30,11 @@ def _cases() -> list[object]:
     params: list[object] = []
     for origin, root in (("own", OWN), ("shared", SHARED)):
         if root.is_dir():
-            params += [pytest.param(d, id=f"{origin}/{d.name}")
-                       for d in sorted(root.iterdir()) if (d / "expect").is_file()]
+            params += [
+                pytest.param(d, id=f"{origin}/{d.name}")
+                for d in sorted(root.iterdir())
+                if (d / "expect").is_file()
+            ]
     return params
 
 
@@ -53,8 +56,13 @@ def run_all(checks: list[Check]) -> dict[str, str | None]:
 
 def test_own_cases_include_the_shared_ones() -> None:
     names = {d.name for d in OWN.iterdir()}
-    assert {"clean_library", "down_keeps_index", "fk_parent_typo", "seed_file_names",
-            "trigger_never_fires"} <= names
+    assert {
+        "clean_library",
+        "down_keeps_index",
+        "fk_parent_typo",
+        "seed_file_names",
+        "trigger_never_fires",
+    } <= names
 
 
 @pytest.mark.parametrize("case", _cases())
@@ -104,11 +112,13 @@ def test_bundled_migrations_are_clean_with_factories() -> None:
     checks = plan(bundled_migrations_dir(), factories=True)
     names = [c.name for c in checks]
     assert names[: len(BUNDLED_NAMES)] == BUNDLED_NAMES
-    rest = names[len(BUNDLED_NAMES):]
+    rest = names[len(BUNDLED_NAMES) :]
     versions = [f"2025011500000{i}" for i in range(1, 8)]
-    assert rest[:15] == [*[f"data_survives[{v}]" for v in versions],
-                         *[f"lost_objects[{v}]" for v in versions],
-                         "triggers_fire[20250115000007]"]
+    assert rest[:15] == [
+        *[f"data_survives[{v}]" for v in versions],
+        *[f"lost_objects[{v}]" for v in versions],
+        "triggers_fire[20250115000007]",
+    ]
     assert rest[15] == DUPLICATE_INDEX
     assert all(n.startswith("factory[") for n in rest[16:-1]) and len(rest) > 17
     assert rest[-1] == "models_match[pytest_acodb.models:Base.metadata]"
@@ -172,14 +182,23 @@ def test_upgrade_skips_after_a_failure() -> None:
         checks["upgrade[3]"].run()
 
 
-@pytest.mark.parametrize(("sql", "expected"), [
-    ('CREATE TRIGGER "t x" AFTER UPDATE OF a, "b c", [d] ON "tab le" BEGIN SELECT 1; END',
-     TriggerEvent("UPDATE", ("a", "b c", "d"))),
-    ("CREATE TRIGGER IF NOT EXISTS t BEFORE UPDATE ON x FOR EACH ROW BEGIN SELECT 1; END",
-     TriggerEvent("UPDATE", ())),
-    ('CREATE TRIGGER "update" AFTER INSERT ON x BEGIN UPDATE x SET a = 1; END',
-     TriggerEvent("INSERT", ())),
-])
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        (
+            'CREATE TRIGGER "t x" AFTER UPDATE OF a, "b c", [d] ON "tab le" BEGIN SELECT 1; END',
+            TriggerEvent("UPDATE", ("a", "b c", "d")),
+        ),
+        (
+            "CREATE TRIGGER IF NOT EXISTS t BEFORE UPDATE ON x FOR EACH ROW BEGIN SELECT 1; END",
+            TriggerEvent("UPDATE", ()),
+        ),
+        (
+            'CREATE TRIGGER "update" AFTER INSERT ON x BEGIN UPDATE x SET a = 1; END',
+            TriggerEvent("INSERT", ()),
+        ),
+    ],
+)
 def test_trigger_event(sql: str, expected: TriggerEvent) -> None:
     assert trigger_event(sql) == expected
 

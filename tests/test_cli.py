@@ -126,8 +126,14 @@ def _expected_sqlx_rows(directory: Path) -> list[tuple[int, str, int, bytes]]:
         suffix = ".up.sql" if rest.endswith(".up.sql") else ".sql"
         while description.endswith(suffix):
             description = description[: -len(suffix)]
-        expected.append((int(prefix), description.replace("_", " "), 1,
-                         hashlib.sha384(path.read_bytes()).digest()))
+        expected.append(
+            (
+                int(prefix),
+                description.replace("_", " "),
+                1,
+                hashlib.sha384(path.read_bytes()).digest(),
+            )
+        )
     return sorted(expected)
 
 
@@ -227,11 +233,14 @@ def test_no_backup_flag_and_nothing_to_do(acodb: Acodb, blog: Path, tmp_path: Pa
 
 
 def test_failing_migration_leaves_the_schema_unchanged(acodb: Acodb, tmp_path: Path) -> None:
-    write(tmp_path / "migrations", {
-        "1_ok.sql": "CREATE TABLE a (x);\n",
-        "2_bad.sql": "CREATE TABLE b (x);\nINSERT INTO missing_table VALUES (1);\n",
-        "3_never.sql": "CREATE TABLE c (x);\n",
-    })
+    write(
+        tmp_path / "migrations",
+        {
+            "1_ok.sql": "CREATE TABLE a (x);\n",
+            "2_bad.sql": "CREATE TABLE b (x);\nINSERT INTO missing_table VALUES (1);\n",
+            "3_never.sql": "CREATE TABLE c (x);\n",
+        },
+    )
     assert acodb("migrate", "run", "-D", DB, "--target-version", "1").code == 0
     db = tmp_path / "app.db"
     before = schema_of(db)
@@ -324,7 +333,9 @@ def test_info_pending_and_installed(acodb: Acodb, blog: Path, tmp_path: Path) ->
         result = acodb("migrate", verb, "-D", "sqlite:app.db")
         assert result.code == 0
         assert result.lines == [
-            "1/installed create users", "2/pending create posts", "3/pending add index"
+            "1/installed create users",
+            "2/pending create posts",
+            "3/pending add index",
         ]
     assert (tmp_path / "app.db").read_bytes() == before
 
@@ -387,10 +398,13 @@ def test_missing_migration(acodb: Acodb, blog: Path, tmp_path: Path) -> None:
 
 
 def test_dirty_migration(acodb: Acodb, tmp_path: Path) -> None:
-    write(tmp_path / "migrations", {
-        "1_ok.sql": "CREATE TABLE a (x);\n",
-        "2_no_tx.sql": "-- no-transaction\nCREATE TABLE b (x);\nINSERT INTO nope VALUES (1);\n",
-    })
+    write(
+        tmp_path / "migrations",
+        {
+            "1_ok.sql": "CREATE TABLE a (x);\n",
+            "2_no_tx.sql": "-- no-transaction\nCREATE TABLE b (x);\nINSERT INTO nope VALUES (1);\n",
+        },
+    )
     failed = acodb("migrate", "run", "-D", DB)
     assert failed.code == 1 and "dirty" in failed.err
     info = acodb("migrate", "info", "-D", DB)
@@ -419,7 +433,8 @@ def test_revert_latest_then_to_zero(acodb: Acodb, blog: Path, tmp_path: Path) ->
     assert "migration 3 is newer than the latest applied migration 2" in too_new.err
     everything = acodb("migrate", "revert", "-D", DB, "--target-version", "0", "--no-backup")
     assert [line.split(" (")[0] for line in everything.lines] == [
-        "Applied 2/revert create posts", "Applied 1/revert create users"
+        "Applied 2/revert create posts",
+        "Applied 1/revert create users",
     ]
     assert versions(db) == []
     assert schema_of(db).tables == {} and schema_of(backup).tables != {}
@@ -439,11 +454,16 @@ def test_revert_to_target_prints_skipped(acodb: Acodb, blog: Path, tmp_path: Pat
 
 
 def test_revert_refuses_past_a_simple_migration(acodb: Acodb, tmp_path: Path) -> None:
-    write(tmp_path / "migrations", {
-        "1_a.up.sql": "CREATE TABLE a (x);\n", "1_a.down.sql": "DROP TABLE a;\n",
-        "2_b.sql": "CREATE TABLE b (x);\n",
-        "3_c.up.sql": "CREATE TABLE c (x);\n", "3_c.down.sql": "DROP TABLE c;\n",
-    })
+    write(
+        tmp_path / "migrations",
+        {
+            "1_a.up.sql": "CREATE TABLE a (x);\n",
+            "1_a.down.sql": "DROP TABLE a;\n",
+            "2_b.sql": "CREATE TABLE b (x);\n",
+            "3_c.up.sql": "CREATE TABLE c (x);\n",
+            "3_c.down.sql": "DROP TABLE c;\n",
+        },
+    )
     db = tmp_path / "app.db"
     assert acodb("migrate", "run", "-D", DB).code == 0
     assert acodb("migrate", "revert", "-D", DB, "--no-backup").code == 0
@@ -461,13 +481,16 @@ def test_revert_refuses_past_a_simple_migration(acodb: Acodb, tmp_path: Path) ->
 
 
 def test_seed_style_down_section_is_revertible(acodb: Acodb, tmp_path: Path) -> None:
-    write(tmp_path / "migrations", {
-        "20250115000001_create_tasks.sql": (
-            "-- UP\nCREATE TABLE tasks (id TEXT PRIMARY KEY);\n"
-            "CREATE INDEX idx_tasks ON tasks(id);\n\n"
-            "-- DOWN\n-- DROP INDEX idx_tasks;\n-- DROP TABLE tasks;\n"
-        ),
-    })
+    write(
+        tmp_path / "migrations",
+        {
+            "20250115000001_create_tasks.sql": (
+                "-- UP\nCREATE TABLE tasks (id TEXT PRIMARY KEY);\n"
+                "CREATE INDEX idx_tasks ON tasks(id);\n\n"
+                "-- DOWN\n-- DROP INDEX idx_tasks;\n-- DROP TABLE tasks;\n"
+            ),
+        },
+    )
     db = tmp_path / "app.db"
     assert acodb("migrate", "run", "-D", DB).code == 0
     result = acodb("migrate", "revert", "-D", DB, "--no-backup")
@@ -632,8 +655,14 @@ def test_schema_of_a_database_url_matches_the_migrated_schema(
 def test_schema_of_the_bundled_migrations(acodb: Acodb) -> None:
     result = acodb("schema", "--source", str(bundled_migrations_dir()), "--format", "mermaid")
     assert result.code == 0
-    for table in ("tasks", "workflows", "workflow_tasks", "tool_executions", "sessions",
-                  "configurations"):
+    for table in (
+        "tasks",
+        "workflows",
+        "workflow_tasks",
+        "tool_executions",
+        "sessions",
+        "configurations",
+    ):
         assert f"    {table} {{" in result.out
     assert "workflows ||--o{ workflow_tasks" in result.out
 
@@ -643,9 +672,19 @@ def test_schema_of_the_bundled_migrations(acodb: Acodb) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [[], ["migrate"], ["migrate", "run"], ["migrate", "revert"], ["migrate", "info"],
-     ["migrate", "status"], ["migrate", "list"], ["migrate", "add"], ["migrate", "lock"],
-     ["migrate", "verify"], ["schema"]],
+    [
+        [],
+        ["migrate"],
+        ["migrate", "run"],
+        ["migrate", "revert"],
+        ["migrate", "info"],
+        ["migrate", "status"],
+        ["migrate", "list"],
+        ["migrate", "add"],
+        ["migrate", "lock"],
+        ["migrate", "verify"],
+        ["schema"],
+    ],
 )
 def test_help_on_every_verb(acodb: Acodb, argv: list[str]) -> None:
     result = acodb(*argv, "--help")
@@ -666,8 +705,12 @@ def _spawn(cwd: Path, *argv: str) -> subprocess.Popen[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("DATABASE_URL", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "pytest_acodb.cli", *argv], cwd=cwd, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "pytest_acodb.cli", *argv],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

@@ -47,11 +47,13 @@ def failures(checks: list[Check]) -> dict[str, str]:
 
 
 def test_statements_are_read_with_lines_and_quoted_names() -> None:
-    sql = ("-- header\nDELETE FROM \"order items\" WHERE 1;\nDROP TABLE IF EXISTS main.[old];\n"
-           "ALTER TABLE `a` RENAME TO b;\nPRAGMA main.foreign_keys = off;\n"
-           "pragma foreign_keys(0);\nWITH x AS (SELECT 1) DELETE FROM t WHERE id IN x;\n"
-           "CREATE UNIQUE INDEX IF NOT EXISTS i ON t(a);\n"
-           "CREATE TRIGGER g AFTER INSERT ON t BEGIN DELETE FROM u; END;\nVACUUM;\n")
+    sql = (
+        '-- header\nDELETE FROM "order items" WHERE 1;\nDROP TABLE IF EXISTS main.[old];\n'
+        "ALTER TABLE `a` RENAME TO b;\nPRAGMA main.foreign_keys = off;\n"
+        "pragma foreign_keys(0);\nWITH x AS (SELECT 1) DELETE FROM t WHERE id IN x;\n"
+        "CREATE UNIQUE INDEX IF NOT EXISTS i ON t(a);\n"
+        "CREATE TRIGGER g AFTER INSERT ON t BEGIN DELETE FROM u; END;\nVACUUM;\n"
+    )
     got = [(a.verb, a.kind, a.name, a.line, a.new_name, a.value) for a in actions(sql)]
     assert got == [
         ("DELETE", "TABLE", "order items", 2, "", ""),
@@ -67,8 +69,10 @@ def test_statements_are_read_with_lines_and_quoted_names() -> None:
 
 
 def test_origins_follow_renames_in_order() -> None:
-    sql = ("ALTER TABLE posts RENAME TO posts_old; CREATE TABLE posts (id);\n"
-           "DROP TABLE posts_old;\nDROP TABLE posts; ALTER TABLE posts_new RENAME TO posts;\n")
+    sql = (
+        "ALTER TABLE posts RENAME TO posts_old; CREATE TABLE posts (id);\n"
+        "DROP TABLE posts_old;\nDROP TABLE posts; ALTER TABLE posts_new RENAME TO posts;\n"
+    )
     drops = [(a.name, o) for a, o in origins(actions(sql)) if a.verb == "DROP"]
     assert drops == [("posts_old", "posts"), ("posts", "posts")]
 
@@ -90,8 +94,11 @@ def test_cascade_through_a_rebuild_is_named_with_counts_and_fix() -> None:
 def test_a_migration_that_only_fails_with_rows_fails_data_survives() -> None:
     walk = Walk(resolve(CASES / "rebuild_restricted_parent"))
     assert walk.failure is None
-    with pytest.raises(CheckFailure, match=r"works on an empty database but fails once the "
-                       r"tables hold rows.*2_authors_born.up.sql:4.*FOREIGN KEY constraint failed"):
+    with pytest.raises(
+        CheckFailure,
+        match=r"works on an empty database but fails once the "
+        r"tables hold rows.*2_authors_born.up.sql:4.*FOREIGN KEY constraint failed",
+    ):
         check_data_survives(walk, 2)
 
 
@@ -103,7 +110,11 @@ def test_deletes_and_drops_on_purpose_pass() -> None:
     migration = walk.source.get(2)
     assert migration is not None
     assert on_purpose([actions(migration.sql)], before.schema) == {
-        "accounts", "sessions", "legacy_exports", "legacy_export_files"}
+        "accounts",
+        "sessions",
+        "legacy_exports",
+        "legacy_export_files",
+    }
     run = seeded_run(walk, 2)
     assert run.before["sessions"] == 3 and run.after is not None and run.after["sessions"] == 0
 
@@ -112,8 +123,10 @@ def test_round_trip_counts_rows_through_the_down_script() -> None:
     checks = {c.name: c for c in plan(CASES / "down_rebuild_cascades")}
     with pytest.raises(CheckFailure) as info:
         checks["round_trip[2]"].run()
-    assert "after applying and reverting 2: rows of replies fell from 3 to 0 while threads was " \
-           "rebuilt (2_threads_pinned.down.sql:4: DROP TABLE threads)" in str(info.value)
+    assert (
+        "after applying and reverting 2: rows of replies fell from 3 to 0 while threads was "
+        "rebuilt (2_threads_pinned.down.sql:4: DROP TABLE threads)" in str(info.value)
+    )
     checks["data_survives[2]"].run()  # the up script is fine
 
 
@@ -146,15 +159,18 @@ def test_lost_index_and_trigger_are_named_with_the_statement_to_restore_them() -
 
 
 def test_an_index_recreated_under_another_name_is_not_lost(tmp_path: Path) -> None:
-    (tmp_path / "1_t.up.sql").write_text("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);\n"
-                                         "CREATE INDEX t_a ON t(a);\n")
+    (tmp_path / "1_t.up.sql").write_text(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);\nCREATE INDEX t_a ON t(a);\n"
+    )
     (tmp_path / "1_t.down.sql").write_text("DROP TABLE t;\n")
     (tmp_path / "2_r.up.sql").write_text(
         "CREATE TABLE t2 (id INTEGER PRIMARY KEY, a TEXT, b TEXT);\nINSERT INTO t2 (id, a) "
         "SELECT id, a FROM t;\nDROP TABLE t;\nALTER TABLE t2 RENAME TO t;\n"
-        "CREATE INDEX idx_t_a ON t(a);\n")
-    (tmp_path / "2_r.down.sql").write_text("DROP INDEX idx_t_a;\nALTER TABLE t DROP COLUMN b;\n"
-                                           "CREATE INDEX t_a ON t(a);\n")
+        "CREATE INDEX idx_t_a ON t(a);\n"
+    )
+    (tmp_path / "2_r.down.sql").write_text(
+        "DROP INDEX idx_t_a;\nALTER TABLE t DROP COLUMN b;\nCREATE INDEX t_a ON t(a);\n"
+    )
     walk = Walk(resolve(tmp_path))
     check_lost_objects(walk, 2)
     assert failures(plan(tmp_path)) == {}
@@ -162,8 +178,9 @@ def test_an_index_recreated_under_another_name_is_not_lost(tmp_path: Path) -> No
 
 def test_triggers_fire_only_where_something_changed() -> None:
     walk = Walk(resolve(bundled_migrations_dir()))
-    assert [v for m in walk.source if (v := m.version) and fire_targets(walk, v)] == \
-        [20250115000007]
+    assert [v for m in walk.source if (v := m.version) and fire_targets(walk, v)] == [
+        20250115000007
+    ]
     walk = Walk(resolve(CASES / "trigger_points_at_dropped"))
     assert fire_targets(walk, 2) == ["items_price_logged"]
     checks = {c.name: c for c in plan(CASES / "trigger_points_at_dropped")}
@@ -178,23 +195,27 @@ def test_fts_shadow_and_virtual_tables_are_never_seeded() -> None:
         "CREATE VIRTUAL TABLE docs_fts USING fts5(body, content='docs', content_rowid='id');"
         "CREATE TRIGGER docs_ai AFTER INSERT ON docs BEGIN "
         "INSERT INTO docs_fts(rowid, body) VALUES (new.id, new.body); END;"
-        "CREATE VIRTUAL TABLE loose USING fts5(a);")
-    assert shadow_tables(conn) == {f"{t}_{s}" for t in ("docs_fts", "loose")
-                                   for s in ("config", "data", "docsize", "idx")} | {
-        "loose_content"}
+        "CREATE VIRTUAL TABLE loose USING fts5(a);"
+    )
+    assert shadow_tables(conn) == {
+        f"{t}_{s}" for t in ("docs_fts", "loose") for s in ("config", "data", "docsize", "idx")
+    } | {"loose_content"}
     synth = RowSynth(conn, snapshot(conn))
     assert synth.order() == ["docs"]
     assert synth.seed_all(3) == {"docs": 3}
-    assert conn.execute("SELECT count(*) FROM docs_fts WHERE docs_fts MATCH 'body'").fetchone() \
-        == (3,)
+    assert conn.execute("SELECT count(*) FROM docs_fts WHERE docs_fts MATCH 'body'").fetchone() == (
+        3,
+    )
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 def test_seed_all_lenient_records_what_it_could_not_fill() -> None:
     conn = database.connect(":memory:")
-    conn.executescript("CREATE TABLE ok (id INTEGER PRIMARY KEY);"
-                       "CREATE TABLE odd (id INTEGER PRIMARY KEY, v INTEGER NOT NULL "
-                       "CHECK (v > 5 AND v < 3));")
+    conn.executescript(
+        "CREATE TABLE ok (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE odd (id INTEGER PRIMARY KEY, v INTEGER NOT NULL "
+        "CHECK (v > 5 AND v < 3));"
+    )
     synth = RowSynth(conn, snapshot(conn))
     assert synth.seed_all(2, lenient=True) == {"odd": 0, "ok": 2}
     assert "CHECK constraint failed" in synth.unseeded["odd"]
@@ -262,10 +283,13 @@ def test_severity_grades_and_drops_check_kinds() -> None:
     assert names and not [n for n in names if n.startswith("data_survives")]
 
 
-@pytest.mark.parametrize(("severity", "match"), [
-    ({"data_survive": "warn"}, "unknown check kind or lint 'data_survive'"),
-    ({"fk_index": "loud"}, "severity 'loud' for fk_index is not one of error, warn, off"),
-])
+@pytest.mark.parametrize(
+    ("severity", "match"),
+    [
+        ({"data_survive": "warn"}, "unknown check kind or lint 'data_survive'"),
+        ({"fk_index": "loud"}, "severity 'loud' for fk_index is not one of error, warn, off"),
+    ],
+)
 def test_bad_severity_settings_are_refused(severity: dict[str, str], match: str) -> None:
     with pytest.raises(AcodbError, match=match):
         plan(CASES / "clean_library", severity=severity)

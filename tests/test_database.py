@@ -167,8 +167,10 @@ def test_clone_slot_sees_writes_of_other_connections_and_refills(template: Templ
     slot = CloneSlot(template, None)
     database = slot.start_test()
     raw = database.connect()
-    raw.execute("INSERT INTO configurations (key, value, value_type, is_secret) "
-                "VALUES ('k', '1', 'integer', 0)")
+    raw.execute(
+        "INSERT INTO configurations (key, value, value_type, is_secret) "
+        "VALUES ('k', '1', 'integer', 0)"
+    )
     raw.close()
     slot.end_test()
     assert _count(slot.start_test().url, "configurations") == 0
@@ -290,8 +292,10 @@ def test_reading_pragmas_and_setting_foreign_keys_on_is_allowed(shared: Rollback
 def test_rollback_refuses_a_write_by_another_connection(shared: RollbackDatabase) -> None:
     database = shared.start_test()
     raw = database.connect()
-    raw.execute("INSERT INTO configurations (key, value, value_type, is_secret) "
-                "VALUES ('k', '1', 'integer', 0)")
+    raw.execute(
+        "INSERT INTO configurations (key, value, value_type, is_secret) "
+        "VALUES ('k', '1', 'integer', 0)"
+    )
     raw.close()
     with pytest.raises(IsolationError, match="another connection committed"):
         shared.end_test()

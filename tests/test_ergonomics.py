@@ -64,8 +64,9 @@ def test_seed_in_header_and_in_failures(pytester: pytest.Pytester) -> None:
     assert output.count("replay with --acodb-seed") == 1  # not for the test without kit data
 
 
-def test_random_run_seed_is_shared_by_xdist_workers(pytester: pytest.Pytester,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_random_run_seed_is_shared_by_xdist_workers(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest -p no:randomly")
     pytester.makepyfile(
         """
@@ -78,8 +79,11 @@ def test_random_run_seed_is_shared_by_xdist_workers(pytester: pytest.Pytester,
         """
     )
     result = pytester.runpytest_subprocess("-n", "2")
-    seeds = {line.split("run seed ")[1].split(";")[0] for line in result.stdout.lines
-             if "seeded from run seed" in line}
+    seeds = {
+        line.split("run seed ")[1].split(";")[0]
+        for line in result.stdout.lines
+        if "seeded from run seed" in line
+    }
     assert len(seeds) == 1
     header = next(line for line in result.stdout.lines if line.startswith("acodb: migrations"))
     assert header.endswith(f"seed {seeds.pop()}")
@@ -166,11 +170,13 @@ def test_factories_fixture_and_pytest_factoryboy(pytester: pytest.Pytester) -> N
 def test_migrator_tests_a_data_migration(pytester: pytest.Pytester) -> None:
     migrations = pytester.mkdir("migrations")
     (migrations / "1_users.up.sql").write_text(
-        "CREATE TABLE users (id INTEGER PRIMARY KEY, full_name TEXT NOT NULL);")
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, full_name TEXT NOT NULL);"
+    )
     (migrations / "1_users.down.sql").write_text("DROP TABLE users;")
     (migrations / "2_first_name.up.sql").write_text(
         "ALTER TABLE users ADD COLUMN first_name TEXT;\n"
-        "UPDATE users SET first_name = substr(full_name, 1, instr(full_name, ' ') - 1);")
+        "UPDATE users SET first_name = substr(full_name, 1, instr(full_name, ' ') - 1);"
+    )
     (migrations / "2_first_name.down.sql").write_text("ALTER TABLE users DROP COLUMN first_name;")
     pytester.makepyfile(
         """
@@ -205,7 +211,8 @@ def test_rows_fixture_seeds_any_table(pytester: pytest.Pytester) -> None:
         'CREATE TABLE "order" (id INTEGER PRIMARY KEY, state TEXT NOT NULL '
         "CHECK (state IN ('new', 'paid')));\n"
         'CREATE TABLE line (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL REFERENCES "order"'
-        "(id) ON DELETE CASCADE, qty INTEGER NOT NULL CHECK (qty BETWEEN 1 AND 9));\n")
+        "(id) ON DELETE CASCADE, qty INTEGER NOT NULL CHECK (qty BETWEEN 1 AND 9));\n"
+    )
     pytester.makepyfile(
         """
         from sqlalchemy import text

@@ -62,21 +62,30 @@ def test_not_utf8_file(project: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert _bytes(project / "app.db") == before
 
 
-def test_empty_file_applies_as_a_no_op_like_sqlx(project: Path, capsys: pytest.CaptureFixture[str]
-                                                  ) -> None:
+def test_empty_file_applies_as_a_no_op_like_sqlx(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (project / "migrations" / "2_empty.sql").write_bytes(b"")
     code, out, _ = _acodb(capsys, "migrate", "run", "-D", "sqlite:app.db", "--no-backup")
     assert code == 0 and "Applied 2/migrate empty" in out
     conn = sqlite3.connect(project / "app.db")
-    assert conn.execute("SELECT checksum FROM _sqlx_migrations WHERE version = 2").fetchone()[0] \
+    assert (
+        conn.execute("SELECT checksum FROM _sqlx_migrations WHERE version = 2").fetchone()[0]
         == hashlib.sha384(b"").digest()
+    )
 
 
-@pytest.mark.parametrize("body", [b"\xef\xbb\xbfCREATE TABLE t (id INTEGER);\n",
-                                  b"CREATE TABLE t (id INTEGER);\r\nCREATE INDEX i ON t(id);\r\n"],
-                         ids=["bom", "crlf"])
-def test_bom_and_crlf_apply_and_keep_their_bytes_in_the_checksum(tmp_path: Path, body: bytes
-                                                                  ) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xef\xbb\xbfCREATE TABLE t (id INTEGER);\n",
+        b"CREATE TABLE t (id INTEGER);\r\nCREATE INDEX i ON t(id);\r\n",
+    ],
+    ids=["bom", "crlf"],
+)
+def test_bom_and_crlf_apply_and_keep_their_bytes_in_the_checksum(
+    tmp_path: Path, body: bytes
+) -> None:
     (tmp_path / "1_t.sql").write_bytes(body)
     conn = connect(":memory:")
     Migrator(resolve(tmp_path)).run(conn)
@@ -104,14 +113,16 @@ def test_unreadable_file(project: Path, monkeypatch: pytest.MonkeyPatch) -> None
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", refuse)
-    with pytest.raises(SourceError, match=r"2_secret.sql: cannot read the file \(Permission "
-                                          r"denied\); check its permissions"):
+    with pytest.raises(
+        SourceError,
+        match=r"2_secret.sql: cannot read the file \(Permission "
+        r"denied\); check its permissions",
+    ):
         resolve(project / "migrations")
 
 
 @pytest.mark.parametrize("where", ["missing", "file"])
-def test_bad_migrations_path(project: Path, capsys: pytest.CaptureFixture[str], where: str
-                             ) -> None:
+def test_bad_migrations_path(project: Path, capsys: pytest.CaptureFixture[str], where: str) -> None:
     source = "nope" if where == "missing" else "app.db"
     code, _, err = _acodb(capsys, "migrate", "run", "-D", "sqlite:app.db", "--source", source)
     line = _one_error_line(err)
@@ -169,16 +180,32 @@ def test_read_only_database(project: Path, capsys: pytest.CaptureFixture[str]) -
 def test_database_locked_by_another_process(project: Path) -> None:
     (project / "migrations" / "2_more.sql").write_text("CREATE TABLE more (id INTEGER);\n")
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sqlite3, sys, time; c = sqlite3.connect('app.db', isolation_level=None);"
-         "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(30)"],
-        cwd=project, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time; c = sqlite3.connect('app.db', isolation_level=None);"
+            "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(30)",
+        ],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         result = subprocess.run(
-            [sys.executable, "-m", "pytest_acodb.cli", "migrate", "run", "-D", "sqlite:app.db",
-             "--no-backup"], cwd=project, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "pytest_acodb.cli",
+                "migrate",
+                "run",
+                "-D",
+                "sqlite:app.db",
+                "--no-backup",
+            ],
+            cwd=project,
+            capture_output=True,
+            text=True,
         )
     finally:
         holder.kill()
@@ -208,8 +235,20 @@ def test_ctrl_c_during_migrate_run_rolls_back(project: Path) -> None:
     (project / "migrations" / "2_slow.sql").write_text("CREATE TABLE nums (n INTEGER);\n" + slow)
     before = snapshot(connect(str(project / "app.db")))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest_acodb.cli", "migrate", "run", "-D", "sqlite:app.db",
-         "--no-backup"], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pytest_acodb.cli",
+            "migrate",
+            "run",
+            "-D",
+            "sqlite:app.db",
+            "--no-backup",
+        ],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     time.sleep(1.5)
     proc.send_signal(signal.SIGINT)

@@ -60,8 +60,9 @@ def test_both_isolations_start_every_test_empty_after_commits(
 
 def test_rollback_with_the_file_backend(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(FACTORY_SUITE)
-    result = pytester.runpytest("-p", "no:randomly", "--acodb-isolation=rollback",
-                                "--acodb-backend=file")
+    result = pytester.runpytest(
+        "-p", "no:randomly", "--acodb-isolation=rollback", "--acodb-backend=file"
+    )
     result.assert_outcomes(passed=4)
 
 
@@ -107,13 +108,15 @@ def test_rollback_refuses_ddl_and_pragma_changes_then_recovers(pytester: pytest.
     )
     result = pytester.runpytest("-p", "no:randomly", "--acodb-isolation=rollback")
     result.assert_outcomes(passed=3, errors=2)
-    result.stdout.fnmatch_lines([
-        "*ERROR at teardown of test_ddl*",
-        "isolation=rollback refuses this test: it ran DDL (CREATE TABLE scratch)*"
-        '@pytest.mark.acodb(isolation="clone")',
-        "*ERROR at teardown of test_pragma*",
-        "isolation=rollback refuses this test: it ran PRAGMA recursive_triggers = ON*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_ddl*",
+            "isolation=rollback refuses this test: it ran DDL (CREATE TABLE scratch)*"
+            '@pytest.mark.acodb(isolation="clone")',
+            "*ERROR at teardown of test_pragma*",
+            "isolation=rollback refuses this test: it ran PRAGMA recursive_triggers = ON*",
+        ]
+    )
 
 
 def test_a_test_marked_clone_may_run_ddl_under_rollback(pytester: pytest.Pytester) -> None:
@@ -169,8 +172,12 @@ def test_reuse_template_migrates_nothing_until_a_migration_changes(
     migrations = _own_migrations(pytester)
     first = pytester.runpytest("--acodb-reuse-template")
     first.assert_outcomes(passed=1)
-    first.stdout.fnmatch_lines(["acodb: * isolation clone, template cache on*",
-                                "acodb: template *: 2 migrations run in * ms, stored in the cache"])
+    first.stdout.fnmatch_lines(
+        [
+            "acodb: * isolation clone, template cache on*",
+            "acodb: template *: 2 migrations run in * ms, stored in the cache",
+        ]
+    )
     second = pytester.runpytest("--acodb-reuse-template")
     second.assert_outcomes(passed=1)
     second.stdout.fnmatch_lines(["acodb: template *: 0 migrations run, read from *acodb* in * ms"])
@@ -250,7 +257,10 @@ def test_xdist_workers_never_share_a_database(
     other = "rollback" if isolation == "clone" else "clone"
     pytester.makepyfile(XDIST_SUITE.format(out=str(out), other=other))
     result = pytester.runpytest_subprocess(
-        "-n", "2", f"--acodb-backend={backend}", f"--acodb-isolation={isolation}",
+        "-n",
+        "2",
+        f"--acodb-backend={backend}",
+        f"--acodb-isolation={isolation}",
         "--acodb-reuse-template",
     )
     result.assert_outcomes(passed=18)

@@ -32,10 +32,14 @@ def test_lock_file_has_a_header_and_one_line_per_migration(migrations: Path) -> 
     expected = hashlib.sha384((migrations / "1_create_users.up.sql").read_bytes()).hexdigest()
     assert lines[0] == f"1\tcreate users\t{expected}"
     assert [line.split("\t")[:2] for line in lines] == [
-        ["1", "create users"], ["2", "create posts"], ["3", "add index"]
+        ["1", "create users"],
+        ["2", "create posts"],
+        ["3", "add index"],
     ]
     assert [(e.version, e.description) for e in read_lock(path)] == [
-        (1, "create users"), (2, "create posts"), (3, "add index")
+        (1, "create users"),
+        (2, "create posts"),
+        (3, "add index"),
     ]
 
 

@@ -44,7 +44,8 @@ def test_parse_filename_ignores_what_sqlx_ignores(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["abc_def.sql", "_x.sql", "1 _x.sql", "9223372036854775808_x.sql", "+_x.sql", "١_x.sql"]
+    "name",
+    ["abc_def.sql", "_x.sql", "1 _x.sql", "9223372036854775808_x.sql", "+_x.sql", "١_x.sql"],  # noqa: RUF001 (a non-ASCII digit on purpose)
 )
 def test_parse_filename_rejects_non_i64_versions(name: str) -> None:
     with pytest.raises(SourceError, match="integer version"):
@@ -53,8 +54,11 @@ def test_parse_filename_rejects_non_i64_versions(name: str) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"CREATE TABLE t (id INTEGER);\n", b"CREATE TABLE t (id INTEGER);\r\n",
-     b"\xef\xbb\xbfCREATE TABLE t (id INTEGER);\n"],
+    [
+        b"CREATE TABLE t (id INTEGER);\n",
+        b"CREATE TABLE t (id INTEGER);\r\n",
+        b"\xef\xbb\xbfCREATE TABLE t (id INTEGER);\n",
+    ],
     ids=["lf", "crlf", "bom"],
 )
 def test_checksum_is_sha384_of_raw_bytes(tmp_path: Path, body: bytes) -> None:
@@ -69,9 +73,10 @@ def test_checksums_differ_between_line_endings(tmp_path: Path) -> None:
     (tmp_path / "b").mkdir()
     (tmp_path / "a" / "1_t.sql").write_bytes(b"SELECT 1;\n")
     (tmp_path / "b" / "1_t.sql").write_bytes(b"SELECT 1;\r\n")
-    assert resolve(tmp_path / "a").migrations[0].checksum != resolve(tmp_path / "b").migrations[
-        0
-    ].checksum
+    assert (
+        resolve(tmp_path / "a").migrations[0].checksum
+        != resolve(tmp_path / "b").migrations[0].checksum
+    )
 
 
 def test_sqlx_toml_ignored_chars_make_crlf_and_lf_equal(tmp_path: Path) -> None:
@@ -103,8 +108,7 @@ def test_bundled_migrations_apply_with_sqlx_bookkeeping() -> None:
         "FROM _sqlx_migrations ORDER BY version"
     ).fetchall()
     assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
-        (m.version, m.description, 1, hashlib.sha384(m.path.read_bytes()).digest())
-        for m in source
+        (m.version, m.description, 1, hashlib.sha384(m.path.read_bytes()).digest()) for m in source
     ]
     assert rows[0][1] == "create tasks"
     assert all(r[4] > 0 for r in rows)  # nanoseconds, set after commit
@@ -121,11 +125,16 @@ def _write(directory: Path, files: dict[str, str]) -> Path:
 
 
 def test_failing_statement_rolls_back_and_names_file_and_line(tmp_path: Path) -> None:
-    src = resolve(_write(tmp_path / "m", {
-        "1_a.sql": "CREATE TABLE a (id INTEGER PRIMARY KEY);\n",
-        "2_b.sql": "CREATE TABLE b (id INTEGER);\nINSERT INTO b VALUES (1);\n\n"
-                   "INSERT INTO nowhere VALUES (1);\n",
-    }))
+    src = resolve(
+        _write(
+            tmp_path / "m",
+            {
+                "1_a.sql": "CREATE TABLE a (id INTEGER PRIMARY KEY);\n",
+                "2_b.sql": "CREATE TABLE b (id INTEGER);\nINSERT INTO b VALUES (1);\n\n"
+                "INSERT INTO nowhere VALUES (1);\n",
+            },
+        )
+    )
     conn = connect(":memory:")
     migrator = Migrator(src)
     with pytest.raises(MigrateError) as info:
@@ -143,22 +152,35 @@ def test_failing_statement_rolls_back_and_names_file_and_line(tmp_path: Path) ->
 
 
 def test_foreign_keys_are_on_during_migrations(tmp_path: Path) -> None:
-    src = resolve(_write(tmp_path / "m", {
-        "1_a.sql": "CREATE TABLE p (id INTEGER PRIMARY KEY);\n"
-                   "CREATE TABLE c (p INTEGER REFERENCES p(id));\n",
-        "2_b.sql": "INSERT INTO c VALUES (42);\n",
-    }))
+    src = resolve(
+        _write(
+            tmp_path / "m",
+            {
+                "1_a.sql": "CREATE TABLE p (id INTEGER PRIMARY KEY);\n"
+                "CREATE TABLE c (p INTEGER REFERENCES p(id));\n",
+                "2_b.sql": "INSERT INTO c VALUES (42);\n",
+            },
+        )
+    )
     conn = sqlite3.connect(":memory:", isolation_level=None)  # foreign keys off by default
     with pytest.raises(MigrateError, match="FOREIGN KEY constraint failed"):
         Migrator(src).run(conn)
 
 
 def test_revert_and_targets(tmp_path: Path) -> None:
-    src = resolve(_write(tmp_path / "m", {
-        "1_a.up.sql": "CREATE TABLE a (id INTEGER);", "1_a.down.sql": "DROP TABLE a;",
-        "2_b.up.sql": "CREATE TABLE b (id INTEGER);", "2_b.down.sql": "DROP TABLE b;",
-        "3_c.up.sql": "CREATE TABLE c (id INTEGER);", "3_c.down.sql": "DROP TABLE c;",
-    }))
+    src = resolve(
+        _write(
+            tmp_path / "m",
+            {
+                "1_a.up.sql": "CREATE TABLE a (id INTEGER);",
+                "1_a.down.sql": "DROP TABLE a;",
+                "2_b.up.sql": "CREATE TABLE b (id INTEGER);",
+                "2_b.down.sql": "DROP TABLE b;",
+                "3_c.up.sql": "CREATE TABLE c (id INTEGER);",
+                "3_c.down.sql": "DROP TABLE c;",
+            },
+        )
+    )
     conn = connect(":memory:")
     migrator = Migrator(src)
     assert [m.version for m in migrator.run(conn, target=2)] == [1, 2]
@@ -172,10 +194,16 @@ def test_revert_and_targets(tmp_path: Path) -> None:
 
 
 def test_safe_revert_refuses_to_skip_simple_migration(tmp_path: Path) -> None:
-    src = resolve(_write(tmp_path / "m", {
-        "1_a.up.sql": "CREATE TABLE a (id INTEGER);", "1_a.down.sql": "DROP TABLE a;",
-        "2_b.sql": "CREATE TABLE b (id INTEGER);",
-    }))
+    src = resolve(
+        _write(
+            tmp_path / "m",
+            {
+                "1_a.up.sql": "CREATE TABLE a (id INTEGER);",
+                "1_a.down.sql": "DROP TABLE a;",
+                "2_b.sql": "CREATE TABLE b (id INTEGER);",
+            },
+        )
+    )
     conn = connect(":memory:")
     migrator = Migrator(src)
     migrator.run(conn)
@@ -185,23 +213,35 @@ def test_safe_revert_refuses_to_skip_simple_migration(tmp_path: Path) -> None:
 
 
 def test_seed_style_down_section_reverts(tmp_path: Path) -> None:
-    src = resolve(_write(tmp_path / "m", {
-        "1_tasks.sql": "-- UP\nCREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY);\n\n"
-                       "-- DOWN\n-- DROP TABLE IF EXISTS tasks;\n",
-    }))
+    src = resolve(
+        _write(
+            tmp_path / "m",
+            {
+                "1_tasks.sql": "-- UP\nCREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY);\n\n"
+                "-- DOWN\n-- DROP TABLE IF EXISTS tasks;\n",
+            },
+        )
+    )
     migration = src.migrations[0]
     assert migration.migration_type is MigrationType.SIMPLE and migration.reversible
     conn = connect(":memory:")
     migrator = Migrator(src)
     migrator.run(conn)
     migrator.undo(conn)
-    assert conn.execute("SELECT count(*) FROM sqlite_schema WHERE name = 'tasks'").fetchone()[0] == 0
+    assert (
+        conn.execute("SELECT count(*) FROM sqlite_schema WHERE name = 'tasks'").fetchone()[0] == 0
+    )
 
 
 def test_no_transaction_failure_marks_database_dirty(tmp_path: Path) -> None:
-    src = resolve(_write(tmp_path / "m", {
-        "1_a.sql": "-- no-transaction\nCREATE TABLE a (id INTEGER);\nINSERT INTO zz VALUES (1);\n",
-    }))
+    src = resolve(
+        _write(
+            tmp_path / "m",
+            {
+                "1_a.sql": "-- no-transaction\nCREATE TABLE a (id INTEGER);\nINSERT INTO zz VALUES (1);\n",
+            },
+        )
+    )
     conn = connect(":memory:")
     migrator = Migrator(src)
     with pytest.raises(MigrateError, match="dirty") as info:
@@ -212,10 +252,14 @@ def test_no_transaction_failure_marks_database_dirty(tmp_path: Path) -> None:
 
 
 def test_validate_reports_modified_missing_pending_and_line_endings(tmp_path: Path) -> None:
-    directory = _write(tmp_path / "m", {
-        "1_a.sql": "CREATE TABLE a (id INTEGER);\n", "2_b.sql": "CREATE TABLE b (id INTEGER);\n",
-        "3_c.sql": "CREATE TABLE c (id INTEGER);\n",
-    })
+    directory = _write(
+        tmp_path / "m",
+        {
+            "1_a.sql": "CREATE TABLE a (id INTEGER);\n",
+            "2_b.sql": "CREATE TABLE b (id INTEGER);\n",
+            "3_c.sql": "CREATE TABLE c (id INTEGER);\n",
+        },
+    )
     conn = connect(":memory:")
     Migrator(resolve(directory)).run(conn)
     (directory / "1_a.sql").write_bytes(b"CREATE TABLE a (id INTEGER);\r\n")
@@ -224,7 +268,10 @@ def test_validate_reports_modified_missing_pending_and_line_endings(tmp_path: Pa
     (directory / "4_d.sql").write_text("CREATE TABLE d (id INTEGER);\n")
     problems = Migrator(resolve(directory)).validate(conn)
     assert [(p.version, p.kind) for p in problems] == [
-        (1, "line_endings"), (2, "modified"), (3, "missing"), (4, "pending")
+        (1, "line_endings"),
+        (2, "modified"),
+        (3, "missing"),
+        (4, "pending"),
     ]
     assert "line endings changed" in str(problems[0])
     assert "previously applied but has been modified" in str(problems[1])
@@ -252,5 +299,5 @@ def test_missing_and_file_paths_are_clear_errors(tmp_path: Path) -> None:
 
 def test_non_utf8_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "1_latin1.sql").write_bytes("SELECT 'é';".encode("latin-1"))
-    with pytest.raises(SourceError, match="1_latin1.sql: not valid UTF-8"):
+    with pytest.raises(SourceError, match=r"1_latin1\.sql: not valid UTF-8"):
         resolve(tmp_path)

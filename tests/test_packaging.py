@@ -16,8 +16,18 @@ ROOT = Path(__file__).resolve().parent.parent
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
-         "-q", "-w", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+        ],
         check=True,
     )
     (built,) = out.glob("pytest_acodb-*.whl")
@@ -27,7 +37,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_contains_migrations_and_entry_points(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     bundled = sorted(n for n in names if n.startswith("pytest_acodb/migrations/"))
-    expected = sorted(f"pytest_acodb/migrations/{p.name}" for p in (ROOT / "migrations").glob("*.sql"))
+    expected = sorted(
+        f"pytest_acodb/migrations/{p.name}" for p in (ROOT / "migrations").glob("*.sql")
+    )
     assert bundled == expected and len(bundled) == 14
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
@@ -38,8 +50,17 @@ def test_wheel_contains_migrations_and_entry_points(wheel: Path) -> None:
 def test_installed_wheel_finds_its_own_migrations(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
-         str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
     )
     code = (
@@ -47,8 +68,12 @@ def test_installed_wheel_finds_its_own_migrations(wheel: Path, tmp_path: Path) -
         "d = bundled_migrations_dir(); print(d); print(len(resolve(d)))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env={"PYTHONPATH": str(target)},
-        capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(target)},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     where, count = result.stdout.split()
     assert Path(where) == target / "pytest_acodb" / "migrations"

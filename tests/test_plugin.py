@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 
-
 def test_fixtures_give_a_fresh_migrated_database_per_test(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -118,7 +117,9 @@ def test_bad_marker_argument_is_a_clear_error(pytester: pytest.Pytester) -> None
 def test_bad_backend_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--acodb-backend=postgres")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--acodb-backend: 'postgres' is not allowed; use one of: memory, file*"])
+    result.stderr.fnmatch_lines(
+        ["*--acodb-backend: 'postgres' is not allowed; use one of: memory, file*"]
+    )
 
 
 def test_bad_backend_ini_is_a_usage_error(pytester: pytest.Pytester) -> None:
@@ -149,7 +150,9 @@ def test_own_migrations_from_ini_and_report_header(pytester: pytest.Pytester) ->
     )
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["acodb: migrations */db (1 migrations), backend file, isolation clone, seed *"])
+    result.stdout.fnmatch_lines(
+        ["acodb: migrations */db (1 migrations), backend file, isolation clone, seed *"]
+    )
 
 
 def test_conftest_can_override_migrations_dir(pytester: pytest.Pytester) -> None:
@@ -185,18 +188,33 @@ def test_broken_migration_errors_tests_naming_file_and_statement(
     pytester.makepyfile("def test_x(acodb_engine):\n    pass\n")
     result = pytester.runpytest("--acodb-migrations=bad")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*2_bad.sql:2: failed to apply migration 2 in statement `SELEC 1;`*"])
+    result.stdout.fnmatch_lines(
+        ["*2_bad.sql:2: failed to apply migration 2 in statement `SELEC 1;`*"]
+    )
 
 
 def test_fixtures_are_documented(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--fixtures")
-    for name in ("acodb_migrations_dir", "acodb_engine", "acodb_connection", "acodb_session",
-                 "acodb_url", "acodb_db", "acodb_template"):
+    for name in (
+        "acodb_migrations_dir",
+        "acodb_engine",
+        "acodb_connection",
+        "acodb_session",
+        "acodb_url",
+        "acodb_db",
+        "acodb_template",
+    ):
         result.stdout.fnmatch_lines([f"{name}*"])
     result.stdout.fnmatch_lines(["*SQLAlchemy ORM ``Session``*"])
 
 
 def test_help_lists_options_and_ini_keys(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
-    result.stdout.fnmatch_lines(["*--acodb-migrations=PATH*", "*--acodb-backend=*",
-                                 "*--acodb-check-migrations*", "*acodb_backend (string)*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*--acodb-migrations=PATH*",
+            "*--acodb-backend=*",
+            "*--acodb-check-migrations*",
+            "*acodb_backend (string)*",
+        ]
+    )

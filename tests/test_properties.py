@@ -17,7 +17,7 @@ from pytest_acodb.schema import snapshot
 _RUST_I64 = re.compile(r"[+-]?[0-9]+\Z")
 
 
-def _reference_parse(name: str) -> tuple[int, str, MigrationType] | None | str:
+def _reference_parse(name: str) -> tuple[int, str, MigrationType] | str | None:
     """An independent, literal reading of sqlx's resolve rules (source.rs), for comparison."""
     if "_" not in name:
         return None
@@ -26,15 +26,40 @@ def _reference_parse(name: str) -> tuple[int, str, MigrationType] | None | str:
         return None
     if not _RUST_I64.match(prefix) or not -(2**63) <= int(prefix) < 2**63:
         return "error"
-    kind = (MigrationType.REVERSIBLE_UP if rest.endswith(".up.sql") else
-            MigrationType.REVERSIBLE_DOWN if rest.endswith(".down.sql") else MigrationType.SIMPLE)
+    kind = (
+        MigrationType.REVERSIBLE_UP
+        if rest.endswith(".up.sql")
+        else MigrationType.REVERSIBLE_DOWN
+        if rest.endswith(".down.sql")
+        else MigrationType.SIMPLE
+    )
     while rest.endswith(kind.suffix):
         rest = rest[: -len(kind.suffix)]
     return int(prefix), rest.replace("_", " "), kind
 
 
-_pieces = st.sampled_from(["1", "007", "-3", "+5", "20250115", "abc", "", "_", "x", ".sql",
-                           ".up", ".down", ".SQL", " ", "9" * 20, "é", "-", "."])
+_pieces = st.sampled_from(
+    [
+        "1",
+        "007",
+        "-3",
+        "+5",
+        "20250115",
+        "abc",
+        "",
+        "_",
+        "x",
+        ".sql",
+        ".up",
+        ".down",
+        ".SQL",
+        " ",
+        "9" * 20,
+        "é",
+        "-",
+        ".",
+    ]
+)
 
 
 @given(st.lists(_pieces, max_size=6).map("".join))
@@ -53,10 +78,12 @@ def test_parse_filename_matches_sqlx_grammar(name: str) -> None:
         assert (parsed.version, parsed.description, parsed.migration_type) == expected
 
 
-_names = st.sampled_from(["order", "group", "select", "my table", 'we"ird', "dot.ted", "ünïcode",
-                          "plain", "t1", "t2"])
-_types = st.sampled_from(["INTEGER", "TEXT", "REAL", "BLOB", "NUMERIC", "", "VARCHAR(20)",
-                          "BOOLEAN", "TIMESTAMP"])
+_names = st.sampled_from(
+    ["order", "group", "select", "my table", 'we"ird', "dot.ted", "ünïcode", "plain", "t1", "t2"]
+)
+_types = st.sampled_from(
+    ["INTEGER", "TEXT", "REAL", "BLOB", "NUMERIC", "", "VARCHAR(20)", "BOOLEAN", "TIMESTAMP"]
+)
 
 
 @st.composite
@@ -68,11 +95,20 @@ def _schemas(draw: st.DrawFn) -> list[str]:
         for j in range(draw(st.integers(0, 4))):
             col = quote(f"c{j} {draw(_names)}")
             ctype = draw(_types)
-            constraint = draw(st.sampled_from([
-                "", " NOT NULL", " UNIQUE", f" NOT NULL CHECK ({col} IN ('a', 'b', 'c'))",
-                f" CHECK ({col} BETWEEN 3 AND 9)", f" NOT NULL CHECK (length({col}) >= 4)",
-                f" CHECK (json_valid({col}))", " NOT NULL DEFAULT 0",
-            ]))
+            constraint = draw(
+                st.sampled_from(
+                    [
+                        "",
+                        " NOT NULL",
+                        " UNIQUE",
+                        f" NOT NULL CHECK ({col} IN ('a', 'b', 'c'))",
+                        f" CHECK ({col} BETWEEN 3 AND 9)",
+                        f" NOT NULL CHECK (length({col}) >= 4)",
+                        f" CHECK (json_valid({col}))",
+                        " NOT NULL DEFAULT 0",
+                    ]
+                )
+            )
             columns.append(f"{col} {ctype}{constraint}")
         if i and draw(st.booleans()):
             parent = quote(tables[draw(st.integers(0, i - 1))])

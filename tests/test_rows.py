@@ -92,7 +92,7 @@ def test_quoted_names_and_checks(synth: RowSynth, conn: sqlite3.Connection) -> N
 
 
 def test_overrides_win_and_unknown_columns_are_named(synth: RowSynth) -> None:
-    row = synth.insert("order", **{"the \"quoted\" col": "x", "QTY": 11})
+    row = synth.insert("order", **{'the "quoted" col': "x", "QTY": 11})
     assert row['the "quoted" col'] == "x" and row["qty"] == 11
     with pytest.raises(AcodbError, match="no column 'nope'"):
         synth.insert("order", nope=1)
@@ -107,8 +107,9 @@ def test_self_reference(synth: RowSynth) -> None:
     assert other["mentor_id"] == row["id"]
 
 
-def test_composite_foreign_key_without_rowid_parent(synth: RowSynth, conn: sqlite3.Connection
-                                                    ) -> None:
+def test_composite_foreign_key_without_rowid_parent(
+    synth: RowSynth, conn: sqlite3.Connection
+) -> None:
     shop = synth.insert("shops")
     parent = conn.execute("SELECT code, country FROM regions").fetchall()
     assert parent == [(shop["code"], shop["country"])]
@@ -124,8 +125,10 @@ def test_cycle_through_a_nullable_column(synth: RowSynth, conn: sqlite3.Connecti
 
 
 def test_cycle_of_not_null_keys_is_an_error() -> None:
-    conn = _open("CREATE TABLE x (id INTEGER PRIMARY KEY, y_id INTEGER NOT NULL REFERENCES y(id));"
-                 "CREATE TABLE y (id INTEGER PRIMARY KEY, x_id INTEGER NOT NULL REFERENCES x(id));")
+    conn = _open(
+        "CREATE TABLE x (id INTEGER PRIMARY KEY, y_id INTEGER NOT NULL REFERENCES y(id));"
+        "CREATE TABLE y (id INTEGER PRIMARY KEY, x_id INTEGER NOT NULL REFERENCES x(id));"
+    )
     with pytest.raises(AcodbError, match="cycle"):
         RowSynth(conn, snapshot(conn)).insert("x")
 
@@ -136,15 +139,17 @@ def test_unreadable_check_is_met_by_trying_candidates(synth: RowSynth) -> None:
 
 
 def test_impossible_check_names_the_table() -> None:
-    conn = _open("CREATE TABLE odd (id INTEGER PRIMARY KEY, v INTEGER NOT NULL "
-                 "CHECK (v > 5 AND v < 3));")
+    conn = _open(
+        "CREATE TABLE odd (id INTEGER PRIMARY KEY, v INTEGER NOT NULL CHECK (v > 5 AND v < 3));"
+    )
     with pytest.raises(AcodbError, match=r"table odd.*CHECK constraint failed"):
         RowSynth(conn, snapshot(conn)).insert("odd")
 
 
 def test_missing_parent_table_is_named() -> None:
-    conn = _open("CREATE TABLE c (id INTEGER PRIMARY KEY, "
-                 "p_id INTEGER NOT NULL REFERENCES post(id));")
+    conn = _open(
+        "CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER NOT NULL REFERENCES post(id));"
+    )
     with pytest.raises(AcodbError, match="references table post, which does not exist"):
         RowSynth(conn, snapshot(conn)).insert("c")
 

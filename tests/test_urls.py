@@ -41,9 +41,7 @@ def test_absolute_forms(url: str) -> None:
     assert parse_sqlite_url(url).path == Path("/var/lib/acolib/o.db")
 
 
-@pytest.mark.parametrize(
-    "url", ["sqlite::memory:", "sqlite://:memory:", "sqlite:x.db?mode=memory"]
-)
+@pytest.mark.parametrize("url", ["sqlite::memory:", "sqlite://:memory:", "sqlite:x.db?mode=memory"])
 def test_memory_forms(url: str) -> None:
     target = parse_sqlite_url(url)
     assert target.memory and target.path is None and target.mode == "memory"

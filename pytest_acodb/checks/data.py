@@ -61,10 +61,14 @@ def counts(conn: sqlite3.Connection, exclude: Iterable[str] = ()) -> dict[str, i
     """``{table: row count}`` of every ordinary table of ``conn`` but ``exclude`` (SQLite's own,
     virtual and shadow tables left out)."""
     skip = {n.lower() for n in exclude} | {n.lower() for n in shadow_tables(conn)}
-    names = [n for n, sql in conn.execute(
-        "SELECT name, COALESCE(sql, '') FROM sqlite_schema WHERE type = 'table' "
-        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
-        if n.lower() not in skip and not sql.upper().startswith("CREATE VIRTUAL")]
+    names = [
+        n
+        for n, sql in conn.execute(
+            "SELECT name, COALESCE(sql, '') FROM sqlite_schema WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        )
+        if n.lower() not in skip and not sql.upper().startswith("CREATE VIRTUAL")
+    ]
     return {n: conn.execute(f"SELECT count(*) FROM {quote(n)}").fetchone()[0] for n in names}
 
 
@@ -91,8 +95,9 @@ def seeded_run(walk: Walk, version: int) -> SeededRun:
             except MigrateError as exc:
                 run = SeededRun(rows, run.unseeded, None, None, exc)
             else:
-                run = SeededRun(rows, run.unseeded, counts(conn, walk.exclude), conn.serialize(),
-                                None)
+                run = SeededRun(
+                    rows, run.unseeded, counts(conn, walk.exclude), conn.serialize(), None
+                )
     finally:
         conn.close()
     walk.memo[key] = run
@@ -108,8 +113,9 @@ def _cascades(schema: Schema, parents: set[str]) -> set[str]:
         for table in schema.tables.values():
             name = table.name.lower()
             if name not in reached and any(
-                    fk.parent.lower() in reached and fk.on_delete.upper() == "CASCADE"
-                    for fk in table.foreign_keys):
+                fk.parent.lower() in reached and fk.on_delete.upper() == "CASCADE"
+                for fk in table.foreign_keys
+            ):
                 reached.add(name)
                 grew = True
     return reached
@@ -154,8 +160,9 @@ def _cause(table: str, found: tuple[Action, ...], schema: Schema) -> tuple[Actio
     return None
 
 
-def explain(table: str, was: int, now: int, script: str, path: str, schema: Schema,
-            after: Schema) -> str:
+def explain(
+    table: str, was: int, now: int, script: str, path: str, schema: Schema, after: Schema
+) -> str:
     """One sentence about ``table`` losing rows (``was`` -> ``now``) while ``script`` (the text
     of the file named ``path``) ran on ``schema``, giving ``after``: the cascade through a
     rebuilt or dropped parent when that is what happened, with the fix."""
@@ -163,41 +170,56 @@ def explain(table: str, was: int, now: int, script: str, path: str, schema: Sche
     cause = _cause(table, found, schema)
     fell = f"rows of {table} fell from {was} to {now}"
     if cause is None:
-        return (f"{fell} in {path}, which neither deletes from nor drops {table}; look for an "
-                "INSERT ... SELECT that filters, a REPLACE or a trigger that deletes, or delete on "
-                f"purpose with DELETE FROM {table}")
+        return (
+            f"{fell} in {path}, which neither deletes from nor drops {table}; look for an "
+            "INSERT ... SELECT that filters, a REPLACE or a trigger that deletes, or delete on "
+            f"purpose with DELETE FROM {table}"
+        )
     drop, parent = cause
     state = "rebuilt" if any(n.lower() == parent for n in after.tables) else "dropped"
     where = f"{path}:{drop.line}: DROP TABLE {drop.name}"
     fix = REBUILD_FIX.format(child=table)
     if script.startswith(NO_TX_MARKER):
-        return (f"{fell} while {parent} was {state} ({where}): this script runs outside a "
-                "transaction, but foreign keys were still ON when the table was dropped, so "
-                f"SQLite deleted its rows first and ON DELETE CASCADE took the {table} rows along "
-                "(PRAGMA foreign_keys=OFF only works outside BEGIN ... COMMIT); " + fix)
+        return (
+            f"{fell} while {parent} was {state} ({where}): this script runs outside a "
+            "transaction, but foreign keys were still ON when the table was dropped, so "
+            f"SQLite deleted its rows first and ON DELETE CASCADE took the {table} rows along "
+            "(PRAGMA foreign_keys=OFF only works outside BEGIN ... COMMIT); " + fix
+        )
     pragma = next((a for a in found if a.verb == "PRAGMA" and a.name == "foreign_keys"), None)
-    noted = (f" (the PRAGMA foreign_keys on line {pragma.line} did nothing)" if pragma else "")
-    return (f"{fell} while {parent} was {state} ({where}): sqlx runs each migration in a "
-            "transaction with foreign keys ON, where PRAGMA foreign_keys=OFF has no effect"
-            f"{noted}, so DROP TABLE {drop.name} deleted its rows first and ON DELETE CASCADE took "
-            f"the {table} rows along; " + fix)
+    noted = f" (the PRAGMA foreign_keys on line {pragma.line} did nothing)" if pragma else ""
+    return (
+        f"{fell} while {parent} was {state} ({where}): sqlx runs each migration in a "
+        "transaction with foreign keys ON, where PRAGMA foreign_keys=OFF has no effect"
+        f"{noted}, so DROP TABLE {drop.name} deleted its rows first and ON DELETE CASCADE took "
+        f"the {table} rows along; " + fix
+    )
 
 
-def _lost(before: dict[str, int], after: dict[str, int], exempt: set[str]
-          ) -> list[tuple[str, int, int]]:
+def _lost(
+    before: dict[str, int], after: dict[str, int], exempt: set[str]
+) -> list[tuple[str, int, int]]:
     now = {n.lower(): c for n, c in after.items()}
-    return [(n, c, now[n.lower()]) for n, c in before.items()
-            if c and n.lower() in now and now[n.lower()] < c and n.lower() not in exempt]
+    return [
+        (n, c, now[n.lower()])
+        for n, c in before.items()
+        if c and n.lower() in now and now[n.lower()] < c and n.lower() not in exempt
+    ]
 
 
 def _failed_with_rows(exc: MigrateError, version: int, action: str) -> str:
     hint = ""
-    if "FOREIGN KEY constraint failed" in exc.reason and (exc.statement or "").upper().lstrip(
-            ).startswith("DROP"):
-        hint = ("; DROP TABLE deletes the table's rows first, and rows of other tables still "
-                "point at them: " + REBUILD_FIX.format(child="child"))
-    return (f"{action} migration {version} works on an empty database but fails once the tables "
-            f"hold rows ({ROWS} per table): {exc}{hint}")
+    if "FOREIGN KEY constraint failed" in exc.reason and (
+        exc.statement or ""
+    ).upper().lstrip().startswith("DROP"):
+        hint = (
+            "; DROP TABLE deletes the table's rows first, and rows of other tables still "
+            "point at them: " + REBUILD_FIX.format(child="child")
+        )
+    return (
+        f"{action} migration {version} works on an empty database but fails once the tables "
+        f"hold rows ({ROWS} per table): {exc}{hint}"
+    )
 
 
 def check_data_survives(walk: Walk, version: int) -> None:
@@ -217,9 +239,17 @@ def check_data_survives(walk: Walk, version: int) -> None:
     exempt = on_purpose([actions(migration.sql)], before.schema)
     lost = _lost(run.before, run.after, exempt)
     if lost:
-        fail("data_survives", subject, f"migration {version}: " + "; ".join(
-            explain(t, was, now, migration.sql, migration.path.name, before.schema,
-                    after.schema) for t, was, now in lost))
+        fail(
+            "data_survives",
+            subject,
+            f"migration {version}: "
+            + "; ".join(
+                explain(
+                    t, was, now, migration.sql, migration.path.name, before.schema, after.schema
+                )
+                for t, was, now in lost
+            ),
+        )
 
 
 def check_round_trip_rows(walk: Walk, version: int) -> None:
@@ -248,11 +278,20 @@ def check_round_trip_rows(walk: Walk, version: int) -> None:
     both = {n.lower() for n in before.schema.tables} & {n.lower() for n in after.schema.tables}
     up_after = {n.lower(): c for n, c in run.after.items()}
     exempt = on_purpose([actions(migration.sql), actions(migration.down_sql)], before.schema)
-    exempt |= {n.lower() for n, c in run.before.items()
-               if n.lower() not in both or up_after.get(n.lower(), 0) < c}
+    exempt |= {
+        n.lower()
+        for n, c in run.before.items()
+        if n.lower() not in both or up_after.get(n.lower(), 0) < c
+    }
     lost = _lost(run.before, now, exempt)
     if lost:
         down = (migration.down_path or migration.path).name
-        fail("round_trip", subject, f"after applying and reverting {version}: " + "; ".join(
-            explain(t, was, left, migration.down_sql, down, after.schema,
-                    before.schema) for t, was, left in lost))
+        fail(
+            "round_trip",
+            subject,
+            f"after applying and reverting {version}: "
+            + "; ".join(
+                explain(t, was, left, migration.down_sql, down, after.schema, before.schema)
+                for t, was, left in lost
+            ),
+        )

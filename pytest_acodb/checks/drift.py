@@ -103,34 +103,45 @@ def drift(metadata: MetaData, schema: Schema) -> list[str]:
             for fk in table.foreign_key_constraints
         }
         schema_fks = {(fk.columns, fk.parent) for fk in actual.foreign_keys}
-        problems += [f"{table.name}: foreign key {c} -> {p} is in the model but not the schema"
-                     for c, p in sorted(model_fks - schema_fks)]
-        problems += [f"{table.name}: foreign key {c} -> {p} is in the schema but not the model"
-                     for c, p in sorted(schema_fks - model_fks)]
+        problems += [
+            f"{table.name}: foreign key {c} -> {p} is in the model but not the schema"
+            for c, p in sorted(model_fks - schema_fks)
+        ]
+        problems += [
+            f"{table.name}: foreign key {c} -> {p} is in the schema but not the model"
+            for c, p in sorted(schema_fks - model_fks)
+        ]
         for index in table.indexes:
             have = schema.indexes.get(str(index.name))
             want = tuple(c.name for c in index.columns)
             if have is None:
                 problems.append(f"index {index.name} is in the model but not the schema")
             elif have.columns != want or have.unique != bool(index.unique):
-                problems.append(f"index {index.name}: model {want} unique={bool(index.unique)}, "
-                                f"schema {have.columns} unique={have.unique}")
+                problems.append(
+                    f"index {index.name}: model {want} unique={bool(index.unique)}, "
+                    f"schema {have.columns} unique={have.unique}"
+                )
     return problems
 
 
 def _column_drift(table: str, column: Any, found: Column) -> list[str]:
     problems = []
+
     def words(notnull: bool) -> str:
         return "NOT NULL" if notnull else "NULL"
 
     # A primary key's nullability is SQLite's business (rowid keys are never NULL), not drift.
     if not column.primary_key and found.notnull != (not column.nullable):
-        problems.append(f"{table}.{column.name}: model says {words(not column.nullable)}, "
-                        f"schema says {words(found.notnull)}")
+        problems.append(
+            f"{table}.{column.name}: model says {words(not column.nullable)}, "
+            f"schema says {words(found.notnull)}"
+        )
     want, have = model_affinity(column.type), sqlite_affinity(found.type)
     if want != have:
-        problems.append(f"{table}.{column.name}: model stores {want} ({column.type!r}), schema "
-                        f"column is {found.type or '(no type)'} ({have} affinity)")
+        problems.append(
+            f"{table}.{column.name}: model stores {want} ({column.type!r}), schema "
+            f"column is {found.type or '(no type)'} ({have} affinity)"
+        )
     return problems
 
 

@@ -51,8 +51,11 @@ def check_factory(walk: Walk, name: str, count: int = BATCH) -> None:
                 session.commit()
                 after = session.execute(counting).scalar_one()
             except Exception as exc:  # a factory can fail in SQLAlchemy, factory_boy or Faker
-                fail("factory", name, f"{name}.create_batch({count}) failed: "
-                     f"{type(exc).__name__}: {exc}")
+                fail(
+                    "factory",
+                    name,
+                    f"{name}.create_batch({count}) failed: {type(exc).__name__}: {exc}",
+                )
             finally:
                 factories.unbind_session(token)
         conn = db.connect()
@@ -66,10 +69,18 @@ def check_factory(walk: Walk, name: str, count: int = BATCH) -> None:
         db.close()
         template.close()
     if after - before != count:
-        fail("factory", name, f"{name}.create_batch({count}) added {after - before} rows to "
-             f"{table}, expected {count}")
+        fail(
+            "factory",
+            name,
+            f"{name}.create_batch({count}) added {after - before} rows to "
+            f"{table}, expected {count}",
+        )
     if broken:
-        fail("factory", name, f"after {name}.create_batch({count}), PRAGMA foreign_key_check "
-             f"reports {len(broken)} orphan row(s), e.g. {broken[0]}")
+        fail(
+            "factory",
+            name,
+            f"after {name}.create_batch({count}), PRAGMA foreign_key_check "
+            f"reports {len(broken)} orphan row(s), e.g. {broken[0]}",
+        )
     if integrity != ["ok"]:
         fail("factory", name, f"after {name}: integrity_check says {'; '.join(integrity[:5])}")

@@ -28,8 +28,9 @@ def foreign_keys(schema: Schema) -> dict[str, tuple[str, ForeignKey]]:
     return found
 
 
-def _locate(conn: sqlite3.Connection, synth: RowSynth, table: str, row: dict[str, Any]
-            ) -> tuple[str, list[Any]]:
+def _locate(
+    conn: sqlite3.Connection, synth: RowSynth, table: str, row: dict[str, Any]
+) -> tuple[str, list[Any]]:
     """A WHERE clause for ``row`` that survives changes to its key columns (rowid when there is
     one)."""
     where, params = synth.where(table, row)
@@ -61,16 +62,25 @@ def check_cascade(walk: Walk, subject: str) -> None:
     schema = walk.steps[-1].schema
     child_name, fk = foreign_keys(schema)[subject]
     parent = schema.tables.get(fk.parent) or next(
-        (t for n, t in schema.tables.items() if n.lower() == fk.parent.lower()), None)
+        (t for n, t in schema.tables.items() if n.lower() == fk.parent.lower()), None
+    )
     cols = ",".join(fk.columns)
     if parent is None:
-        fail("cascade", subject, f"{child_name}.{cols} references table {fk.parent}, which does "
-             f"not exist; fix the REFERENCES clause (tables: {', '.join(schema.tables)})")
+        fail(
+            "cascade",
+            subject,
+            f"{child_name}.{cols} references table {fk.parent}, which does "
+            f"not exist; fix the REFERENCES clause (tables: {', '.join(schema.tables)})",
+        )
     targets = fk.parent_columns or parent.primary_key
     absent = [c for c in targets if parent.column(c) is None]
     if not targets or absent:
-        fail("cascade", subject, f"{child_name}.{cols} references {parent.name}"
-             f"({','.join(targets) or 'its primary key'}), which has no such column(s)")
+        fail(
+            "cascade",
+            subject,
+            f"{child_name}.{cols} references {parent.name}"
+            f"({','.join(targets) or 'its primary key'}), which has no such column(s)",
+        )
     conn = restore(walk.steps[-1].image)
     try:
         _exercise(conn, schema, subject, child_name, fk, parent, targets)
@@ -78,51 +88,83 @@ def check_cascade(walk: Walk, subject: str) -> None:
         conn.close()
 
 
-def _exercise(conn: sqlite3.Connection, schema: Schema, subject: str, child: str, fk: ForeignKey,
-              parent: Table, targets: tuple[str, ...]) -> None:
+def _exercise(
+    conn: sqlite3.Connection,
+    schema: Schema,
+    subject: str,
+    child: str,
+    fk: ForeignKey,
+    parent: Table,
+    targets: tuple[str, ...],
+) -> None:
     synth = RowSynth(conn, schema)
     try:
         prow = synth.insert(parent.name)
         crow = synth.insert(child, **{c: prow[p] for c, p in zip(fk.columns, targets, strict=True)})
     except AcodbError as exc:
-        fail("cascade", subject, f"cannot insert a {parent.name} row and a {child} row pointing "
-             f"at it: {exc}")
+        fail(
+            "cascade",
+            subject,
+            f"cannot insert a {parent.name} row and a {child} row pointing at it: {exc}",
+        )
     orphan = dict(zip(fk.columns, _missing_key(conn, parent, targets), strict=True))
     try:
         synth.insert(child, **orphan)
     except AcodbError:
         pass
     else:
-        fail("cascade", subject, f"a {child} row pointing at a missing {parent.name} row "
-             f"({orphan}) was accepted")
+        fail(
+            "cascade",
+            subject,
+            f"a {child} row pointing at a missing {parent.name} row ({orphan}) was accepted",
+        )
     where, params = _locate(conn, synth, child, crow)
     action = fk.on_delete.upper()
     error: sqlite3.Error | None = None
     try:
-        conn.execute(f"DELETE FROM {quote(parent.name)} WHERE "
-                     + " AND ".join(f"{quote(p)} = ?" for p in targets), [prow[p] for p in targets])
+        conn.execute(
+            f"DELETE FROM {quote(parent.name)} WHERE "
+            + " AND ".join(f"{quote(p)} = ?" for p in targets),
+            [prow[p] for p in targets],
+        )
     except sqlite3.Error as exc:
         error = exc
-    now = conn.execute(f"SELECT {', '.join(quote(c) for c in fk.columns)} FROM {quote(child)} "
-                       f"WHERE {where}", params).fetchone()
+    now = conn.execute(
+        f"SELECT {', '.join(quote(c) for c in fk.columns)} FROM {quote(child)} WHERE {where}",
+        params,
+    ).fetchone()
     shown = f"ON DELETE {action}: deleting a {parent.name} row that a {child} row points at"
     if action in ("NO ACTION", "RESTRICT"):
         if error is None:
-            fail("cascade", subject, f"{shown} was accepted (the {child} row "
-                 f"{'is gone' if now is None else 'now dangles'})")
+            fail(
+                "cascade",
+                subject,
+                f"{shown} was accepted (the {child} row "
+                f"{'is gone' if now is None else 'now dangles'})",
+            )
         return
     if error is not None:
         notnull = [c for c in fk.columns if (col := schema.tables[child].column(c)) and col.notnull]
-        hint = (f" ({', '.join(notnull)} is NOT NULL, so it cannot be set to NULL)"
-                if action == "SET NULL" and notnull else "")
+        hint = (
+            f" ({', '.join(notnull)} is NOT NULL, so it cannot be set to NULL)"
+            if action == "SET NULL" and notnull
+            else ""
+        )
         fail("cascade", subject, f"{shown} failed: {error}{hint}")
     if action == "CASCADE" and now is not None:
         fail("cascade", subject, f"{shown} left the {child} row in place")
-    expected = _defaults(conn, schema.tables[child], fk) if action == "SET DEFAULT" else \
-        [None] * len(fk.columns)
+    expected = (
+        _defaults(conn, schema.tables[child], fk)
+        if action == "SET DEFAULT"
+        else [None] * len(fk.columns)
+    )
     if action in ("SET NULL", "SET DEFAULT") and (now is None or list(now) != expected):
-        fail("cascade", subject, f"{shown} left {cols_of(fk)} = "
-             f"{None if now is None else list(now)!r}, expected {expected!r}")
+        fail(
+            "cascade",
+            subject,
+            f"{shown} left {cols_of(fk)} = "
+            f"{None if now is None else list(now)!r}, expected {expected!r}",
+        )
 
 
 def cols_of(fk: ForeignKey) -> str:
@@ -149,9 +191,10 @@ def check_constraint(walk: Walk, subject: str) -> None:
     outside the list is rejected."""
     require_complete(walk)
     schema = walk.steps[-1].schema
-    table = next(t for t in schema.tables.values() for c in value_lists(t)
-                 if f"{t.name}.{c}" == subject)
-    column = subject[len(table.name) + 1:]
+    table = next(
+        t for t in schema.tables.values() for c in value_lists(t) if f"{t.name}.{c}" == subject
+    )
+    column = subject[len(table.name) + 1 :]
     listed = value_lists(table)[column]
     conn = restore(walk.steps[-1].image)
     try:
@@ -160,16 +203,24 @@ def check_constraint(walk: Walk, subject: str) -> None:
             try:
                 synth.insert(table.name, **{column: value})
             except AcodbError as exc:
-                fail("constraint", subject, f"{subject}: the listed value {value!r} is rejected: "
-                     f"{exc}")
+                fail(
+                    "constraint",
+                    subject,
+                    f"{subject}: the listed value {value!r} is rejected: {exc}",
+                )
         numbers = [v for v in listed if isinstance(v, int | float)]
-        outside: Any = max(numbers) + 1 if numbers and len(numbers) == len(listed) else \
-            "acodb-not-listed"
+        outside: Any = (
+            max(numbers) + 1 if numbers and len(numbers) == len(listed) else "acodb-not-listed"
+        )
         try:
             synth.insert(table.name, **{column: outside})
         except AcodbError:
             return
-        fail("constraint", subject, f"{subject}: {outside!r}, which is not in the list "
-             f"{list(listed)}, was accepted; the CHECK does not limit {column} to its list")
+        fail(
+            "constraint",
+            subject,
+            f"{subject}: {outside!r}, which is not in the list "
+            f"{list(listed)}, was accepted; the CHECK does not limit {column} to its list",
+        )
     finally:
         conn.close()

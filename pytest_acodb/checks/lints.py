@@ -75,9 +75,13 @@ def _file_name(source: MigrationSource) -> Iterator[Problem]:
         match = re.search(r"\.(up|down)\.sql$", path.name, re.I)
         if parsed and parsed.migration_type is MigrationType.SIMPLE and match:
             fixed = path.name[: match.start()] + f".{match.group(1).lower()}.sql"
-            yield Problem("file_name", path.name, f"{path.name}:1: sqlx reads this as a simple "
-                          f"migration described '{parsed.description}' (the .up.sql/.down.sql "
-                          f"suffixes are case-sensitive); rename it to {fixed}")
+            yield Problem(
+                "file_name",
+                path.name,
+                f"{path.name}:1: sqlx reads this as a simple "
+                f"migration described '{parsed.description}' (the .up.sql/.down.sql "
+                f"suffixes are case-sensitive); rename it to {fixed}",
+            )
 
 
 def _transaction_lints(path: Path, sql: str) -> Iterator[Problem]:
@@ -94,40 +98,58 @@ def _transaction_lints(path: Path, sql: str) -> Iterator[Problem]:
         elif a.verb in ("COMMIT", "END", "ROLLBACK") and no_tx and "TO" not in a.text.upper():
             inside = False
         elif a.verb == "VACUUM" and inside:
-            wrong.append(f"{where}: VACUUM fails inside a transaction (cannot VACUUM from within "
-                         "a transaction); run it from the application, or in a "
-                         "`-- no-transaction` migration outside BEGIN ... COMMIT")
+            wrong.append(
+                f"{where}: VACUUM fails inside a transaction (cannot VACUUM from within "
+                "a transaction); run it from the application, or in a "
+                "`-- no-transaction` migration outside BEGIN ... COMMIT"
+            )
         elif a.verb == "PRAGMA" and a.name == "journal_mode" and a.value and inside:
-            wrong.append(f"{where}: PRAGMA journal_mode cannot switch to or from WAL inside a "
-                         "transaction; set it in the connection options (sqlx's "
-                         "SqliteConnectOptions::journal_mode) instead")
+            wrong.append(
+                f"{where}: PRAGMA journal_mode cannot switch to or from WAL inside a "
+                "transaction; set it in the connection options (sqlx's "
+                "SqliteConnectOptions::journal_mode) instead"
+            )
         elif a.verb == "PRAGMA" and a.name == "foreign_keys" and a.value in _OFF | _ON:
             if inside and a.value in _OFF:
-                wrong.append(f"{where}: PRAGMA foreign_keys = {a.value} has no effect inside a "
-                             "transaction" + ("" if no_tx else ", and sqlx runs this file in one")
-                             + ", so a DROP TABLE still cascades into child tables; make "
-                             "`-- no-transaction` the first line and turn foreign keys off "
-                             "before BEGIN")
+                wrong.append(
+                    f"{where}: PRAGMA foreign_keys = {a.value} has no effect inside a "
+                    "transaction"
+                    + ("" if no_tx else ", and sqlx runs this file in one")
+                    + ", so a DROP TABLE still cascades into child tables; make "
+                    "`-- no-transaction` the first line and turn foreign keys off "
+                    "before BEGIN"
+                )
             elif not inside:
                 fk_off = a if a.value in _OFF else None
         elif a.verb == "PRAGMA" and a.name == "legacy_alter_table" and a.value:
             legacy = a if a.value in _ON else None
     if wrong:
         yield Problem("tx_pragma", path.name, "; ".join(wrong))
-    left = [f"{path.name}:{a.line}: PRAGMA {a.name} = {a.value} is still in force when the "
-            f"migration ends; end the file with PRAGMA {a.name} = {back}"
-            for a, back in ((fk_off, "ON"), (legacy, "OFF")) if a is not None]
+    left = [
+        f"{path.name}:{a.line}: PRAGMA {a.name} = {a.value} is still in force when the "
+        f"migration ends; end the file with PRAGMA {a.name} = {back}"
+        for a, back in ((fk_off, "ON"), (legacy, "OFF"))
+        if a is not None
+    ]
     if left:
-        yield Problem("pragma_left_set", path.name, "; ".join(left) + " (sqlx runs migrations on "
-                      "a connection of the application's pool and hands it back as it is)")
+        yield Problem(
+            "pragma_left_set",
+            path.name,
+            "; ".join(left) + " (sqlx runs migrations on "
+            "a connection of the application's pool and hands it back as it is)",
+        )
     marker = None if no_tx else _MARKER.search(sql)
     if marker:
         line = sql.count("\n", 0, marker.start()) + 1
-        yield Problem("no_tx_marker", path.name, f"{path.name}:{line}: "
-                      f"'{marker.group(0).strip()}' is not at the very start of the file, "
-                      f"so sqlx runs this migration in a transaction anyway; make "
-                      f"'{NO_TX_MARKER}' the first bytes of the file (no blank line, comment or "
-                      "BOM before it)")
+        yield Problem(
+            "no_tx_marker",
+            path.name,
+            f"{path.name}:{line}: "
+            f"'{marker.group(0).strip()}' is not at the very start of the file, "
+            f"so sqlx runs this migration in a transaction anyway; make "
+            f"'{NO_TX_MARKER}' the first bytes of the file (no blank line, comment or "
+            "BOM before it)",
+        )
 
 
 def _line_endings(path: Path) -> Iterator[Problem]:
@@ -137,10 +159,14 @@ def _line_endings(path: Path) -> Iterator[Problem]:
         line = data.count(b"\n", 0, data.index(b"\r")) + 1
         notes.append(f"line {line} ends with a carriage return (CRLF)")
     if notes:
-        yield Problem("line_endings", path.name, f"{path.name}:1: {' and '.join(notes)}; sqlx's "
-                      "checksum covers these bytes, so a checkout with other line endings "
-                      "(git autocrlf) looks modified to every database it migrated; save it as "
-                      "UTF-8 with LF and add `*.sql -text` to .gitattributes")
+        yield Problem(
+            "line_endings",
+            path.name,
+            f"{path.name}:1: {' and '.join(notes)}; sqlx's "
+            "checksum covers these bytes, so a checkout with other line endings "
+            "(git autocrlf) looks modified to every database it migrated; save it as "
+            "UTF-8 with LF and add `*.sql -text` to .gitattributes",
+        )
 
 
 def file_problems(source: MigrationSource, skip_versions: Collection[int] = ()) -> list[Problem]:
@@ -150,40 +176,63 @@ def file_problems(source: MigrationSource, skip_versions: Collection[int] = ()) 
     kept = [m for m in source if m.version not in skip_versions]
     for m in kept:
         if m.migration_type is MigrationType.REVERSIBLE_UP and m.down_path is None:
-            problems.append(Problem("missing_down", m.path.name, f"{m.path.name}:1: an .up.sql "
-                                    f"file with no {m.label}.down.sql: `sqlx migrate revert` "
-                                    "stops here; add the down file (or rename this one to "
-                                    f"{m.label}.sql if it can never be reverted)"))
+            problems.append(
+                Problem(
+                    "missing_down",
+                    m.path.name,
+                    f"{m.path.name}:1: an .up.sql "
+                    f"file with no {m.label}.down.sql: `sqlx migrate revert` "
+                    "stops here; add the down file (or rename this one to "
+                    f"{m.label}.sql if it can never be reverted)",
+                )
+            )
         if m.down_path is not None and m.down_sql is not None and not actions(m.down_sql):
-            problems.append(Problem("empty_down", m.down_path.name, f"{m.down_path.name}:1: "
-                                    "holds no statement, so reverting this migration only deletes "
-                                    "its row and leaves everything the up file did; write the "
-                                    "statements that undo it"))
+            problems.append(
+                Problem(
+                    "empty_down",
+                    m.down_path.name,
+                    f"{m.down_path.name}:1: "
+                    "holds no statement, so reverting this migration only deletes "
+                    "its row and leaves everything the up file did; write the "
+                    "statements that undo it",
+                )
+            )
         for path, sql in _scripts(m):
             problems += _transaction_lints(path, sql)
             problems += _line_endings(path)
     simple = [m for m in kept if m.migration_type is MigrationType.SIMPLE]
     if simple and len(simple) < len(kept):
         names = ", ".join(m.path.name for m in simple[:5]) + (" ..." if len(simple) > 5 else "")
-        problems.append(Problem("mixed_types", source.directory.name, f"{simple[0].path.name}:1: "
-                                f"{len(simple)} simple migration(s) ({names}) among reversible "
-                                "ones: `sqlx migrate revert` skips a simple migration and goes on "
-                                "reverting older ones under it, leaving its changes in place; make "
-                                "every migration reversible (sqlx migrate add -r) or none"))
+        problems.append(
+            Problem(
+                "mixed_types",
+                source.directory.name,
+                f"{simple[0].path.name}:1: "
+                f"{len(simple)} simple migration(s) ({names}) among reversible "
+                "ones: `sqlx migrate revert` skips a simple migration and goes on "
+                "reverting older ones under it, leaving its changes in place; make "
+                "every migration reversible (sqlx migrate add -r) or none",
+            )
+        )
     return problems
 
 
-def _created(source: MigrationSource, kind: str, name: str, column_add: bool = False
-             ) -> str:
+def _created(source: MigrationSource, kind: str, name: str, column_add: bool = False) -> str:
     """``file:line`` of the newest statement that creates ``kind`` ``name`` (a ``CREATE``, a
     ``RENAME TO`` it, or with ``column_add`` an ``ALTER TABLE name ADD ... REFERENCES``)."""
     low = name.lower()
     for m in reversed(source.migrations):
         for a in actions(m.sql):
-            if ((a.verb == "CREATE" and a.kind == kind and a.name.lower() == low)
-                    or (a.verb == "ALTER" and a.new_name.lower() == low)
-                    or (column_add and a.verb == "ALTER" and a.name.lower() == low
-                        and "REFERENCES" in a.text.upper())):
+            if (
+                (a.verb == "CREATE" and a.kind == kind and a.name.lower() == low)
+                or (a.verb == "ALTER" and a.new_name.lower() == low)
+                or (
+                    column_add
+                    and a.verb == "ALTER"
+                    and a.name.lower() == low
+                    and "REFERENCES" in a.text.upper()
+                )
+            ):
                 return f"{m.path.name}:{a.line}"
     return source.directory.name
 
@@ -196,9 +245,12 @@ def _covered(schema: Schema, table: str, columns: tuple[str, ...]) -> bool:
     pk = t.column(t.primary_key[0]) if len(t.primary_key) == 1 else None
     if pk is not None and want == {pk.name.lower()} and pk.type == "INTEGER":
         return True
-    return any(i.table == table and i.where is None
-               and {c.lower() for c in i.columns[: len(columns)]} == want
-               for i in schema.indexes.values())
+    return any(
+        i.table == table
+        and i.where is None
+        and {c.lower() for c in i.columns[: len(columns)]} == want
+        for i in schema.indexes.values()
+    )
 
 
 def _fk_index(source: MigrationSource, schema: Schema) -> Iterator[Problem]:
@@ -206,10 +258,14 @@ def _fk_index(source: MigrationSource, schema: Schema) -> Iterator[Problem]:
         if _covered(schema, child, fk.columns):
             continue
         cols = ", ".join(fk.columns)
-        yield Problem("fk_index", subject, f"{_created(source, 'TABLE', child, True)}: "
-                      f"{child}({cols}) references {fk.parent} but no index starts with it, so "
-                      f"each DELETE or key change on {fk.parent} scans all of {child}; add "
-                      f"CREATE INDEX idx_{child}_{'_'.join(fk.columns)} ON {child}({cols})")
+        yield Problem(
+            "fk_index",
+            subject,
+            f"{_created(source, 'TABLE', child, True)}: "
+            f"{child}({cols}) references {fk.parent} but no index starts with it, so "
+            f"each DELETE or key change on {fk.parent} scans all of {child}; add "
+            f"CREATE INDEX idx_{child}_{'_'.join(fk.columns)} ON {child}({cols})",
+        )
 
 
 def _duplicate_index(walk: Walk, schema: Schema) -> Iterator[Problem]:
@@ -219,8 +275,13 @@ def _duplicate_index(walk: Walk, schema: Schema) -> Iterator[Problem]:
         for key, index in schema.indexes.items():
             if "<expr>" in index.columns:
                 continue
-            keys = tuple(conn.execute("SELECT name, desc, coll FROM pragma_index_xinfo(?) "
-                                      "WHERE key = 1 ORDER BY seqno", (index.name,)))
+            keys = tuple(
+                conn.execute(
+                    "SELECT name, desc, coll FROM pragma_index_xinfo(?) "
+                    "WHERE key = 1 ORDER BY seqno",
+                    (index.name,),
+                )
+            )
             shape[key] = (index.table.lower(), keys, index.unique, index.where)
     finally:
         conn.close()
@@ -233,14 +294,19 @@ def _duplicate_index(walk: Walk, schema: Schema) -> Iterator[Problem]:
             continue
         at = where[index.name]
         cols = ", ".join(index.columns)
-        yield Problem("duplicate_index", index.name, f"{at}: index {index.name} on "
-                      f"{index.table}({cols}) duplicates {first.name} ({where[first.name]}): same "
-                      "table, columns, uniqueness and WHERE, so every write maintains both and "
-                      f"queries use one; drop {index.name} in a new migration")
+        yield Problem(
+            "duplicate_index",
+            index.name,
+            f"{at}: index {index.name} on "
+            f"{index.table}({cols}) duplicates {first.name} ({where[first.name]}): same "
+            "table, columns, uniqueness and WHERE, so every write maintains both and "
+            f"queries use one; drop {index.name} in a new migration",
+        )
 
 
-def _rank(source: MigrationSource, index: Index, where: dict[str, str]
-          ) -> tuple[bool, int, int, str]:
+def _rank(
+    source: MigrationSource, index: Index, where: dict[str, str]
+) -> tuple[bool, int, int, str]:
     """Sort key putting automatic indexes first, then indexes by creating file and line."""
     kind, name = ("TABLE", index.table) if index.origin != "c" else ("INDEX", index.name)
     at = where.setdefault(index.name, _created(source, kind, name))

@@ -19,10 +19,12 @@ def check_source(source: MigrationSource) -> None:
     subject = source.directory.name
     problems = [
         f"{p.name} is a down script with no matching up migration; sqlx ignores it: add the up "
-        "file or delete it" for p in source.orphan_downs
+        "file or delete it"
+        for p in source.orphan_downs
     ] + [
         f"{p.name} looks like a migration but sqlx ignores it: name it "
-        "<VERSION>_<DESCRIPTION>.sql (e.g. 20250115000001_create_tasks.sql)" for p in source.ignored
+        "<VERSION>_<DESCRIPTION>.sql (e.g. 20250115000001_create_tasks.sql)"
+        for p in source.ignored
     ]
     if problems:
         fail("source", subject, f"{source.directory}: " + "; ".join(problems))
@@ -41,7 +43,8 @@ def check_upgrade(walk: Walk, version: int) -> None:
         if failure.version == version:
             fail("upgrade", subject, str(failure))
         raise CheckSkipped(
-            f"migration {failure.version} failed earlier; see upgrade[{failure.version}]")
+            f"migration {failure.version} failed earlier; see upgrade[{failure.version}]"
+        )
     conn = restore(after.image)
     try:
         broken = conn.execute("PRAGMA foreign_key_check").fetchall()
@@ -51,12 +54,20 @@ def check_upgrade(walk: Walk, version: int) -> None:
     where = after.migration.path if after.migration else version
     if broken:
         rows = ", ".join(f"{t} rowid {r} -> {p}" for t, r, p, _ in broken[:5])
-        fail("upgrade", subject, f"{where}: after migration {version}, PRAGMA foreign_key_check "
-             f"reports {len(broken)} row(s) pointing at missing parents ({rows}); fix the data "
-             "in the migration, or delete the orphans")
+        fail(
+            "upgrade",
+            subject,
+            f"{where}: after migration {version}, PRAGMA foreign_key_check "
+            f"reports {len(broken)} row(s) pointing at missing parents ({rows}); fix the data "
+            "in the migration, or delete the orphans",
+        )
     if integrity != ["ok"]:
-        fail("upgrade", subject, f"{where}: after migration {version}, PRAGMA integrity_check "
-             f"reports: {'; '.join(integrity[:5])}")
+        fail(
+            "upgrade",
+            subject,
+            f"{where}: after migration {version}, PRAGMA integrity_check "
+            f"reports: {'; '.join(integrity[:5])}",
+        )
 
 
 def describe(changes: list[Change], extra: str) -> str:
@@ -87,9 +98,13 @@ def check_round_trip(walk: Walk, version: int, *, require_down: bool = False) ->
     assert migration is not None
     if not migration.reversible:
         if require_down:
-            fail("round_trip", subject, f"{migration.path.name}: migration {version} has no down "
-                 "script, but downgrades must reach below it; add "
-                 f"{migration.label}.down.sql")
+            fail(
+                "round_trip",
+                subject,
+                f"{migration.path.name}: migration {version} has no down "
+                "script, but downgrades must reach below it; add "
+                f"{migration.label}.down.sql",
+            )
         raise CheckSkipped(f"migration {version} has no down script ({migration.label}.down.sql)")
     before, after = walk.before(version), walk.after(version)
     if before is None or after is None:
@@ -102,17 +117,24 @@ def check_round_trip(walk: Walk, version: int, *, require_down: bool = False) ->
             fail("round_trip", subject, str(exc))
         changes = before.schema.diff(walk.snapshot(conn))
         if changes:
-            fail("round_trip", subject, f"after reverting {version}: "
-                 f"{describe(changes, 'is still there')}; make the down script undo exactly "
-                 "what the up script does")
+            fail(
+                "round_trip",
+                subject,
+                f"after reverting {version}: "
+                f"{describe(changes, 'is still there')}; make the down script undo exactly "
+                "what the up script does",
+            )
         try:
             walk.migrator.apply(conn, migration)
         except MigrateError as exc:
             fail("round_trip", subject, f"re-applying {version} after its revert failed: {exc}")
         changes = after.schema.diff(walk.snapshot(conn))
         if changes:
-            fail("round_trip", subject, f"re-applying {version} after its revert: "
-                 f"{describe(changes, 'is extra')}")
+            fail(
+                "round_trip",
+                subject,
+                f"re-applying {version} after its revert: {describe(changes, 'is extra')}",
+            )
     finally:
         conn.close()
     check_round_trip_rows(walk, version)
@@ -127,18 +149,25 @@ def check_no_trace(walk: Walk, min_version: int | None = None) -> None:
     state before the first of them."""
     targets = [m for m in walk.source if min_version is None or m.version >= min_version]
     if not targets:
-        raise CheckSkipped("no migrations" if min_version is None else
-                           f"no migration at or above {min_version}")
+        raise CheckSkipped(
+            "no migrations" if min_version is None else f"no migration at or above {min_version}"
+        )
     missing = [m.label for m in targets if not m.reversible]
     if missing and min_version is None:
-        raise CheckSkipped(f"not every migration can be reverted; no down script for "
-                           f"{', '.join(missing)}")
+        raise CheckSkipped(
+            f"not every migration can be reverted; no down script for {', '.join(missing)}"
+        )
     if missing:
-        fail("no_trace", "all", f"downgrades must reach {min_version}, but these have no down "
-             f"script: {', '.join(missing)}")
+        fail(
+            "no_trace",
+            "all",
+            f"downgrades must reach {min_version}, but these have no down "
+            f"script: {', '.join(missing)}",
+        )
     if walk.failure is not None:
-        raise CheckSkipped(f"migration {walk.failure.version} does not apply; "
-                           f"see upgrade[{walk.failure.version}]")
+        raise CheckSkipped(
+            f"migration {walk.failure.version} does not apply; see upgrade[{walk.failure.version}]"
+        )
     base = walk.before(targets[0].version)
     assert base is not None
     conn = restore(walk.steps[-1].image)
@@ -147,8 +176,9 @@ def check_no_trace(walk: Walk, min_version: int | None = None) -> None:
             try:
                 walk.migrator.revert(conn, migration)
             except MigrateError as exc:
-                fail("no_trace", "all", f"reverting everything stopped at {migration.version}: "
-                     f"{exc}")
+                fail(
+                    "no_trace", "all", f"reverting everything stopped at {migration.version}: {exc}"
+                )
         left = walk.snapshot(conn)
         rows = conn.execute(f"SELECT count(*) FROM {walk.migrator.table}").fetchone()[0]
     finally:
@@ -156,24 +186,43 @@ def check_no_trace(walk: Walk, min_version: int | None = None) -> None:
     if min_version is not None:
         changes = base.schema.diff(left)
         if changes:
-            fail("no_trace", "all", f"after reverting every migration down to {min_version}: "
-                 f"{describe(changes, 'is still there')}; drop them in the down script of the "
-                 "migration that creates them")
+            fail(
+                "no_trace",
+                "all",
+                f"after reverting every migration down to {min_version}: "
+                f"{describe(changes, 'is still there')}; drop them in the down script of the "
+                "migration that creates them",
+            )
         kept = len(walk.source.migrations) - len(targets)
         if rows != kept:
-            fail("no_trace", "all", f"after reverting every migration down to {min_version}, "
-                 f"{walk.source.table_name} has {rows} row(s), expected {kept}")
+            fail(
+                "no_trace",
+                "all",
+                f"after reverting every migration down to {min_version}, "
+                f"{walk.source.table_name} has {rows} row(s), expected {kept}",
+            )
         return
     remains = [
         f"{kind} {name}" + (f" (from {v})" if (v := walk.introduced_by(kind, name)) else "")
-        for kind, objects in (("table", left.tables), ("index", left.indexes),
-                              ("trigger", left.triggers), ("view", left.views))
+        for kind, objects in (
+            ("table", left.tables),
+            ("index", left.indexes),
+            ("trigger", left.triggers),
+            ("view", left.views),
+        )
         for name in objects
     ]
     if remains:
-        fail("no_trace", "all", f"after reverting every migration these remain: "
-             f"{', '.join(remains)}; drop them in the down script of the migration that creates "
-             "them")
+        fail(
+            "no_trace",
+            "all",
+            f"after reverting every migration these remain: "
+            f"{', '.join(remains)}; drop them in the down script of the migration that creates "
+            "them",
+        )
     if rows:
-        fail("no_trace", "all", f"after reverting every migration {walk.source.table_name} still "
-             f"has {rows} row(s)")
+        fail(
+            "no_trace",
+            "all",
+            f"after reverting every migration {walk.source.table_name} still has {rows} row(s)",
+        )

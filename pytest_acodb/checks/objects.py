@@ -30,15 +30,18 @@ BROKEN = re.compile(r"no such (?:table|column): (?:\w+\.)?(\w+)", re.I)
 
 def _same(a: Index, b: Index) -> bool:
     return (a.table.lower(), a.columns, a.unique, a.where) == (
-        b.table.lower(), b.columns, b.unique, b.where)
+        b.table.lower(),
+        b.columns,
+        b.unique,
+        b.where,
+    )
 
 
 def index_sql(index: Index) -> str:
     """A ``CREATE INDEX`` statement for ``index`` (expression columns shown as ``<expr>``)."""
     unique = "UNIQUE " if index.unique else ""
     where = f" WHERE {index.where}" if index.where else ""
-    return (f"CREATE {unique}INDEX {index.name} ON {index.table}({', '.join(index.columns)})"
-            f"{where}")
+    return f"CREATE {unique}INDEX {index.name} ON {index.table}({', '.join(index.columns)}){where}"
 
 
 def _taken_by(table: str, found: tuple[Action, ...]) -> str:
@@ -65,25 +68,40 @@ def check_lost_objects(walk: Walk, version: int) -> None:
     lost: list[str] = []
     dropped = named(found, "DROP", "INDEX")
     for name, index in before.schema.indexes.items():
-        if (index.origin != "c" or name in after.schema.indexes or name.lower() in dropped
-                or index.table.lower() not in tables
-                or any(_same(index, other) for other in after.schema.indexes.values())):
+        if (
+            index.origin != "c"
+            or name in after.schema.indexes
+            or name.lower() in dropped
+            or index.table.lower() not in tables
+            or any(_same(index, other) for other in after.schema.indexes.values())
+        ):
             continue
-        lost.append(f"index {name} on {index.table}({', '.join(index.columns)}) went"
-                    f"{_taken_by(index.table, found)}; create it again after the rebuild: "
-                    f"{index_sql(index)}")
+        lost.append(
+            f"index {name} on {index.table}({', '.join(index.columns)}) went"
+            f"{_taken_by(index.table, found)}; create it again after the rebuild: "
+            f"{index_sql(index)}"
+        )
     dropped = named(found, "DROP", "TRIGGER")
     for name, trigger in before.schema.triggers.items():
-        if (name in after.schema.triggers or name.lower() in dropped
-                or trigger.table.lower() not in tables):
+        if (
+            name in after.schema.triggers
+            or name.lower() in dropped
+            or trigger.table.lower() not in tables
+        ):
             continue
         sql = trigger.sql if len(trigger.sql) <= 160 else trigger.sql[:157] + "..."
-        lost.append(f"trigger {name} on {trigger.table} went{_taken_by(trigger.table, found)}; "
-                    f"create it again after the rebuild: {sql}")
+        lost.append(
+            f"trigger {name} on {trigger.table} went{_taken_by(trigger.table, found)}; "
+            f"create it again after the rebuild: {sql}"
+        )
     if lost:
-        fail("lost_objects", subject, f"{migration.path.name}: these existed before migration "
-             f"{version} and are gone after it, though it never drops them by name (SQLite drops "
-             "a table's indexes and triggers with the table): " + "; ".join(lost))
+        fail(
+            "lost_objects",
+            subject,
+            f"{migration.path.name}: these existed before migration "
+            f"{version} and are gone after it, though it never drops them by name (SQLite drops "
+            "a table's indexes and triggers with the table): " + "; ".join(lost),
+        )
 
 
 def _words(sql: str) -> set[str]:
@@ -98,12 +116,16 @@ def fire_targets(walk: Walk, version: int) -> list[str]:
     before, after = walk.before(version), walk.after(version)
     if before is None or after is None:
         return []
-    changed = {c.name.lower() for c in before.schema.diff(after.schema)
-               if c.kind in ("table", "view")}
+    changed = {
+        c.name.lower() for c in before.schema.diff(after.schema) if c.kind in ("table", "view")
+    }
     return sorted(
-        name for name, trigger in after.schema.triggers.items()
-        if before.schema.triggers.get(name) != trigger or trigger.table.lower() in changed
-        or _words(trigger.sql) & changed)
+        name
+        for name, trigger in after.schema.triggers.items()
+        if before.schema.triggers.get(name) != trigger
+        or trigger.table.lower() in changed
+        or _words(trigger.sql) & changed
+    )
 
 
 def _blames(trigger: Trigger, message: str) -> bool:
@@ -113,8 +135,7 @@ def _blames(trigger: Trigger, message: str) -> bool:
     return found is not None and found.group(1).lower() in _words(trigger.sql)
 
 
-def _fire(conn: sqlite3.Connection, synth: RowSynth, trigger: Trigger, table: Table
-          ) -> str | None:
+def _fire(conn: sqlite3.Connection, synth: RowSynth, trigger: Trigger, table: Table) -> str | None:
     """Fire ``trigger`` once on a new row of ``table``; the failing statement and SQLite's
     message when it says ``no such table/column`` about a name the trigger uses, else ``None``."""
     event = trigger_event(trigger.sql)
@@ -167,8 +188,9 @@ def check_triggers_fire(walk: Walk, version: int) -> None:
         synth = RowSynth(conn, schema, reuse_parents=True)
         for name in fire_targets(walk, version):
             trigger = schema.triggers[name]
-            table = next((t for n, t in schema.tables.items()
-                          if n.lower() == trigger.table.lower()), None)
+            table = next(
+                (t for n, t in schema.tables.items() if n.lower() == trigger.table.lower()), None
+            )
             if table is None or table.virtual:
                 continue
             conn.execute("SAVEPOINT acodb_fire")
@@ -182,7 +204,12 @@ def check_triggers_fire(walk: Walk, version: int) -> None:
     finally:
         conn.close()
     if broken:
-        fail("triggers_fire", subject, f"after migration {version} ({migration.path.name}) "
-             "these triggers name a table or column that no longer exists: " + "; ".join(broken)
-             + "; a rename or rebuild left them behind: drop and create them again in the "
-             "migration, naming the new table and columns")
+        fail(
+            "triggers_fire",
+            subject,
+            f"after migration {version} ({migration.path.name}) "
+            "these triggers name a table or column that no longer exists: "
+            + "; ".join(broken)
+            + "; a rename or rebuild left them behind: drop and create them again in the "
+            "migration, naming the new table and columns",
+        )

@@ -69,23 +69,39 @@ def plan(
     versions = [m.version for m in source if m.version not in skip_versions]
     floor = min_downgrade_version
     checks += [Check("upgrade", str(v), partial(check_upgrade, walk, v)) for v in versions]
-    checks += [Check("round_trip", str(v), _skipping(f"migration {v} is irreversible on "
-                                                     "purpose (acodb_irreversible)")
-                     if v in irreversible else partial(
-        check_round_trip, walk, v, require_down=floor is not None and v >= floor))
-        for v in versions]
+    checks += [
+        Check(
+            "round_trip",
+            str(v),
+            _skipping(f"migration {v} is irreversible on purpose (acodb_irreversible)")
+            if v in irreversible
+            else partial(check_round_trip, walk, v, require_down=floor is not None and v >= floor),
+        )
+        for v in versions
+    ]
     marked = sorted(set(irreversible) & {m.version for m in source})
-    checks.append(Check("no_trace", "all", _skipping(
-        f"migrations {', '.join(map(str, marked))} are irreversible on purpose") if marked
-        else partial(check_no_trace, walk, floor)))
+    checks.append(
+        Check(
+            "no_trace",
+            "all",
+            _skipping(f"migrations {', '.join(map(str, marked))} are irreversible on purpose")
+            if marked
+            else partial(check_no_trace, walk, floor),
+        )
+    )
     final = walk.final
     if final is not None:
-        checks += [Check("trigger", t.name, partial(check_trigger, walk, t.name))
-                   for t in updated_at_triggers(final)]
-        checks += [Check("cascade", s, partial(check_cascade, walk, s))
-                   for s in foreign_keys(final)]
-        checks += [Check("constraint", s, partial(check_constraint, walk, s))
-                   for s in value_list_columns(final)]
+        checks += [
+            Check("trigger", t.name, partial(check_trigger, walk, t.name))
+            for t in updated_at_triggers(final)
+        ]
+        checks += [
+            Check("cascade", s, partial(check_cascade, walk, s)) for s in foreign_keys(final)
+        ]
+        checks += [
+            Check("constraint", s, partial(check_constraint, walk, s))
+            for s in value_list_columns(final)
+        ]
     checks += _data_checks(walk, versions)
     checks += _lint_checks(walk, skip_versions)
     if factories:
@@ -97,8 +113,9 @@ def plan(
         else:
             checks += [Check("factory", n, partial(check_factory, walk, n)) for n in names]
     specs = ([BUNDLED_METADATA] if factories else []) + ([metadata] if metadata else [])
-    checks += [Check("models_match", spec, partial(check_models_match, walk, spec))
-               for spec in specs]
+    checks += [
+        Check("models_match", spec, partial(check_models_match, walk, spec)) for spec in specs
+    ]
     checks += lock_checks(source)
     if database is not None:
         checks += database_checks(source, database)
@@ -119,8 +136,11 @@ def _data_checks(walk: Walk, versions: list[int]) -> list[Check]:
     return (
         [Check("data_survives", str(v), partial(check_data_survives, walk, v)) for v in applied]
         + [Check("lost_objects", str(v), partial(check_lost_objects, walk, v)) for v in applied]
-        + [Check("triggers_fire", str(v), partial(check_triggers_fire, walk, v))
-           for v in applied if fire_targets(walk, v)]
+        + [
+            Check("triggers_fire", str(v), partial(check_triggers_fire, walk, v))
+            for v in applied
+            if fire_targets(walk, v)
+        ]
     )
 
 
@@ -130,5 +150,3 @@ def _lint_checks(walk: Walk, skip_versions: Collection[int]) -> list[Check]:
     if not problems:
         return [Check("lint", walk.source.directory.name, passing)]
     return [Check("lint", p.subject, failing("lint", p.subject, p.message)) for p in problems]
-
-

@@ -28,8 +28,10 @@ def validate(severity: Mapping[str, str] | None) -> dict[str, str]:
     levels: dict[str, str] = {}
     for key, level in (severity or {}).items():
         if key not in SEVERITY_KEYS:
-            raise AcodbError(f"unknown check kind or lint {key!r} in the severity settings; use "
-                             f"one of {', '.join(SEVERITY_KEYS)}")
+            raise AcodbError(
+                f"unknown check kind or lint {key!r} in the severity settings; use "
+                f"one of {', '.join(SEVERITY_KEYS)}"
+            )
         if str(level).lower() not in LEVELS:
             raise AcodbError(f"severity {level!r} for {key} is not one of {', '.join(LEVELS)}")
         levels[key] = str(level).lower()

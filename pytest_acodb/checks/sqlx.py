@@ -15,8 +15,6 @@ from ..migrate.source import MigrationSource
 from . import Check, failing, passing
 
 
-
-
 def lock_checks(source: MigrationSource) -> list[Check]:
     """``lock`` items for ``source``; empty when it has no ``acodb.lock``."""
     path = lock_path(source)
@@ -49,7 +47,6 @@ def database_checks(source: MigrationSource, url: str) -> list[Check]:
     if not problems:
         return [Check("database", subject, passing)]
     return [
-        Check("database", f"{subject}:{p.kind}:{p.version}",
-              failing("database", subject, str(p)))
+        Check("database", f"{subject}:{p.kind}:{p.version}", failing("database", subject, str(p)))
         for p in problems
     ]

@@ -101,8 +101,15 @@ def _read(text: str, line: int) -> Action:
         return Action(verb, "", name.lower(), line, text, value=value.upper())
     if verb in ("INSERT", "REPLACE", "UPDATE"):
         i = 1
-        while i < len(words) and words[i] in ("OR", "ROLLBACK", "ABORT", "REPLACE", "FAIL",
-                                                "IGNORE", "INTO"):
+        while i < len(words) and words[i] in (
+            "OR",
+            "ROLLBACK",
+            "ABORT",
+            "REPLACE",
+            "FAIL",
+            "IGNORE",
+            "INTO",
+        ):
             i += 1
         return Action(verb, "TABLE", _name(tokens, i)[0], line, text)
     return Action(verb, "", "", line, text)

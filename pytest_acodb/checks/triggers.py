@@ -49,7 +49,7 @@ def trigger_event(sql: str) -> TriggerEvent | None:
         elif seen_trigger and word in ("INSERT", "UPDATE", "DELETE"):
             columns: list[str] = []
             if word == "UPDATE" and i + 1 < len(tokens) and tokens[i + 1].text.upper() == "OF":
-                for t in tokens[i + 2:]:
+                for t in tokens[i + 2 :]:
                     if t.token_type != TokenType.IDENTIFIER and t.text.upper() == "ON":
                         break
                     if t.token_type != TokenType.COMMA:
@@ -65,8 +65,13 @@ def updated_at_triggers(schema: Schema) -> list[Trigger]:
     for trigger in schema.triggers.values():
         table = schema.tables.get(trigger.table)
         event = trigger_event(trigger.sql)
-        if (table is not None and table.column("updated_at") is not None
-                and "updated_at" in trigger.sql.lower() and event and event.event == "UPDATE"):
+        if (
+            table is not None
+            and table.column("updated_at") is not None
+            and "updated_at" in trigger.sql.lower()
+            and event
+            and event.event == "UPDATE"
+        ):
             found.append(trigger)
     return sorted(found, key=lambda t: t.name)
 
@@ -76,8 +81,11 @@ def _candidates(table: Table, listed: tuple[str, ...], generated: set[str]) -> l
     timestamp, not part of a key."""
     stamps = {"updated_at", "created_at"}
     fk = {c for f in table.foreign_keys for c in f.columns}
-    names = [c.name for c in (table.column(n) for n in listed) if c] if listed else \
-        [c.name for c in table.columns]
+    names = (
+        [c.name for c in (table.column(n) for n in listed) if c]
+        if listed
+        else [c.name for c in table.columns]
+    )
     names = [n for n in names if n.lower() not in stamps and n not in generated]
 
     def rank(name: str) -> tuple[bool, bool, bool, int]:
@@ -114,8 +122,10 @@ def _fire(conn: sqlite3.Connection, schema: Schema, name: str, mode: str) -> Non
     except AcodbError as exc:
         fail("trigger", name, f"cannot insert a {table.name} row to fire {name}: {exc}")
     if row.get(updated.name) != SENTINEL:
-        raise CheckSkipped(f"an INSERT trigger rewrites {table.name}.{updated.name}, so {name} "
-                           "cannot be observed on its own")
+        raise CheckSkipped(
+            f"an INSERT trigger rewrites {table.name}.{updated.name}, so {name} "
+            "cannot be observed on its own"
+        )
     event = trigger_event(trigger.sql)
     for column in _candidates(table, event.columns if event else (), synth.generated(table.name)):
         try:
@@ -132,20 +142,34 @@ def _fire(conn: sqlite3.Connection, schema: Schema, name: str, mode: str) -> Non
         conn.execute(statement, [value, *params])
     except sqlite3.Error as exc:
         if "recurs" in str(exc):
-            fail("trigger", name, f"trigger {name} recurses: {shown} fails with '{exc}'; fire it "
-                 f"only on UPDATE OF the other columns, or add WHEN NEW.{updated.name} IS "
-                 f"OLD.{updated.name}")
+            fail(
+                "trigger",
+                name,
+                f"trigger {name} recurses: {shown} fails with '{exc}'; fire it "
+                f"only on UPDATE OF the other columns, or add WHEN NEW.{updated.name} IS "
+                f"OLD.{updated.name}",
+            )
         fail("trigger", name, f"{shown} failed with trigger {name} in place: {exc}")
     if column in table.primary_key:
         where, params = synth.where(table.name, {**row, column: value})
     got = conn.execute(
         f"SELECT {quote(updated.name)}, {quote(created.name) if created else 'NULL'} "
-        f"FROM {quote(table.name)} WHERE {where}", params).fetchone()
+        f"FROM {quote(table.name)} WHERE {where}",
+        params,
+    ).fetchone()
     if got is None:
         fail("trigger", name, f"after {shown} the row is gone")
     if got[0] is None or got[0] == SENTINEL:
-        fail("trigger", name, f"trigger {name} did not set {table.name}.{updated.name}: after "
-             f"{shown} it is still {got[0]!r}")
+        fail(
+            "trigger",
+            name,
+            f"trigger {name} did not set {table.name}.{updated.name}: after "
+            f"{shown} it is still {got[0]!r}",
+        )
     if created and got[1] != SENTINEL:
-        fail("trigger", name, f"trigger {name} changed {table.name}.{created.name} from "
-             f"{SENTINEL!r} to {got[1]!r} on {shown}; it must set only {updated.name}")
+        fail(
+            "trigger",
+            name,
+            f"trigger {name} changed {table.name}.{created.name} from "
+            f"{SENTINEL!r} to {got[1]!r} on {shown}; it must set only {updated.name}",
+        )

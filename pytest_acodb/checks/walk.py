@@ -100,8 +100,11 @@ class Walk:
         for step in self.steps:
             schema = step.schema
             kinds: dict[str, Mapping[str, object]] = {
-                "table": schema.tables, "index": schema.indexes, "trigger": schema.triggers,
-                "view": schema.views}
+                "table": schema.tables,
+                "index": schema.indexes,
+                "trigger": schema.triggers,
+                "view": schema.views,
+            }
             if name in kinds[kind] and step.migration is not None:
                 return step.migration.version
         return None
@@ -115,5 +118,7 @@ def fail(kind: str, subject: str, message: str) -> NoReturn:
 def require_complete(walk: Walk) -> None:
     """Raise :class:`CheckSkipped` when a migration of ``walk`` did not apply."""
     if walk.failure is not None:
-        raise CheckSkipped(f"migration {walk.failure.version} does not apply, so the final schema "
-                           f"is unknown; see upgrade[{walk.failure.version}]")
+        raise CheckSkipped(
+            f"migration {walk.failure.version} does not apply, so the final schema "
+            f"is unknown; see upgrade[{walk.failure.version}]"
+        )

@@ -30,7 +30,10 @@ CONTENTS = {
 
 
 def next_version(
-    source: MigrationSource, *, sequential: bool = False, timestamp: bool = False,
+    source: MigrationSource,
+    *,
+    sequential: bool = False,
+    timestamp: bool = False,
     now: float | None = None,
 ) -> str:
     """The version prefix of the next migration, as text (``"0003"``, ``"20250115093000"``).

@@ -125,17 +125,27 @@ def verify_lock(source: str | Path | MigrationSource) -> list[str]:
             moved = by_checksum.get(entry.checksum)
             if moved is not None and moved.version not in locked:
                 renumbered.add(moved.version)
-                problems.append((entry.version, (
-                    f"migration {entry.version} ({entry.description}) was renumbered to "
-                    f"{moved.version} ({moved.path.name}); locked migrations keep their version: "
-                    "rename it back"
-                )))
+                problems.append(
+                    (
+                        entry.version,
+                        (
+                            f"migration {entry.version} ({entry.description}) was renumbered to "
+                            f"{moved.version} ({moved.path.name}); locked migrations keep their version: "
+                            "rename it back"
+                        ),
+                    )
+                )
             else:
-                problems.append((entry.version, (
-                    f"migration {entry.version} ({entry.description}) is locked but its file was "
-                    f"removed from {migrations.directory}; restore it (databases that applied it "
-                    "will fail with 'missing')"
-                )))
+                problems.append(
+                    (
+                        entry.version,
+                        (
+                            f"migration {entry.version} ({entry.description}) is locked but its file was "
+                            f"removed from {migrations.directory}; restore it (databases that applied it "
+                            "will fail with 'missing')"
+                        ),
+                    )
+                )
         elif migration.checksum != entry.checksum:
             how = (
                 "its line endings changed (CRLF/LF or a UTF-8 BOM), the SQL is the same; restore "
@@ -143,25 +153,40 @@ def verify_lock(source: str | Path | MigrationSource) -> list[str]:
                 if line_endings_only(migration.path.read_bytes(), entry.checksum)
                 else "restore it and put the change in a new migration"
             )
-            problems.append((entry.version, (
-                f"{migration.path}: migration {entry.version} was edited after it was locked "
-                f"(locked checksum {entry.checksum.hex()}, file checksum "
-                f"{migration.checksum.hex()}); {how}"
-            )))
+            problems.append(
+                (
+                    entry.version,
+                    (
+                        f"{migration.path}: migration {entry.version} was edited after it was locked "
+                        f"(locked checksum {entry.checksum.hex()}, file checksum "
+                        f"{migration.checksum.hex()}); {how}"
+                    ),
+                )
+            )
         elif migration.description != entry.description:
-            problems.append((entry.version, (
-                f"{migration.path}: migration {entry.version} was renamed after it was locked "
-                f"(description {entry.description!r} is now {migration.description!r}); rename "
-                "it back, or run `acodb migrate lock` if the rename is meant"
-            )))
+            problems.append(
+                (
+                    entry.version,
+                    (
+                        f"{migration.path}: migration {entry.version} was renamed after it was locked "
+                        f"(description {entry.description!r} is now {migration.description!r}); rename "
+                        "it back, or run `acodb migrate lock` if the rename is meant"
+                    ),
+                )
+            )
     newest = max(locked, default=None)
     for migration in migrations:
         if newest is None or migration.version in locked or migration.version in renumbered:
             continue
         if migration.version < newest:
-            problems.append((migration.version, (
-                f"{migration.path}: new migration {migration.version} is older than the newest "
-                f"locked migration {newest}; databases already past {newest} would apply it out "
-                f"of order: give it a version above {newest}"
-            )))
+            problems.append(
+                (
+                    migration.version,
+                    (
+                        f"{migration.path}: new migration {migration.version} is older than the newest "
+                        f"locked migration {newest}; databases already past {newest} would apply it out "
+                        f"of order: give it a version above {newest}"
+                    ),
+                )
+            )
     return [text for _, text in sorted(problems, key=lambda p: p[0])]

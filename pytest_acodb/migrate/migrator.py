@@ -120,16 +120,19 @@ class Migrator:
             try:
                 self._execute(conn, migration, migration.sql, "apply", dirty=True)
             except MigrateError:
-                conn.execute(record, (migration.version, migration.description, False,
-                                      migration.checksum))
+                conn.execute(
+                    record, (migration.version, migration.description, False, migration.checksum)
+                )
                 raise
-            conn.execute(record, (migration.version, migration.description, True,
-                                  migration.checksum))
+            conn.execute(
+                record, (migration.version, migration.description, True, migration.checksum)
+            )
         else:
             with _transaction(conn):
                 self._execute(conn, migration, migration.sql, "apply")
-                conn.execute(record, (migration.version, migration.description, True,
-                                      migration.checksum))
+                conn.execute(
+                    record, (migration.version, migration.description, True, migration.checksum)
+                )
         elapsed = time.perf_counter_ns() - start
         conn.execute(
             f"UPDATE {self.table} SET execution_time = ? WHERE version = ?",
@@ -201,8 +204,9 @@ class Migrator:
         """
         _prepare(conn)
         self.ensure_table(conn)
-        problems = [p for p in self.validate(conn, ignore_missing=ignore_missing)
-                    if p.kind != "pending"]
+        problems = [
+            p for p in self.validate(conn, ignore_missing=ignore_missing) if p.kind != "pending"
+        ]
         if problems:
             raise problems[0]
         if target is not None and self.source.get(target) is None:
@@ -222,7 +226,8 @@ class Migrator:
         """Migrations ``run`` would apply (up to ``target``), without changing anything."""
         applied = self.applied(conn)
         return [
-            m for m in self.source
+            m
+            for m in self.source
             if m.version not in applied and (target is None or m.version <= target)
         ]
 
@@ -346,26 +351,33 @@ class Migrator:
         for version, row in applied.items():
             migration = self.source.get(version)
             if not row.success:
-                problems.append(ValidateError(
-                    f"migration {version} is dirty: it failed part way (a -- no-transaction "
-                    "migration) and was never completed; repair the database by hand, then "
-                    f"delete its row from {self.source.table_name}",
-                    version=version, kind="dirty",
-                ))
+                problems.append(
+                    ValidateError(
+                        f"migration {version} is dirty: it failed part way (a -- no-transaction "
+                        "migration) and was never completed; repair the database by hand, then "
+                        f"delete its row from {self.source.table_name}",
+                        version=version,
+                        kind="dirty",
+                    )
+                )
             elif migration is None:
                 if not ignore_missing:
-                    problems.append(ValidateError(
-                        f"migration {version} ({row.description}) was previously applied but is "
-                        f"missing in {self.source.directory}; restore the file, or pass "
-                        "--ignore-missing if it was removed on purpose",
-                        version=version, kind="missing",
-                    ))
+                    problems.append(
+                        ValidateError(
+                            f"migration {version} ({row.description}) was previously applied but is "
+                            f"missing in {self.source.directory}; restore the file, or pass "
+                            "--ignore-missing if it was removed on purpose",
+                            version=version,
+                            kind="missing",
+                        )
+                    )
             elif migration.checksum != row.checksum:
                 problems.append(_modified(migration, row))
         problems.extend(
             ValidateError(
                 f"migration {m.version} ({m.description}) is pending: run `acodb migrate run`",
-                version=m.version, kind="pending",
+                version=m.version,
+                kind="pending",
             )
             for m in self.source
             if m.version not in applied
@@ -380,14 +392,16 @@ def _modified(migration: Migration, row: AppliedMigration) -> ValidateError:
             f"{migration.path}: migration {migration.version} was previously applied but has "
             "been modified: line endings changed (CRLF/LF or a UTF-8 BOM), the SQL is the same; "
             "restore the original bytes (e.g. set `*.sql -text` in .gitattributes) or list "
-            "\"\\r\" in sqlx.toml [migrate] ignored-chars",
-            version=migration.version, kind="line_endings",
+            '"\\r" in sqlx.toml [migrate] ignored-chars',
+            version=migration.version,
+            kind="line_endings",
         )
     return ValidateError(
         f"{migration.path}: migration {migration.version} was previously applied but has been "
         f"modified (applied checksum {row.checksum.hex()}, file checksum "
         f"{migration.checksum.hex()}); restore the file and add a new migration for the change",
-        version=migration.version, kind="modified",
+        version=migration.version,
+        kind="modified",
     )
 
 

@@ -194,7 +194,9 @@ def read_sqlx_toml(directory: Path) -> tuple[str, str]:
             try:
                 data = tomllib.loads(candidate.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise SourceError(f"{candidate}: not valid TOML ({exc}); fix it", candidate) from exc
+                raise SourceError(
+                    f"{candidate}: not valid TOML ({exc}); fix it", candidate
+                ) from exc
             migrate = data.get("migrate", {})
             chars = migrate.get("ignored-chars", [])
             return (
