@@ -12,7 +12,7 @@ import argparse
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
 
 from .errors import AcodbError, sqlite_hint
@@ -54,6 +54,13 @@ def _open_read_only(target: SqliteTarget) -> sqlite3.Connection:
     if target.path is not None and not target.path.exists() and target.creates:
         return parse_sqlite_url("sqlite::memory:").connect()
     return target.connect(read_only=True)
+
+
+def _connection(
+    args: argparse.Namespace, target: SqliteTarget
+) -> AbstractContextManager[sqlite3.Connection]:
+    """Read-only for ``--dry-run`` (the file stays byte-identical), else :func:`_migrating`."""
+    return closing(_open_read_only(target)) if args.dry_run else _migrating(target)
 
 
 @contextmanager
@@ -100,10 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     target = _target(args)
     version = args.target_version
     existed = target.exists()
-    opener = (
-        (lambda: closing(_open_read_only(target))) if args.dry_run else (lambda: _migrating(target))
-    )
-    with opener() as conn:
+    with _connection(args, target) as conn:
         migrator.preflight(conn, ignore_missing=args.ignore_missing)
         migrator.check_target(conn, version)
         pending = migrator.pending(conn)
@@ -130,10 +134,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
     target = _target(args)
     version = args.target_version
     existed = target.exists()
-    opener = (
-        (lambda: closing(_open_read_only(target))) if args.dry_run else (lambda: _migrating(target))
-    )
-    with opener() as conn:
+    with _connection(args, target) as conn:
         migrator.preflight(conn, ignore_missing=args.ignore_missing, checksums=False)
         migrator.check_target(conn, version, revert=True)
         try:
