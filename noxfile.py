@@ -14,7 +14,7 @@ OLDEST = [
     "pytest==8.0.0",
     "SQLAlchemy==2.0.0",
     "sqlalchemy-utils==0.41.1",
-    "factory-boy==3.3.0",
+    "factory-boy==3.3.1",
     "Faker==20.0.0",
     "filelock==3.12.0",
     "sqlglot==25.0.0",

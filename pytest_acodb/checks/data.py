@@ -16,6 +16,7 @@ the transaction sqlx wraps the migration in.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -86,8 +87,12 @@ def seeded_run(walk: Walk, version: int) -> SeededRun:
     conn = restore(before.image)
     try:
         synth = RowSynth(conn, before.schema)
-        synth.seed_all(ROWS, lenient=True)
-        rows = counts(conn, walk.exclude)
+        # Only tables the migration can reach need rows; seeding all of them for every
+        # migration would make the checks quadratic in the number of migrations.
+        reach = reachable(before.schema, migration.sql + (migration.down_sql or ""))
+        untouched = tuple(n for n in before.schema.tables if n.lower() not in reach)
+        synth.seed_all(ROWS, exclude=untouched, lenient=True)
+        rows = counts(conn, (*walk.exclude, *untouched))
         run = SeededRun(rows, dict(synth.unseeded), None, None, None)
         if any(rows.values()):
             try:
@@ -96,12 +101,48 @@ def seeded_run(walk: Walk, version: int) -> SeededRun:
                 run = SeededRun(rows, run.unseeded, None, None, exc)
             else:
                 run = SeededRun(
-                    rows, run.unseeded, counts(conn, walk.exclude), conn.serialize(), None
+                    rows,
+                    run.unseeded,
+                    counts(conn, (*walk.exclude, *untouched)),
+                    conn.serialize(),
+                    None,
                 )
     finally:
         conn.close()
     walk.memo[key] = run
     return run
+
+
+_WORD = re.compile(r'[A-Za-z_][\w$]*|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]')
+
+
+def reachable(schema: Schema, sql: str) -> set[str]:
+    """Lower-cased names of the tables whose rows ``sql`` can change: those it names, the tables
+    their triggers name, and the tables that point at any of these through foreign keys
+    (cascades, SET NULL, RESTRICT), transitively. Over-approximates: naming is enough."""
+    tables = {n.lower(): t for n, t in schema.tables.items()}
+    triggers: dict[str, list[str]] = {}
+    for trigger in schema.triggers.values():
+        triggers.setdefault(trigger.table.lower(), []).append(trigger.sql)
+
+    def named(text: str) -> set[str]:
+        words = {w.strip('"`[]').replace('""', '"').lower() for w in _WORD.findall(text)}
+        return words & tables.keys()
+
+    found = named(sql)
+    todo = list(found)
+    while todo:
+        current = todo.pop()
+        more = set().union(*(named(t) for t in triggers.get(current, [])))
+        more |= {
+            n
+            for n, t in tables.items()
+            if any(fk.parent.lower() == current for fk in t.foreign_keys)
+        }
+        for name in more - found:
+            found.add(name)
+            todo.append(name)
+    return found
 
 
 def _cascades(schema: Schema, parents: set[str]) -> set[str]:
