@@ -17,7 +17,7 @@ OLDEST = [
     "factory-boy==3.3.1",
     "Faker==20.0.0",
     "filelock==3.12.0",
-    "sqlglot==25.0.0",
+    "sqlglot==26.0.0",
     "python-dotenv==1.0.0",
 ]
 
