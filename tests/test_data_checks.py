@@ -299,3 +299,23 @@ def test_a_warning_is_a_skip_to_code_that_does_not_know_warnings() -> None:
     warning = CheckWarning("w", check="lint", subject="fk_index:t.c")
     assert isinstance(warning, CheckSkipped) and warning.reason == warning.message == "w"
     assert not isinstance(warning, AssertionError)
+
+
+def test_only_tables_a_migration_can_reach_are_seeded() -> None:
+    from pytest_acodb.checks.data import reachable
+    from pytest_acodb.database import connect
+    from pytest_acodb.schema import snapshot
+
+    conn = connect(":memory:")
+    for ddl in (
+        'CREATE TABLE "ünïcode parent" (id INTEGER PRIMARY KEY)',
+        'CREATE TABLE child (id INTEGER PRIMARY KEY, p INTEGER REFERENCES "ünïcode parent"(id))',
+        "CREATE TABLE grandchild (id INTEGER PRIMARY KEY, c INTEGER REFERENCES child(id))",
+        "CREATE TABLE audit (id INTEGER PRIMARY KEY, what TEXT)",
+        "CREATE TRIGGER child_audit AFTER DELETE ON child BEGIN "
+        "INSERT INTO audit (what) VALUES ('gone'); END",
+        "CREATE TABLE unrelated (id INTEGER PRIMARY KEY)",
+    ):
+        conn.execute(ddl)
+    reach = reachable(snapshot(conn), 'DROP TABLE "ünïcode parent";')
+    assert reach == {"ünïcode parent", "child", "grandchild", "audit"}

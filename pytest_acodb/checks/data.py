@@ -113,7 +113,8 @@ def seeded_run(walk: Walk, version: int) -> SeededRun:
     return run
 
 
-_WORD = re.compile(r'[A-Za-z_][\w$]*|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]')
+_WORD = re.compile(r'[^\W\d][\w$]*|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]')
+"""Identifiers (any letters, as SQLite allows) and quoted names in SQL text."""
 
 
 def reachable(schema: Schema, sql: str) -> set[str]:
