@@ -173,7 +173,11 @@ def acodb_db(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iter
     """
     settings = request.config.stash[SETTINGS_KEY]
     marker = request.node.get_closest_marker("acodb")
-    backend = marker_backend(marker, settings.backend)
+    try:
+        backend = marker_backend(marker, settings.backend)
+        _isolation(marker, settings.isolation)
+    except pytest.UsageError as error:  # one line in the report, not the fixture's source
+        pytest.fail(str(error), pytrace=False)
     # tmp_path_factory is requested only when needed: every fixture a function-scoped fixture
     # depends on, even a cached session-scoped one, costs pytest a lookup in every test.
     holder = acodb_databases.get(
@@ -400,20 +404,34 @@ def failure_sections(item: pytest.Item, when: str) -> list[tuple[str, str]]:
         sections.append(
             ("acodb", f"test data seeded from run seed {seed}; replay with --acodb-seed {seed}")
         )
-    if item.config.stash[SETTINGS_KEY].keep_failed and DB_KEY in item.stash and when == "call":
-        path = _kept_path(item.config, item.nodeid)
-        source = item.stash[DB_KEY].connect()
-        target = sqlite3.connect(path)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+    settings = item.config.stash[SETTINGS_KEY]
+    if not (settings.keep_failed and DB_KEY in item.stash and when == "call"):
+        return sections
+    if _isolation(item.get_closest_marker("acodb"), settings.isolation) == "rollback":
+        # The test's rows live in a transaction of the shared database that is about to be
+        # rolled back; a second connection could only wait for it, and would see none of them.
         sections.append(
             (
                 "acodb",
-                f"database kept at {path} (open it with `sqlite3 {path}` or "
-                f"`acodb schema -D sqlite:{path}`)",
+                "database not kept: isolation 'rollback' keeps the test's "
+                "rows in a transaction that is rolled back; mark the test "
+                "@pytest.mark.acodb(isolation='clone') to keep its database",
             )
         )
+        return sections
+    path = _kept_path(item.config, item.nodeid)
+    source = item.stash[DB_KEY].connect()
+    target = sqlite3.connect(path)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    sections.append(
+        (
+            "acodb",
+            f"database kept at {path} (open it with `sqlite3 {path}` or "
+            f"`acodb schema -D sqlite:{path}`)",
+        )
+    )
     return sections

@@ -226,3 +226,47 @@ def test_rows_fixture_seeds_any_table(pytester: pytest.Pytester) -> None:
         """
     )
     pytester.runpytest("--acodb-migrations=migrations").assert_outcomes(passed=1)
+
+
+def test_keep_failed_under_rollback_says_why_instead_of_waiting(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_acodb.factories import TaskFactory
+
+        @pytest.mark.acodb(isolation="rollback")
+        def test_rb_fail(acodb_session):
+            TaskFactory()
+            assert False
+        """
+    )
+    result = pytester.runpytest("--acodb-keep-failed")
+    result.assert_outcomes(failed=1)
+    assert "database not kept: isolation 'rollback'" in result.stdout.str()
+
+
+def test_bad_marker_value_is_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.acodb(backend="disk")
+        def test_x(acodb_session):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    output = result.stdout.str()
+    assert "@pytest.mark.acodb(backend='disk'): use one of memory, file" in output
+    assert "def acodb_db" not in output  # no fixture source dumped
+
+
+def test_bad_metadata_spec_fails_its_item_in_one_line(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest(
+        "--acodb-check-migrations", "--acodb-metadata=nosuch.mod:x", "-k", "models_match"
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    output = result.stdout.str()
+    assert "acodb_metadata = 'nosuch.mod:x': cannot import nosuch.mod" in output
+    assert "Traceback" not in output and len(result.stdout.lines) < 60

@@ -149,8 +149,11 @@ def check_models_match(walk: Walk, metadata: MetaData | str) -> None:
     """``models_match``: the models in ``metadata`` (a ``MetaData`` or an import spec) match
     the fully migrated schema; fails listing every difference."""
     require_complete(walk)
-    meta = load_metadata(metadata) if isinstance(metadata, str) else metadata
+    subject = metadata if isinstance(metadata, str) else "metadata"
+    try:
+        meta = load_metadata(metadata) if isinstance(metadata, str) else metadata
+    except AcodbError as exc:  # one line naming the spec, not an import traceback
+        fail("models_match", subject, str(exc))
     problems = drift(meta, walk.steps[-1].schema)
     if problems:
-        subject = metadata if isinstance(metadata, str) else "metadata"
         fail("models_match", subject, "models and migrations disagree: " + "; ".join(problems))
