@@ -12,4 +12,7 @@ def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyte
     """pytester whose inner runs skip plugins the project's own suite loads but users' runs
     need not: hypothesis re-imports itself on every in-process run, which costs seconds."""
     monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest -p no:xdist -p no:randomly")
+    # When this suite itself runs under xdist, inner runs must not believe they are workers.
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
     return pytester

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -439,12 +439,3 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-
-
-def apply_all(
-    conn: sqlite3.Connection, migrations: Iterable[Migration], migrator: Migrator
-) -> None:
-    """Apply ``migrations`` in the given order with no validation (used to build templates)."""
-    _prepare(conn)
-    for migration in migrations:
-        migrator.apply(conn, migration)

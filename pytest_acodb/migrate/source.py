@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import tomllib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -313,9 +313,3 @@ def _looks_like_migration(name: str) -> bool:
     """A file sqlx ignores though its author probably meant it as a migration."""
     lower = name.lower()
     return lower.endswith(".sql") and name[:1].isdigit()
-
-
-def select(migrations: Iterable[Migration], versions: Sequence[int]) -> list[Migration]:
-    """The migrations whose version is in ``versions``, in version order."""
-    wanted = set(versions)
-    return [m for m in migrations if m.version in wanted]

@@ -99,12 +99,3 @@ def seed_down_section(sql: str) -> str | None:
             stripped = stripped[1:] if stripped.startswith(" ") else stripped
         out.append(stripped)
     return "\n".join(out) + "\n"
-
-
-def up_section(sql: str) -> str:
-    """The part of a seed-style migration before its ``-- DOWN`` line (all of it if none)."""
-    lines = sql.splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        if line.strip() == "-- DOWN":
-            return "".join(lines[:i])
-    return sql
