@@ -175,13 +175,13 @@ def acodb_db(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iter
     marker = request.node.get_closest_marker("acodb")
     try:
         backend = marker_backend(marker, settings.backend)
-        _isolation(marker, settings.isolation)
+        isolation = _isolation(marker, settings.isolation)
     except pytest.UsageError as error:  # one line in the report, not the fixture's source
         pytest.fail(str(error), pytrace=False)
     # tmp_path_factory is requested only when needed: every fixture a function-scoped fixture
     # depends on, even a cached session-scoped one, costs pytest a lookup in every test.
     holder = acodb_databases.get(
-        _isolation(marker, settings.isolation),
+        isolation,
         backend,
         lambda: request.getfixturevalue("tmp_path_factory").mktemp("acodb"),
     )
