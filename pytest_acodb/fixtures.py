@@ -2,9 +2,14 @@
 
 Layering: ``acodb_migrations_dir`` (session) -> ``acodb_template`` (session, migrated once, or
 read from pytest's cache with ``--acodb-reuse-template``) -> ``acodb_databases`` (session: the
-reusable databases and their engines) -> ``acodb_db`` (this test's database: refilled from the
-template, or an outer transaction on the shared one) -> ``acodb_url`` / ``acodb_engine`` ->
-``acodb_connection`` and ``acodb_session``.
+reusable databases and their engines, asking for the template when the first test needs it) ->
+``acodb_db`` (this test's database: refilled from the template, or an outer transaction on the
+shared one) -> ``acodb_url`` / ``acodb_engine`` -> ``acodb_connection``.
+
+``acodb_session`` starts the same per-test database itself (:func:`start_database`) instead of
+requesting ``acodb_engine``: pytest charges every fixture in a test's closure, and every fixture
+that takes ``request``, in every test, so the most used fixture is one fixture over one session
+fixture.
 """
 
 from __future__ import annotations
@@ -25,12 +30,13 @@ import pytest
 from . import bundled_migrations_dir
 from .config import ISOLATIONS, SETTINGS_KEY, AcodbSettings, marker_backend
 from .database import (
+    CloneSlot,
     Database,
     Databases,
     IsolationError,
+    RollbackDatabase,
     Template,
     create_engine,
-    joins_outer_transaction,
 )
 from .errors import AcodbError
 from .migrate import resolve
@@ -147,16 +153,73 @@ def acodb_template(
 
 
 @pytest.fixture(scope="session")
-def acodb_databases(acodb_template: Template) -> Iterator[Databases]:
+def acodb_databases() -> Iterator[Databases]:
     """Session-scoped :class:`pytest_acodb.database.Databases`: per isolation and backend, the
     database tests reuse and its session-wide SQLAlchemy ``Engine``, made on first use.
 
-    File-backend databases live in one directory made with ``tmp_path_factory`` (so per xdist
-    worker) when the first test needs one. Closed at the end of the session.
+    It asks for ``acodb_template`` when the first test needs a database, not up front: every
+    fixture in a test's closure, session-scoped or not, costs pytest work in every test, so
+    the per-test path stays ``acodb_session`` -> ``acodb_databases``. File-backend databases live
+    in one directory made with ``tmp_path_factory`` (so per xdist worker) when the first test
+    needs one. Closed at the end of the session.
     """
-    databases = Databases(acodb_template)
+    databases = Databases()
     yield databases
     databases.close()
+
+
+HOLDER_KEY = pytest.StashKey[CloneSlot | RollbackDatabase]()
+"""On ``item.stash`` while a test runs: the holder its database came from (see
+:func:`start_database`)."""
+
+
+def start_database(request: pytest.FixtureRequest, databases: Databases) -> Database | None:
+    """This test's database, started on first call: refilled from the template (``clone``) or
+    inside a new outer transaction (``rollback``), as the test's marker and the options say.
+
+    Returns the :class:`Database` when this call started it (the caller must then call
+    :func:`end_database` in its teardown), ``None`` when another fixture of the same test already
+    did (read it from ``request.node.stash[DB_KEY]``). So ``acodb_session``, ``acodb_db`` and
+    the fixtures built on them share one database per test whatever the order they run in; the
+    first one set up is the last one torn down. A bad marker value fails the test in one line.
+    """
+    node = request.node
+    if DB_KEY in node.stash:
+        return None
+    settings = request.config.stash[SETTINGS_KEY]
+    marker = node.get_closest_marker("acodb")
+    try:
+        backend = marker_backend(marker, settings.backend) if marker else settings.backend
+        isolation = _isolation(marker, settings.isolation) if marker else settings.isolation
+    except pytest.UsageError as error:  # one line in the report, not the fixture's source
+        pytest.fail(str(error), pytrace=False)
+    # tmp_path_factory and acodb_template are requested only when first needed (see
+    # acodb_databases).
+    holder = databases.get(
+        isolation,
+        backend,
+        lambda: request.getfixturevalue("tmp_path_factory").mktemp("acodb"),
+        lambda: request.getfixturevalue("acodb_template"),
+    )
+    database = holder.start_test()
+    node.stash[DB_KEY] = database
+    node.stash[HOLDER_KEY] = holder
+    return database
+
+
+def end_database(request: pytest.FixtureRequest) -> None:
+    """End this test's database (see :func:`start_database`); fails the test in one line with
+    the :class:`IsolationError` of a ``rollback`` test that escaped its transaction."""
+    stash = request.node.stash
+    holder = stash[HOLDER_KEY]
+    del stash[HOLDER_KEY], stash[DB_KEY]  # a rerun of the item starts afresh
+    try:
+        holder.end_test()
+    except IsolationError as error:
+        message = str(error)
+    else:
+        return
+    pytest.fail(message, pytrace=False)
 
 
 @pytest.fixture
@@ -169,32 +232,13 @@ def acodb_db(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iter
     the session). Isolation ``rollback`` (``--acodb-isolation rollback`` or
     ``@pytest.mark.acodb(isolation="rollback")``): the test runs inside a transaction on a shared
     database that is rolled back afterwards; the test fails at teardown if it ran DDL, changed a
-    PRAGMA or otherwise escaped the transaction.
+    PRAGMA or otherwise escaped the transaction. ``acodb_session`` uses the same database without
+    going through this fixture (one fixture per test is cheaper for pytest).
     """
-    settings = request.config.stash[SETTINGS_KEY]
-    marker = request.node.get_closest_marker("acodb")
-    try:
-        backend = marker_backend(marker, settings.backend)
-        isolation = _isolation(marker, settings.isolation)
-    except pytest.UsageError as error:  # one line in the report, not the fixture's source
-        pytest.fail(str(error), pytrace=False)
-    # tmp_path_factory is requested only when needed: every fixture a function-scoped fixture
-    # depends on, even a cached session-scoped one, costs pytest a lookup in every test.
-    holder = acodb_databases.get(
-        isolation,
-        backend,
-        lambda: request.getfixturevalue("tmp_path_factory").mktemp("acodb"),
-    )
-    database = holder.start_test()
-    request.node.stash[DB_KEY] = database
-    yield database
-    try:
-        holder.end_test()
-    except IsolationError as error:
-        message = str(error)
-    else:
-        return
-    pytest.fail(message, pytrace=False)
+    started = start_database(request, acodb_databases)
+    yield started or request.node.stash[DB_KEY]
+    if started is not None:
+        end_database(request)
 
 
 @pytest.fixture
@@ -241,38 +285,39 @@ def acodb_connection(acodb_engine: Engine) -> Iterator[Connection]:
 
 
 @pytest.fixture
-def acodb_session(acodb_engine: Engine, acodb_seed: int) -> Iterator[Session]:
+def acodb_session(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iterator[Session]:
     """A SQLAlchemy ORM ``Session`` on this test's database, bound to the kit's factories.
 
-    ``pytest_acodb.factories`` write to it with no setup, with data seeded by ``acodb_seed``;
-    they commit. With isolation ``clone``
-    their rows are committed to the test's own database, visible to other connections on
-    ``acodb_url``. With isolation ``rollback`` the session is joined into an external
-    transaction (SQLAlchemy's recipe, ``join_transaction_mode="create_savepoint"``): each commit
-    releases a savepoint and the transaction is rolled back after the test. Closed after the test.
+    ``pytest_acodb.factories`` write to it with no setup, with data seeded like ``acodb_seed``;
+    they commit. With isolation ``clone`` their rows are committed to the test's own database,
+    visible to other connections on ``acodb_url``. With isolation ``rollback`` the session's
+    engine has one connection holding the test's outer transaction: each commit releases a
+    savepoint and everything is rolled back after the test. The session uses the database of
+    ``acodb_db`` and the engine of ``acodb_engine`` (the same objects when a test requests them
+    too) but does not request those fixtures, so that pytest sets up one fixture per test, not
+    four; to change the session itself, override this fixture. Closed after the test.
     """
     from sqlalchemy.orm import Session
 
     from .factories import bind_session, unbind_session
 
-    if not joins_outer_transaction(acodb_engine):
-        with Session(acodb_engine) as session:
-            token = bind_session(session)
-            try:
-                yield session
-            finally:
-                unbind_session(token)
-        return
-    with acodb_engine.connect() as connection:
-        transaction = connection.begin()
-        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
-            token = bind_session(session)
-            try:
-                yield session
-            finally:
-                unbind_session(token)
-        if transaction.is_active:
-            transaction.rollback()
+    started = start_database(request, acodb_databases)
+    database = started or request.node.stash[DB_KEY]
+    seeded = seed_factories(request)
+    engine = database.engine or create_engine(database.url)
+    session = Session(engine)
+    token = bind_session(session)
+    try:
+        yield session
+    finally:
+        unbind_session(token)
+        session.close()
+        if database.engine is None:
+            engine.dispose()
+        if seeded:
+            unseed_factories(request)
+        if started is not None:
+            end_database(request)
 
 
 RUN_SEED_KEY = pytest.StashKey[int]()
@@ -280,7 +325,10 @@ RUN_SEED_KEY = pytest.StashKey[int]()
 TEST_SEED_KEY = pytest.StashKey[int]()
 """On ``item.stash``: the run seed a test's data was seeded from (for the failure report)."""
 DB_KEY = pytest.StashKey[Database]()
-"""On ``item.stash``: the test's database (for ``--acodb-keep-failed``)."""
+"""On ``item.stash`` while a test runs: its database (shared by the fixtures, and for
+``--acodb-keep-failed``)."""
+SEED_KEY = pytest.StashKey[int]()
+"""On ``item.stash`` while a test runs: its data seed, once the factories were seeded for it."""
 
 
 def test_seed(run_seed: int, nodeid: str) -> int:
@@ -293,6 +341,32 @@ def test_seed(run_seed: int, nodeid: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+def seed_factories(request: pytest.FixtureRequest) -> bool:
+    """Reseed the kit's factories for this test (see ``acodb_seed``) unless a fixture of the
+    same test already did; returns whether this call did (the caller then calls
+    :func:`unseed_factories` in its teardown). Seeding once per test matters: reseeding after a
+    fixture made rows would make the next rows repeat theirs, ids included."""
+    node = request.node
+    if SEED_KEY in node.stash:
+        return False
+    from . import factories
+
+    run_seed = request.config.stash[RUN_SEED_KEY]
+    seed = test_seed(run_seed, node.nodeid)
+    factories.reseed(seed)
+    node.stash[SEED_KEY] = seed
+    node.stash[TEST_SEED_KEY] = run_seed
+    return True
+
+
+def unseed_factories(request: pytest.FixtureRequest) -> None:
+    """Undo :func:`seed_factories` at teardown: unpin the factories' clock."""
+    from . import factories
+
+    del request.node.stash[SEED_KEY]
+    factories.reseed(None)
+
+
 @pytest.fixture
 def acodb_seed(request: pytest.FixtureRequest) -> Iterator[int]:
     """This test's data seed (``int``), derived from the run seed and the test's node id.
@@ -301,15 +375,12 @@ def acodb_seed(request: pytest.FixtureRequest) -> Iterator[int]:
     factory_boy's and Faker's generators, restarts the factories' sequences and pins their "now"
     to ``pytest_acodb.factories.REFERENCE_TIME``, so the test gets the same rows in every run with
     the same ``--acodb-seed``, whatever other tests run; a failure report names the run seed.
+    The generators are reseeded once per test, by whichever of these fixtures is set up first.
     """
-    from . import factories
-
-    run_seed = request.config.stash[RUN_SEED_KEY]
-    seed = test_seed(run_seed, request.node.nodeid)
-    factories.reseed(seed)
-    request.node.stash[TEST_SEED_KEY] = run_seed
-    yield seed
-    factories.reseed(None)
+    seeded = seed_factories(request)
+    yield request.node.stash[SEED_KEY]
+    if seeded:
+        unseed_factories(request)
 
 
 @pytest.fixture

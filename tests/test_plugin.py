@@ -33,6 +33,49 @@ def test_fixtures_give_a_fresh_migrated_database_per_test(pytester: pytest.Pytes
     result.assert_outcomes(passed=3)
 
 
+@pytest.mark.parametrize("isolation", ["clone", "rollback"])
+def test_session_and_lower_fixtures_share_one_database_and_one_seeding(
+    pytester: pytest.Pytester, isolation: str
+) -> None:
+    # acodb_session starts the test's database itself; whichever of it and acodb_db /
+    # acodb_engine / acodb_seed is set up first starts (and seeds), the others reuse, in any order.
+    pytester.makeconftest(
+        """
+        import pytest
+        from pytest_acodb.factories import TaskFactory
+
+        @pytest.fixture
+        def made_task(acodb_session):
+            return TaskFactory()
+        """
+    )
+    pytester.makepyfile(
+        """
+        from sqlalchemy import text
+        from pytest_acodb.factories import TaskFactory
+
+        def test_session_first(acodb_session, acodb_engine, acodb_db, acodb_connection):
+            assert acodb_session.get_bind() is acodb_engine is acodb_db.engine
+            TaskFactory()
+            n = acodb_connection.execute(text("SELECT count(*) FROM tasks")).scalar()
+            assert n == 1
+
+        def test_db_first(acodb_db, acodb_connection, acodb_session):
+            TaskFactory()
+            assert acodb_connection.execute(text("SELECT count(*) FROM tasks")).scalar() == 1
+
+        def test_seeded_once(made_task, acodb_seed, acodb_session):
+            # a second reseed after made_task would repeat its id
+            assert TaskFactory().id != made_task.id
+
+        def test_next_test_starts_empty(acodb_session):
+            assert acodb_session.execute(text("SELECT count(*) FROM tasks")).scalar() == 0
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly", f"--acodb-isolation={isolation}")
+    result.assert_outcomes(passed=4)
+
+
 @pytest.mark.parametrize("backend", ["memory", "file"])
 def test_every_connection_has_foreign_keys_on(pytester: pytest.Pytester, backend: str) -> None:
     pytester.makepyfile(
