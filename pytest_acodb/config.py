@@ -206,7 +206,7 @@ def resolve(config: pytest.Config) -> AcodbSettings:
         ),
         irreversible=_versions("acodb_irreversible", values["acodb_irreversible"][0]),
         metadata=values["acodb_metadata"][0],
-        seed=next(iter(_versions("acodb_seed", values["acodb_seed"][0])), None),
+        seed=_seed(values["acodb_seed"][0]),
         keep_failed=bool(values["acodb_keep_failed"][0]),
     )
 
@@ -224,6 +224,22 @@ def _versions(dest: str, value: str | None) -> tuple[int, ...]:
             f"{dest} = {value!r}: give whole numbers (migration versions such as "
             "20250115000003, or a seed)"
         ) from None
+
+
+SEED_MAX = 2**64 - 1
+"""The largest run seed: seeds are 0 to 2**64 - 1, like the 64-bit per-test seeds."""
+
+
+def _seed(value: str | None) -> int | None:
+    words = _words(value)
+    if not words:
+        return None
+    if len(words) == 1 and words[0].isdigit() and int(words[0]) <= SEED_MAX:
+        return int(words[0])
+    raise pytest.UsageError(
+        f"acodb_seed = {value!r}: give one whole number from 0 to {SEED_MAX} (the seed printed "
+        "in the header of the run to replay)"
+    )
 
 
 def _severity(value: str | None) -> dict[str, str]:

@@ -64,6 +64,20 @@ def test_seed_in_header_and_in_failures(pytester: pytest.Pytester) -> None:
     assert output.count("replay with --acodb-seed") == 1  # not for the test without kit data
 
 
+@pytest.mark.parametrize("seed", ["-1", "18446744073709551616", "12 34", "0x10"])
+def test_bad_seed_is_a_usage_error(pytester: pytest.Pytester, seed: str) -> None:
+    result = pytester.runpytest(f"--acodb-seed={seed}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*acodb_seed = *: give one whole number from 0 to 18446744073709551615*"]
+    )
+
+
+def test_largest_seed_is_accepted(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_it(acodb_seed):\n    assert acodb_seed >= 0\n")
+    pytester.runpytest("--acodb-seed=18446744073709551615").assert_outcomes(passed=1)
+
+
 def test_random_run_seed_is_shared_by_xdist_workers(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
