@@ -4,8 +4,9 @@ For each migration, :func:`seeded_run` restores the image the :class:`~.walk.Wal
 before it, puts :data:`ROWS` rows in every ordinary table (:meth:`RowSynth.seed_all
 <pytest_acodb.rows.RowSynth.seed_all>`), and applies the migration exactly as sqlx does
 (:meth:`Migrator.apply <pytest_acodb.migrate.Migrator.apply>`: one transaction with foreign keys
-ON, unless the file starts with ``-- no-transaction``). The result is kept on the walk, so
-``data_survives`` and ``round_trip`` share one apply per migration.
+ON, unless the file starts with ``-- no-transaction``), then reverts it on the same copy. The
+result is kept on the walk, so ``data_survives`` and ``round_trip`` share one copy, one apply and
+one revert per migration.
 
 A table losing rows is a bug unless the migration deletes from it or drops it by name, or deletes
 from a parent whose ``ON DELETE CASCADE`` reaches it (see :func:`on_purpose`). A ``DROP TABLE``
@@ -19,10 +20,10 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 from ..errors import CheckSkipped, MigrateError
-from ..migrate import quote
+from ..migrate import Migration, quote
 from ..migrate.sql import NO_TX_MARKER
 from ..rows import RowSynth, shadow_tables
 from ..schema import Schema
@@ -42,20 +43,25 @@ REBUILD_FIX = (
 
 @dataclass(frozen=True)
 class SeededRun:
-    """Migration ``version`` applied to the state before it plus :data:`ROWS` rows per table.
+    """Migration ``version`` applied to the state before it plus :data:`ROWS` rows per table,
+    then reverted.
 
     ``before``: ``{table: rows}`` of every ordinary table after seeding (virtual and shadow
     tables left out); ``unseeded``: ``{table: why}`` for tables no valid row could be made for;
-    ``after``: ``{table: rows}`` of the ordinary tables after the migration, ``image`` the
-    database then (both ``None`` when the apply failed or there was nothing to seed); ``error``:
-    the :class:`MigrateError` of a failed apply, else ``None``.
+    ``after``: ``{table: rows}`` of the ordinary tables after the migration (``None`` when the
+    apply failed or there was nothing to seed); ``error``: the :class:`MigrateError` of a failed
+    apply, else ``None``; ``reverted``: ``{table: rows}`` after its down script ran on the
+    result (``None`` when it was not run: no ``after``, or no down script); ``revert_error``:
+    the :class:`MigrateError` of a failed revert, else ``None``. Counts cover the tables the
+    migration can reach (:func:`reachable`), the only ones seeded.
     """
 
     before: dict[str, int]
     unseeded: dict[str, str]
     after: dict[str, int] | None
-    image: bytes | None = field(repr=False)
     error: MigrateError | None
+    reverted: dict[str, int] | None = None
+    revert_error: MigrateError | None = None
 
 
 def counts(conn: sqlite3.Connection, exclude: Iterable[str] = ()) -> dict[str, int]:
@@ -92,25 +98,50 @@ def seeded_run(walk: Walk, version: int) -> SeededRun:
         reach = reachable(before.schema, migration.sql + (migration.down_sql or ""))
         untouched = tuple(n for n in before.schema.tables if n.lower() not in reach)
         synth.seed_all(ROWS, exclude=untouched, lenient=True)
-        rows = counts(conn, (*walk.exclude, *untouched))
-        run = SeededRun(rows, dict(synth.unseeded), None, None, None)
+        skip = (*walk.exclude, *untouched)
+        rows = counts(conn, skip)
+        run = SeededRun(rows, dict(synth.unseeded), None, None)
         if any(rows.values()):
             try:
                 walk.migrator.apply(conn, migration)
             except MigrateError as exc:
-                run = SeededRun(rows, run.unseeded, None, None, exc)
+                run = SeededRun(rows, run.unseeded, None, exc)
             else:
-                run = SeededRun(
-                    rows,
-                    run.unseeded,
-                    counts(conn, (*walk.exclude, *untouched)),
-                    conn.serialize(),
-                    None,
-                )
+                run = SeededRun(rows, run.unseeded, counts(conn, skip), None)
+                if migration.down_sql is not None:
+                    run = _revert(walk, migration, conn, run, skip)
     finally:
         conn.close()
     walk.memo[key] = run
     return run
+
+
+_CONNECTION_STATE = re.compile(r"\b(?:PRAGMA|TEMP|TEMPORARY|ATTACH|DETACH)\b", re.I)
+"""Words of a script that can change its connection beyond the database file (settings, TEMP
+objects, attached databases): such an up script is reverted on a fresh copy instead."""
+
+
+def _revert(
+    walk: Walk,
+    migration: Migration,
+    conn: sqlite3.Connection,
+    run: SeededRun,
+    skip: tuple[str, ...],
+) -> SeededRun:
+    """``run`` with the outcome of reverting ``migration`` on ``conn`` (the seeded database just
+    after applying it). Reverted on ``conn`` itself, unless the up script may have changed the
+    connection (:data:`_CONNECTION_STATE`): then on a fresh copy of it, as ``sqlx migrate
+    revert`` would run on a new connection."""
+    fresh = _CONNECTION_STATE.search(migration.sql) is not None
+    target = restore(conn.serialize()) if fresh else conn
+    try:
+        walk.migrator.revert(target, migration)
+        return replace(run, reverted=counts(target, skip))
+    except MigrateError as exc:
+        return replace(run, revert_error=exc)
+    finally:
+        if fresh:
+            target.close()
 
 
 _WORD = re.compile(r'[^\W\d][\w$]*|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]')
@@ -306,17 +337,11 @@ def check_round_trip_rows(walk: Walk, version: int) -> None:
     if migration is None or migration.down_sql is None or before is None or after is None:
         return
     run = seeded_run(walk, version)
-    if run.image is None or run.after is None:
+    if run.revert_error is not None:
+        fail("round_trip", subject, _failed_with_rows(run.revert_error, version, "reverting"))
+    if run.reverted is None or run.after is None:
         return
-    conn = restore(run.image)
-    try:
-        try:
-            walk.migrator.revert(conn, migration)
-        except MigrateError as exc:
-            fail("round_trip", subject, _failed_with_rows(exc, version, "reverting"))
-        now = counts(conn, walk.exclude)
-    finally:
-        conn.close()
+    now = run.reverted
     both = {n.lower() for n in before.schema.tables} & {n.lower() for n in after.schema.tables}
     up_after = {n.lower(): c for n, c in run.after.items()}
     exempt = on_purpose([actions(migration.sql), actions(migration.down_sql)], before.schema)

@@ -1,6 +1,7 @@
 """The ``cascade`` and ``constraint`` checks: foreign keys and CHECK value lists behave as declared.
 
-Both run on a fresh copy of the final state with rows made by :class:`~pytest_acodb.rows.RowSynth`.
+Both run on a copy of the final state (:meth:`Walk.final_copy
+<pytest_acodb.checks.walk.Walk.final_copy>`) with rows made by :class:`~pytest_acodb.rows.RowSynth`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from ..errors import AcodbError
 from ..migrate import quote
 from ..rows import RowSynth, value_lists
 from ..schema import ForeignKey, Schema, Table
-from .walk import Walk, fail, require_complete, restore
+from .walk import Walk, fail, require_complete
 
 
 def foreign_keys(schema: Schema) -> dict[str, tuple[str, ForeignKey]]:
@@ -81,11 +82,8 @@ def check_cascade(walk: Walk, subject: str) -> None:
             f"{child_name}.{cols} references {parent.name}"
             f"({','.join(targets) or 'its primary key'}), which has no such column(s)",
         )
-    conn = restore(walk.steps[-1].image)
-    try:
+    with walk.final_copy() as conn:
         _exercise(conn, schema, subject, child_name, fk, parent, targets)
-    finally:
-        conn.close()
 
 
 def _exercise(
@@ -186,18 +184,26 @@ def value_list_columns(schema: Schema) -> list[str]:
     return [f"{t.name}.{c}" for t in schema.tables.values() for c in value_lists(t)]
 
 
+def _value_lists(walk: Walk) -> dict[str, tuple[Table, str, tuple[Any, ...]]]:
+    """``{table.column: (table, column, values)}`` for the value lists of the final schema of
+    ``walk``, read once per walk (``walk.memo``): reading them parses every table's CHECKs."""
+    key = ("value_lists", 0)
+    if key not in walk.memo:
+        found: dict[str, tuple[Table, str, tuple[Any, ...]]] = {}
+        for table in walk.steps[-1].schema.tables.values():
+            for column, listed in value_lists(table).items():
+                found.setdefault(f"{table.name}.{column}", (table, column, listed))
+        walk.memo[key] = found
+    return walk.memo[key]  # type: ignore[no-any-return]
+
+
 def check_constraint(walk: Walk, subject: str) -> None:
     """Every value listed by the CHECK of ``subject`` (``table.column``) is accepted, and one
     outside the list is rejected."""
     require_complete(walk)
     schema = walk.steps[-1].schema
-    table = next(
-        t for t in schema.tables.values() for c in value_lists(t) if f"{t.name}.{c}" == subject
-    )
-    column = subject[len(table.name) + 1 :]
-    listed = value_lists(table)[column]
-    conn = restore(walk.steps[-1].image)
-    try:
+    table, column, listed = _value_lists(walk)[subject]
+    with walk.final_copy() as conn:
         synth = RowSynth(conn, schema)
         for value in dict.fromkeys(listed):
             try:
@@ -222,5 +228,3 @@ def check_constraint(walk: Walk, subject: str) -> None:
             f"{subject}: {outside!r}, which is not in the list "
             f"{list(listed)}, was accepted; the CHECK does not limit {column} to its list",
         )
-    finally:
-        conn.close()

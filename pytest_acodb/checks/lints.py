@@ -21,7 +21,7 @@ from ..migrate.sql import NO_TX_MARKER
 from ..schema import Index, Schema
 from .keys import foreign_keys
 from .statements import Action, actions
-from .walk import Walk, restore
+from .walk import Walk
 
 LINT_SEVERITY: dict[str, str] = {
     "file_name": "error",
@@ -269,9 +269,8 @@ def _fk_index(source: MigrationSource, schema: Schema) -> Iterator[Problem]:
 
 
 def _duplicate_index(walk: Walk, schema: Schema) -> Iterator[Problem]:
-    conn = restore(walk.steps[-1].image)
-    try:
-        shape: dict[str, tuple[object, ...]] = {}
+    shape: dict[str, tuple[object, ...]] = {}
+    with walk.final_copy() as conn:
         for key, index in schema.indexes.items():
             if "<expr>" in index.columns:
                 continue
@@ -283,8 +282,6 @@ def _duplicate_index(walk: Walk, schema: Schema) -> Iterator[Problem]:
                 )
             )
             shape[key] = (index.table.lower(), keys, index.unique, index.where)
-    finally:
-        conn.close()
     seen: dict[tuple[object, ...], Index] = {}
     where: dict[str, str] = {}
     for key in sorted(shape, key=lambda k: _rank(walk.source, schema.indexes[k], where)):

@@ -34,7 +34,8 @@ def check_source(source: MigrationSource) -> None:
 
 def check_upgrade(walk: Walk, version: int) -> None:
     """Migration ``version`` applies on top of the previous ones, and afterwards
-    ``PRAGMA foreign_key_check`` and ``PRAGMA integrity_check`` are clean."""
+    ``PRAGMA foreign_key_check`` and ``PRAGMA integrity_check`` are clean (as the walk read them
+    after the step: :attr:`Step.health <pytest_acodb.checks.walk.Step.health>`)."""
     subject = str(version)
     after = walk.after(version)
     if after is None:
@@ -45,12 +46,9 @@ def check_upgrade(walk: Walk, version: int) -> None:
         raise CheckSkipped(
             f"migration {failure.version} failed earlier; see upgrade[{failure.version}]"
         )
-    conn = restore(after.image)
-    try:
-        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
-        integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
-    finally:
-        conn.close()
+    if after.health.error is not None:
+        raise after.health.error
+    broken, integrity = after.health.broken, list(after.health.integrity)
     where = after.migration.path if after.migration else version
     if broken:
         rows = ", ".join(f"{t} rowid {r} -> {p}" for t, r, p, _ in broken[:5])
@@ -115,7 +113,7 @@ def check_round_trip(walk: Walk, version: int, *, require_down: bool = False) ->
             walk.migrator.revert(conn, migration)
         except MigrateError as exc:
             fail("round_trip", subject, str(exc))
-        changes = before.schema.diff(walk.snapshot(conn))
+        changes = before.schema.diff(walk.snapshot(conn, before.schema))
         if changes:
             fail(
                 "round_trip",
@@ -128,7 +126,7 @@ def check_round_trip(walk: Walk, version: int, *, require_down: bool = False) ->
             walk.migrator.apply(conn, migration)
         except MigrateError as exc:
             fail("round_trip", subject, f"re-applying {version} after its revert failed: {exc}")
-        changes = after.schema.diff(walk.snapshot(conn))
+        changes = after.schema.diff(walk.snapshot(conn, after.schema))
         if changes:
             fail(
                 "round_trip",

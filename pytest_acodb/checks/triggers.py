@@ -16,7 +16,7 @@ from ..errors import AcodbError, CheckSkipped
 from ..migrate import quote
 from ..rows import RowSynth, affinity
 from ..schema import Schema, Table, Trigger
-from .walk import Walk, fail, require_complete, restore
+from .walk import Walk, fail, require_complete
 
 SENTINEL = "2000-01-01T00:00:00.000Z"
 """The timestamp a row starts with; any real ``now`` differs from it."""
@@ -101,12 +101,13 @@ def check_trigger(walk: Walk, name: str) -> None:
     another column is updated, with ``recursive_triggers`` OFF and ON, without recursing."""
     require_complete(walk)
     for mode in ("OFF", "ON"):
-        conn = restore(walk.steps[-1].image)
-        try:
+        with walk.final_copy() as conn:
+            was = conn.execute("PRAGMA recursive_triggers").fetchone()[0]
             conn.execute(f"PRAGMA recursive_triggers = {mode}")
-            _fire(conn, walk.steps[-1].schema, name, mode)
-        finally:
-            conn.close()
+            try:
+                _fire(conn, walk.steps[-1].schema, name, mode)
+            finally:
+                conn.execute(f"PRAGMA recursive_triggers = {was}")
 
 
 def _fire(conn: sqlite3.Connection, schema: Schema, name: str, mode: str) -> None:

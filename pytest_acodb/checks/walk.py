@@ -1,32 +1,61 @@
 """One pass over a migrations directory, shared by every built-in check.
 
 A :class:`Walk` applies the migrations one by one, once, on an in-memory database and keeps after
-each step the database image (``conn.serialize()``) and its schema snapshot. Checks restore the
-image they need into a fresh connection instead of replaying from empty, so the total work of all
-checks stays linear in the number of migrations.
+each step the database image (``conn.serialize()``), its schema snapshot (incremental: see
+:class:`~pytest_acodb.schema.SnapshotCache`) and its :class:`Health`. Checks restore the image they
+need into a fresh connection instead of replaying from empty; the checks of the final state share
+one copy (:meth:`Walk.final_copy`). Each restore still costs SQLite a parse of the whole schema,
+as does every ``ALTER TABLE`` a migration runs, so per-version work grows with the schema size.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+import weakref
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from .. import database
 from ..errors import CheckFailure, CheckSkipped, MigrateError
 from ..migrate import Migration, MigrationSource, Migrator
-from ..schema import Schema, snapshot
+from ..schema import Schema, SnapshotCache, snapshot
+
+
+@dataclass(frozen=True)
+class Health:
+    """What ``PRAGMA main.foreign_key_check`` (``broken``: its rows, ``(table, rowid, parent,
+    fkid)``) and ``PRAGMA main.integrity_check`` (``integrity``: its lines, ``("ok",)`` when
+    clean) say about a state; ``error``: the :class:`sqlite3.Error` one of them raised instead
+    (e.g. ``foreign key mismatch``), else ``None``."""
+
+    broken: tuple[tuple[Any, ...], ...] = ()
+    integrity: tuple[str, ...] = ("ok",)
+    error: sqlite3.Error | None = None
+
+
+def health(conn: sqlite3.Connection) -> Health:
+    """The :class:`Health` of the ``main`` database of ``conn`` (never raises
+    :class:`sqlite3.Error`: it is kept in :attr:`Health.error`)."""
+    try:
+        broken = tuple(conn.execute("PRAGMA main.foreign_key_check").fetchall())
+        integrity = tuple(r[0] for r in conn.execute("PRAGMA main.integrity_check"))
+    except sqlite3.Error as exc:
+        return Health(error=exc)
+    return Health(broken, integrity)
 
 
 @dataclass(frozen=True)
 class Step:
     """The state after applying ``migration`` (``None`` for the empty start): ``image`` (bytes
-    of a database file) and ``schema`` (snapshot without the bookkeeping table)."""
+    of a database file), ``schema`` (snapshot without the bookkeeping table) and ``health``
+    (its :class:`Health`, read on the walk's own connection so ``upgrade`` needs no copy)."""
 
     migration: Migration | None
     image: bytes
     schema: Schema
+    health: Health = Health()
 
 
 def restore(image: bytes) -> sqlite3.Connection:
@@ -44,8 +73,10 @@ class Walk:
     table); ``steps``: one :class:`Step` per migration applied successfully; ``failure``: the
     :class:`MigrateError` of the first migration that did not apply (the walk stops there), else
     ``None``; ``memo``: results several checks share, by key (e.g. the seeded runs of
-    :mod:`~pytest_acodb.checks.data`), so each is computed once. Building costs one apply and one
-    snapshot per migration.
+    :mod:`~pytest_acodb.checks.data`), so each is computed once; ``cache``: the
+    :class:`SnapshotCache` every snapshot of the walk shares, so a snapshot reads only the
+    objects a migration created or changed. Building costs one apply, one serialisation, one
+    (incremental) snapshot and one :func:`health` per migration.
     """
 
     def __init__(self, source: MigrationSource) -> None:
@@ -55,32 +86,77 @@ class Walk:
         self.steps: list[Step] = []
         self.failure: MigrateError | None = None
         self.memo: dict[tuple[str, int], Any] = {}
+        self.cache = SnapshotCache()
+        self._position = {m.version: i for i, m in enumerate(source.migrations)}
+        self._final: sqlite3.Connection | None = None
         conn = database.connect(":memory:")
         try:
             self.migrator.ensure_table(conn)
-            self.base = Step(None, conn.serialize(), self.snapshot(conn))
+            self.base = last = Step(None, conn.serialize(), self.snapshot(conn))
             for migration in source:
                 try:
                     self.migrator.apply(conn, migration)
                 except MigrateError as exc:
                     self.failure = exc
                     break
-                self.steps.append(Step(migration, conn.serialize(), self.snapshot(conn)))
+                schema = self.snapshot(conn, last.schema)  # data-only steps share it
+                last = Step(migration, conn.serialize(), schema, health(conn))
+                self.steps.append(last)
         finally:
             conn.close()
 
-    def snapshot(self, conn: sqlite3.Connection) -> Schema:
-        """The schema of ``conn`` without the bookkeeping table."""
-        return snapshot(conn, exclude=self.exclude)
+    def snapshot(self, conn: sqlite3.Connection, *known: Schema) -> Schema:
+        """The schema of ``conn`` without the bookkeeping table (through the walk's cache);
+        one of ``known`` (schemas of this walk) itself when ``conn`` has exactly its schema."""
+        return snapshot(conn, exclude=self.exclude, cache=self.cache, known=known)
 
     @property
     def final(self) -> Schema | None:
         """The schema after the last migration that applied (``None`` when none did)."""
         return self.steps[-1].schema if self.steps else None
 
+    @contextmanager
+    def final_copy(self) -> Iterator[sqlite3.Connection]:
+        """A connection holding the state after the last migration that applied, for a check
+        to change at will: its changes are gone when the block ends.
+
+        One restored copy per walk serves every block, each inside ``BEGIN`` ... ``ROLLBACK``
+        (restoring a copy costs a parse of the whole schema), unless that final schema names
+        ``DEFERRED`` (deferred foreign keys are only checked at ``COMMIT``) or ``ROLLBACK``
+        (``ON CONFLICT ROLLBACK``, ``RAISE(ROLLBACK, ...)`` end the whole transaction): those
+        behave differently inside a transaction, so each block then gets a fresh copy in
+        autocommit mode, closed afterwards. Connection settings a block changes (``PRAGMA
+        recursive_triggers``...) are its own to put back. Raises :class:`IndexError` when no
+        migration applied.
+        """
+        step = self.steps[-1]
+        if any("DEFERRED" in s.upper() or "ROLLBACK" in s.upper() for *_, s in step.schema.rows):
+            conn = restore(step.image)
+            try:
+                yield conn
+            finally:
+                conn.close()
+            return
+        if self._final is None:
+            self._final = restore(step.image)
+            weakref.finalize(self, self._final.close)
+        conn = self._final
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            else:  # something ended the transaction early: the copy may have changed
+                self._final = None
+                conn.close()
+
     def index(self, version: int) -> int:
         """Position of ``version`` in the source (``ValueError`` when absent)."""
-        return next(i for i, m in enumerate(self.source.migrations) if m.version == version)
+        try:
+            return self._position[version]
+        except KeyError:
+            raise ValueError(f"version {version} is not in {self.source.directory}") from None
 
     def before(self, version: int) -> Step | None:
         """The state just before ``version`` (``None`` when it was never reached)."""
