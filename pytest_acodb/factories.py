@@ -1,24 +1,32 @@
 # factory_boy ships py.typed but leaves its declarations unannotated: every call is "untyped".
 # mypy: disable-error-code="no-untyped-call"
-"""factory_boy factories for the bundled schema, one per model, with realistic Faker data.
+"""factory_boy factories for the bundled schema, one per model, with realistic fake data.
 
 Every factory writes to the SQLAlchemy session bound with :func:`bind_session` (the
-``acodb_session`` fixture binds it for you) and commits each row it creates, so the row is
-visible to other connections. ``build()`` makes unsaved objects and needs no session.
+``acodb_session`` fixture binds it for you). ``create()`` (``XFactory(...)``) commits the row and
+the parents its ``SubFactory`` declarations made in one commit; ``create_batch(n)`` commits all
+``n`` rows and their parents in one flush and one commit. Either way the rows are committed when
+the call returns, so they are visible to other connections. ``build()`` makes unsaved objects
+and needs no session.
 
 Rows are valid and coherent: statuses come from the allowed sets, timestamps follow the status
 (e.g. a failed task has ``started_at <= completed_at`` and an ``error``), explicit timestamps are
-tz-aware UTC with milliseconds and lie in the past. Randomness goes through factory_boy's
-generator, so ``factory.random.reseed_random(seed)`` makes a run reproducible.
+tz-aware UTC with milliseconds and lie in the past. Text comes from Faker's word and name lists,
+drawn with factory_boy's generator, so ``factory.random.reseed_random(seed)`` (or
+:func:`reseed`) makes a run reproducible.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from factory import enums
 from factory.alchemy import SQLAlchemyModelFactory
 from factory.declarations import (
     LazyAttribute,
@@ -28,9 +36,13 @@ from factory.declarations import (
     SubFactory,
     Trait,
 )
-from factory.faker import Faker
 from factory.fuzzy import FuzzyChoice, FuzzyInteger
-from factory.random import randgen, reseed_random
+from factory.random import randgen
+from faker.generator import random as faker_random
+from faker.providers.company.en_US import Provider as _CompanyWords
+from faker.providers.file import Provider as _FileWords
+from faker.providers.lorem.en_US import Provider as _LoremWords
+from faker.providers.person.en_US import Provider as _PersonWords
 from sqlalchemy.orm import Session
 
 from pytest_acodb.errors import AcodbError
@@ -72,9 +84,88 @@ def current_session() -> Session:
     return session
 
 
-def _fake(provider: str, **kwargs: Any) -> Any:
-    """One value of a Faker provider from factory_boy's (seeded) Faker instance."""
-    return Faker._get_faker().format(provider, **kwargs)
+# --- fake text ---------------------------------------------------------------------------------
+# Faker's word and name lists, drawn with factory_boy's generator (seeded by ``reseed`` and
+# ``factory.random.reseed_random``). Calling Faker itself per value (``factory.Faker``) costs a
+# provider lookup, a format-string parse and a copy of the word list on every call: about 60% of
+# the time of building a tool execution and its task.
+
+_WORDS: tuple[str, ...] = tuple(_LoremWords.word_list)
+_LOWER_WORDS: tuple[str, ...] = tuple(word.lower() for word in _WORDS)
+_FIRST_NAMES: tuple[str, ...] = tuple(name.lower() for name in _PersonWords.first_names)
+_LAST_NAMES: tuple[str, ...] = tuple(name.lower() for name in _PersonWords.last_names)
+_CATCH_PHRASE_WORDS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(words) for words in _CompanyWords.catch_phrase_words
+)
+_FILE_EXTENSIONS: tuple[str, ...] = tuple(
+    extension for extensions in _FileWords.file_extensions.values() for extension in extensions
+)
+_USER_AGENTS: tuple[str, ...] = (
+    "acolib-cli/1.4.2 (Linux x86_64)",
+    "acolib-cli/1.5.0 (Darwin arm64)",
+    "acolib-web/2.3.1",
+    "python-httpx/0.27.0",
+    "python-requests/2.32.3",
+    "curl/8.5.0",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 "
+    "Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Safari/605.1.15",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0",
+)
+# First octets of public unicast IPv4 space (no private, loopback, link-local, CGNAT, test or
+# multicast ranges start with these).
+_PUBLIC_FIRST_OCTETS: tuple[int, ...] = tuple(
+    n for n in range(1, 224) if n not in (10, 100, 127, 169, 172, 192, 198, 203)
+)
+
+
+def _sentence(nb_words: int, variable: bool = True) -> str:
+    """Like Faker's ``sentence``: ``nb_words`` words (+/-40%, at least 1, when ``variable``),
+    capitalised, with a full stop."""
+    if variable:
+        nb_words = randgen.randint(max(1, nb_words * 6 // 10), nb_words * 14 // 10)
+    text = " ".join(randgen.choices(_WORDS, k=nb_words))
+    return text[0].upper() + text[1:] + "."
+
+
+def _paragraph(nb_sentences: int) -> str:
+    """Like Faker's ``paragraph``: ``nb_sentences`` sentences (+/-40%, at least 1)."""
+    count = randgen.randint(max(1, nb_sentences * 6 // 10), nb_sentences * 14 // 10)
+    return " ".join(_sentence(6) for _ in range(count))
+
+
+def _uuid4() -> str:
+    """A random (version 4) UUID in canonical text form."""
+    return str(uuid.UUID(int=randgen.getrandbits(128), version=4))
+
+
+def _slug() -> str:
+    """Three words joined by dashes, e.g. ``perhaps-and-fish``."""
+    return "-".join(randgen.choices(_LOWER_WORDS, k=3))
+
+
+def _user_name() -> str:
+    """A login such as ``jsmith`` or ``maria.garcia``."""
+    first, last = randgen.choice(_FIRST_NAMES), randgen.choice(_LAST_NAMES)
+    return f"{first[0]}{last}" if randgen.random() < 0.5 else f"{first}.{last}"
+
+
+def _file_path() -> str:
+    """An absolute path two directories deep, e.g. ``/late/will/story.txt``."""
+    a, b, name = randgen.choices(_LOWER_WORDS, k=3)
+    return f"/{a}/{b}/{name}.{randgen.choice(_FILE_EXTENSIONS)}"
+
+
+def _catch_phrase() -> str:
+    """Like Faker's ``catch_phrase``: ``Exclusive incremental frame``."""
+    return " ".join(randgen.choice(words) for words in _CATCH_PHRASE_WORDS)
+
+
+def _ipv4_public() -> str:
+    """A dotted-quad address whose first octet is in public unicast space."""
+    first = randgen.choice(_PUBLIC_FIRST_OCTETS)
+    return f"{first}.{randgen.randrange(256)}.{randgen.randrange(256)}.{randgen.randint(1, 254)}"
 
 
 REFERENCE_TIME = datetime(2025, 1, 15, 12, 0, 0, tzinfo=UTC)
@@ -101,7 +192,12 @@ def reseed(seed: int | None) -> None:
     if seed is None:
         _pinned_now = None
         return
-    reseed_random(seed)
+    # What factory_boy's reseed_random(seed) does (both generators end in the state of
+    # random.Random(seed); tested), without its copy of the state through a 625-tuple: a
+    # third of the cost, and this runs in every test that uses the kit's data.
+    randgen.seed(seed)
+    randgen.state_set = True  # type: ignore[attr-defined]
+    faker_random.seed(seed)
     for factory_class in ACODB_FACTORIES:
         factory_class.reset_sequence(0)
     _pinned_now = REFERENCE_TIME
@@ -135,13 +231,159 @@ TOOL_NAMES: tuple[str, ...] = (
 _ERROR_KINDS = ("RuntimeError", "ToolError", "ValidationError", "PermissionError", "IOError")
 
 
+class _Trait(Trait):
+    """A factory_boy ``Trait`` whose flag is also declared, as ``False``.
+
+    factory_boy reads every trait's flag on every build; an undeclared flag is a failed lookup
+    whose error message formats every value resolved so far (the parent row's ``repr``
+    included), a fifth of the time of building a tool execution. Declared, the lookup is a dict
+    hit; ``XFactory(failed=True)`` (or ``failed=True`` through pytest-factoryboy) overrides it.
+    """
+
+    def as_declarations(self, field_name: str, declarations: dict[str, Any]) -> dict[str, Any]:
+        """The trait's ``Maybe`` overrides (factory_boy's) plus ``{field_name: False}``."""
+        overrides: dict[str, Any] = super().as_declarations(field_name, declarations)
+        return {field_name: False, **overrides}
+
+
+_PERSISTENCE_RANK = {None: 0, "flush": 1, "commit": 2}
+
+
+class _Pending:
+    """Rows made by one outermost ``create()``/``create_batch()``, persisted when it returns."""
+
+    __slots__ = ("persistence", "sessions")
+
+    def __init__(self) -> None:
+        self.persistence: str | None = None
+        self.sessions: dict[int, Session] = {}
+
+    def add(self, session: Session, persistence: str | None) -> None:
+        if _PERSISTENCE_RANK[persistence] > _PERSISTENCE_RANK[self.persistence]:
+            self.persistence = persistence
+        self.sessions[id(session)] = session
+
+    def persist(self) -> None:
+        for session in self.sessions.values():
+            if self.persistence == "commit":
+                _commit(session)
+            elif self.persistence == "flush":
+                session.flush()
+
+
+_pending: ContextVar[_Pending | None] = ContextVar("acodb_factory_pending", default=None)
+
+
+@contextmanager
+def _persist_once() -> Iterator[None]:
+    """Defer the persistence of every row created inside to one flush/commit at the end.
+
+    Nested uses join the outermost. If the body raises, nothing is flushed or committed: the
+    rows made so far stay pending in the session (``session.rollback()`` discards them).
+    """
+    if _pending.get() is not None:
+        yield
+        return
+    pending = _Pending()
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    pending.persist()
+
+
+def _commit(session: Session) -> None:
+    """Commit ``session``, expiring only the objects this transaction inserted or updated.
+
+    ``session.commit()`` with ``expire_on_commit`` (the default) expires every object in the
+    session, which makes the next access to each reload it: with a test that keeps the rows of
+    10,000 factory calls, each commit costs time in proportion to all rows made so far. This
+    commit expires the objects inserted or updated in the transaction being committed (so their
+    next access reads the stored values: server defaults, trigger-maintained ``updated_at``,
+    timestamps truncated to milliseconds) and leaves other loaded objects as they are.
+
+    Falls back to a plain ``session.commit()`` when the session does not expire on commit, is in
+    a nested transaction, has deleted rows in this transaction (deleted objects must become
+    detached at commit), or SQLAlchemy's transaction bookkeeping is not what this expects.
+
+    Inputs: the session. Output: none. Errors: those of ``session.flush()``/``session.commit()``
+    (e.g. ``IntegrityError``); the session then needs ``session.rollback()``, as after any failed
+    commit.
+    """
+    if not session.expire_on_commit or session.in_nested_transaction():
+        session.commit()
+        return
+    session.flush()
+    transaction = session.get_transaction()
+    inserted = getattr(transaction, "_new", None)
+    updated = getattr(transaction, "_dirty", None)
+    deleted = getattr(transaction, "_deleted", None)
+    if transaction is None or inserted is None or updated is None or deleted is None or deleted:
+        session.commit()
+        return
+    states = [*inserted, *updated]
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+    for state in states:
+        obj = state.obj()
+        if obj is not None and obj in session:
+            session.expire(obj)
+
+
 class _AcodbFactory(SQLAlchemyModelFactory):
-    """Shared options: write to the bound session, commit every created row."""
+    """Shared options: write to the bound session; ``create()`` and ``create_batch()`` commit
+    once, when they return, everything they made (parents from ``SubFactory`` included)."""
 
     class Meta:
         abstract = True
         sqlalchemy_session_factory = current_session
         sqlalchemy_session_persistence = "commit"
+
+    @classmethod
+    def _generate(cls, strategy: str, params: dict[str, Any]) -> Any:
+        if strategy != enums.CREATE_STRATEGY:
+            return super()._generate(strategy, params)
+        with _persist_once():
+            return super()._generate(strategy, params)
+
+    @classmethod
+    def create_batch(cls, size: int, **kwargs: Any) -> list[Any]:
+        """Create ``size`` rows (and their ``SubFactory`` parents) and persist them together:
+        one flush and one commit (per ``Meta.sqlalchemy_session_persistence``) when done.
+
+        Inputs: the number of rows and the same keyword overrides as ``create()``. Output: the
+        list of objects, committed. Errors: ``AcodbError`` if no session is bound; database errors
+        (e.g. ``IntegrityError``) at the final flush, after which no row of the batch is
+        committed and the session needs ``session.rollback()``.
+        """
+        with _persist_once():
+            return list(super().create_batch(size, **kwargs))
+
+    @classmethod
+    def _save(
+        cls, model_class: type[Any], session: Session, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        options: Any = cls._meta
+        pending = _pending.get()
+        if pending is None or options.sqlalchemy_get_or_create:
+            # Called outside create()/create_batch(), or get-or-create (which must see its
+            # IntegrityError at once): persist now, as factory_boy does, with the cheap commit.
+            persistence = options.sqlalchemy_session_persistence
+            obj = model_class(*args, **kwargs)
+            session.add(obj)
+            if persistence == "commit":
+                _commit(session)
+            elif persistence == "flush":
+                session.flush()
+            return obj
+        obj = model_class(*args, **kwargs)
+        session.add(obj)
+        pending.add(session, options.sqlalchemy_session_persistence)
+        return obj
 
 
 class TaskFactory(_AcodbFactory):
@@ -168,18 +410,20 @@ class TaskFactory(_AcodbFactory):
                 or (o.status == "cancelled" and randgen.random() < 0.5)
             )
         )
-        project = Faker("slug")
-        error_detail = Faker("sentence", nb_words=6)
+        project = LazyFunction(_slug)
+        error_detail = LazyAttribute(
+            lambda o: _sentence(6, variable=False) if o.status == "failed" else None
+        )
         error_kind = FuzzyChoice(_ERROR_KINDS)
-        pending = Trait(status="pending")
-        running = Trait(status="running")
-        completed = Trait(status="completed")
-        failed = Trait(status="failed")
-        cancelled = Trait(status="cancelled")
+        pending = _Trait(status="pending")
+        running = _Trait(status="running")
+        completed = _Trait(status="completed")
+        failed = _Trait(status="failed")
+        cancelled = _Trait(status="cancelled")
 
-    id = Faker("uuid4")
-    title = Faker("sentence", nb_words=4, variable_nb_words=True)
-    description = Faker("paragraph", nb_sentences=2)
+    id = LazyFunction(_uuid4)
+    title = LazyFunction(lambda: _sentence(4))
+    description = LazyFunction(lambda: _paragraph(2))
     task_type = FuzzyChoice(("workflow", "tool", "script"))
     status = "pending"
     config = LazyFunction(
@@ -193,8 +437,8 @@ class TaskFactory(_AcodbFactory):
     metadata_ = LazyFunction(
         lambda: {
             "source": randgen.choice(("cli", "api", "scheduler", "webhook")),
-            "requested_by": _fake("user_name"),
-            "tags": _fake("words", nb=2),
+            "requested_by": _user_name(),
+            "tags": randgen.choices(_LOWER_WORDS, k=2),
         }
     )
     workspace_path = LazyAttribute(lambda o: f"/var/lib/acolib/workspaces/{o.project}")
@@ -237,14 +481,14 @@ class WorkflowFactory(_AcodbFactory):
         model = Workflow
 
     class Params:
-        draft = Trait(status="draft")
-        active = Trait(status="active")
-        archived = Trait(status="archived")
-        paused = Trait(status="paused")
+        draft = _Trait(status="draft")
+        active = _Trait(status="active")
+        archived = _Trait(status="archived")
+        paused = _Trait(status="paused")
 
-    id = Faker("uuid4")
-    name = Faker("catch_phrase")
-    description = Faker("paragraph", nb_sentences=2)
+    id = LazyFunction(_uuid4)
+    name = LazyFunction(_catch_phrase)
+    description = LazyFunction(lambda: _paragraph(2))
     definition = LazyFunction(_workflow_definition)
     status = "active"
 
@@ -309,20 +553,22 @@ class ToolExecutionFactory(_AcodbFactory):
                 else randgen.randint(5, 20_000)
             )
         )
-        output_text = Faker("sentence", nb_words=8)
+        output_text = LazyAttribute(
+            lambda o: _sentence(8, variable=False) if o.status in ("completed", "failed") else ""
+        )
         error_kind = FuzzyChoice(_ERROR_KINDS)
-        pending = Trait(status="pending")
-        running = Trait(status="running")
-        completed = Trait(status="completed")
-        failed = Trait(status="failed")
-        timeout = Trait(status="timeout")
+        pending = _Trait(status="pending")
+        running = _Trait(status="running")
+        completed = _Trait(status="completed")
+        failed = _Trait(status="failed")
+        timeout = _Trait(status="timeout")
 
-    id = Faker("uuid4")
+    id = LazyFunction(_uuid4)
     task = SubFactory(TaskFactory, status="running")
     tool_name = FuzzyChoice(TOOL_NAMES)
     arguments = LazyFunction(
         lambda: {
-            "path": _fake("file_path", depth=2),
+            "path": _file_path(),
             "timeout_ms": randgen.randint(1_000, 120_000),
         }
     )
@@ -361,18 +607,18 @@ class ConnectionSessionFactory(_AcodbFactory):
             )
         )
         connected_ms = FuzzyInteger(_MINUTE_MS, 2 * _DAY_MS)
-        inactive = Trait(is_active=False)
-        anonymous = Trait(user_id=None)
+        inactive = _Trait(is_active=False)
+        anonymous = _Trait(user_id=None)
 
-    id = Faker("uuid4")
+    id = LazyFunction(_uuid4)
     client_id = LazyFunction(lambda: f"client-{randgen.getrandbits(64):016x}")
-    user_id = Faker("uuid4")
+    user_id = LazyFunction(_uuid4)
     connection_type = FuzzyChoice(CONNECTION_TYPES)
     is_active = True
     metadata_ = LazyFunction(
         lambda: {
-            "remote_addr": _fake("ipv4_public"),
-            "user_agent": _fake("user_agent"),
+            "remote_addr": _ipv4_public(),
+            "user_agent": randgen.choice(_USER_AGENTS),
             "protocol_version": randgen.choice(("1.0", "1.1", "2.0")),
         }
     )
@@ -410,19 +656,21 @@ class ConfigurationFactory(_AcodbFactory):
 
     class Params:
         section = FuzzyChoice(("orchestrator", "scheduler", "tools", "websocket", "storage"))
-        setting = Faker("word")
-        text_value = Faker("domain_word")
-        string = Trait(value_type="string")
-        integer = Trait(value_type="integer")
-        float = Trait(value_type="float")
-        boolean = Trait(value_type="boolean")
-        json = Trait(value_type="json")
-        secret = Trait(is_secret=True)
+        setting = LazyFunction(lambda: randgen.choice(_LOWER_WORDS))
+        text_value = LazyFunction(
+            lambda: f"{randgen.choice(_LAST_NAMES)}-{randgen.choice(_LOWER_WORDS)}"
+        )
+        string = _Trait(value_type="string")
+        integer = _Trait(value_type="integer")
+        float = _Trait(value_type="float")
+        boolean = _Trait(value_type="boolean")
+        json = _Trait(value_type="json")
+        secret = _Trait(is_secret=True)
 
     key = LazyAttributeSequence(lambda o, n: f"{o.section}.{o.setting}_{n}")
     value = LazyAttribute(_config_value)
     value_type = "string"
-    description = Faker("sentence", nb_words=8)
+    description = LazyFunction(lambda: _sentence(8))
     is_secret = False
 
 

@@ -7,9 +7,11 @@ migration engine.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -17,11 +19,12 @@ from typing import Any
 
 import pytest
 from factory.random import reseed_random
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, create_engine, event, func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
+from pytest_acodb import factories
 from pytest_acodb.errors import AcodbError
 from pytest_acodb.factories import (
     ACODB_FACTORIES,
@@ -766,3 +769,185 @@ def test_foreign_keys_are_enforced_on_the_engine(session: Session) -> None:
     with pytest.raises(IntegrityError, match="FOREIGN KEY"):
         session.commit()
     session.rollback()
+
+
+# --- persistence: one commit per create() / create_batch() ----------------------------------
+
+
+def _count_commits(session: Session) -> list[int]:
+    commits: list[int] = []
+    event.listen(session, "after_commit", lambda s: commits.append(1))
+    return commits
+
+
+def _count(raw: sqlite3.Connection, table: str) -> int:
+    return int(raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def test_create_batch_commits_rows_and_parents_once(
+    session: Session, raw: sqlite3.Connection
+) -> None:
+    commits = _count_commits(session)
+    executions = ToolExecutionFactory.create_batch(25)
+    assert len(commits) == 1
+    assert (_count(raw, "tool_executions"), _count(raw, "tasks")) == (25, 25)
+    assert {e.task_id for e in executions} == {r[0] for r in raw.execute("SELECT id FROM tasks")}
+
+
+def test_create_commits_row_and_parents_once(session: Session, raw: sqlite3.Connection) -> None:
+    commits = _count_commits(session)
+    link = WorkflowTaskFactory()
+    assert len(commits) == 1
+    assert [_count(raw, t) for t in ("workflows", "tasks", "workflow_tasks")] == [1, 1, 1]
+    assert link.workflow.tasks == [link.task]
+
+
+def test_failed_create_batch_commits_nothing(session: Session, raw: sqlite3.Connection) -> None:
+    TaskFactory()  # committed before: stays
+    with pytest.raises(IntegrityError, match="CHECK constraint failed"):
+        ToolExecutionFactory.create_batch(3, status="cancelled")  # not a tool execution status
+    session.rollback()
+    assert (_count(raw, "tasks"), _count(raw, "tool_executions")) == (1, 0)
+    assert len(ToolExecutionFactory.create_batch(2)) == 2  # the session works again
+    assert _count(raw, "tool_executions") == 2
+
+
+def test_created_rows_read_back_stored_values(session: Session) -> None:
+    start = datetime(2025, 1, 10, 8, 0, 0, 123456, tzinfo=UTC)
+    executions = ToolExecutionFactory.create_batch(3, created_at=start)
+    single = TaskFactory(running=True, started_at=start)
+    for obj in [*executions, single]:
+        assert inspect(obj).expired_attributes  # reloaded on next access, as after commit()
+    assert {e.created_at for e in executions} == {start.replace(microsecond=123000)}
+    assert single.started_at == start.replace(microsecond=123000)
+    assert single.updated_at is not None and single.updated_at >= single.created_at
+
+
+def test_factory_commit_expires_what_it_wrote_not_every_object(
+    session: Session, raw: sqlite3.Connection
+) -> None:
+    edited, untouched = TaskFactory.create_batch(2)
+    key = edited.id
+    raw.execute("UPDATE tasks SET updated_at = ? WHERE id = ?", (OLD, key))
+    session.expire(edited)
+    edited.title = "renamed before a factory call"  # pending: the factory's commit writes it
+    assert untouched.title  # loaded
+    ConfigurationFactory()
+    assert inspect(edited).expired_attributes >= {"title", "updated_at"}
+    assert raw.execute("SELECT title FROM tasks WHERE id = ?", (key,)).fetchone() == (
+        "renamed before a factory call",
+    )
+    assert edited.updated_at > datetime.fromisoformat(OLD)
+    assert "title" in inspect(untouched).dict  # not written by that commit: left loaded
+
+
+def test_factory_commit_detaches_deleted_objects(session: Session, raw: sqlite3.Connection) -> None:
+    doomed = TaskFactory()
+    session.delete(doomed)
+    WorkflowFactory()
+    assert inspect(doomed).detached
+    assert _count(raw, "tasks") == 0
+
+
+def test_factory_commit_with_expire_on_commit_off_keeps_objects(
+    engine: Engine, raw: sqlite3.Connection
+) -> None:
+    with Session(engine, expire_on_commit=False) as s:
+        token = bind_session(s)
+        try:
+            task = TaskFactory()
+            executions = ToolExecutionFactory.create_batch(3, task=task)
+        finally:
+            unbind_session(token)
+        assert not inspect(task).expired_attributes
+        assert all(not inspect(e).expired_attributes for e in executions)
+    assert _count(raw, "tool_executions") == 3
+
+
+@pytest.mark.parametrize(("persistence", "stored"), [(None, 0), ("flush", 0), ("commit", 4)])
+def test_subclass_session_persistence_is_honoured(
+    session: Session, raw: sqlite3.Connection, persistence: str | None, stored: int
+) -> None:
+    class Meta:
+        sqlalchemy_session_persistence = persistence
+
+    factory_class: Any = type("Configs", (ConfigurationFactory,), {"Meta": Meta})
+    made = [*factory_class.create_batch(3), factory_class()]
+    assert _count(raw, "configurations") == stored
+    assert all(obj in session for obj in made)
+    flushed = session.scalar(select(func.count()).select_from(Configuration))  # autoflushes
+    assert flushed == 4
+    session.rollback()
+
+
+def test_get_or_create_still_persists_each_row(session: Session) -> None:
+    class Meta:
+        sqlalchemy_get_or_create = ("key",)
+
+    factory_class: Any = type("Configs", (ConfigurationFactory,), {"Meta": Meta})
+    first = factory_class(key="orchestrator.timeout")
+    again = factory_class(key="orchestrator.timeout")
+    assert again is first
+    assert len(factory_class.create_batch(2, key="scheduler.tick")) == 2
+    assert session.scalar(select(func.count()).select_from(Configuration)) == 2
+
+
+# --- data: cheap, seeded, realistic ---------------------------------------------------------
+
+
+def _values(obj: Any) -> dict[str, Any]:
+    return {c.key: getattr(obj, c.key) for c in inspect(obj).mapper.column_attrs}
+
+
+def test_same_seed_same_data_for_every_factory() -> None:
+    def draw(seed: int) -> list[dict[str, Any]]:
+        factories.reseed(seed)
+        try:
+            return [_values(o) for f in ACODB_FACTORIES for o in f.build_batch(5)]
+        finally:
+            factories.reseed(None)
+
+    first = draw(7)
+    assert draw(7) == first
+    assert draw(8) != first
+
+
+def test_trait_flags_are_declared_false_and_never_reach_the_model() -> None:
+    declarations = TaskFactory._meta.declarations
+    assert all(declarations[status] is False for status in TASK_STATUSES)
+    task = TaskFactory.build(failed=True)
+    assert task.status == "failed" and "failed" not in vars(task)
+    assert TaskFactory.build(failed=True, status="running").status == "running"
+
+
+def test_fake_text_is_realistic() -> None:
+    for task in TaskFactory.build_batch(50, failed=True):
+        assert uuid.UUID(task.id).version == 4
+        assert task.title[0].isupper() and task.title.endswith(".")
+        assert re.fullmatch(r"[a-z]+-[a-z]+-[a-z]+", task.workspace_path.rsplit("/", 1)[1])
+        assert re.fullmatch(r"[a-z][a-z.]+", task.metadata_["requested_by"])
+        assert re.fullmatch(r"\w+Error: [A-Z][A-Za-z ]+\.", task.error)
+    for execution in ToolExecutionFactory.build_batch(50):
+        assert re.fullmatch(r"(/[a-z]+){3}\.\w+", execution.arguments["path"])
+        assert execution.output["bytes"] == len(execution.output["stdout"]) > 0
+    for conn in ConnectionSessionFactory.build_batch(50):
+        assert ipaddress.ip_address(conn.metadata_["remote_addr"]).is_global
+        assert conn.metadata_["user_agent"]
+    assert all(w.name and w.description for w in WorkflowFactory.build_batch(20))
+
+
+def test_reseed_leaves_the_generators_as_factory_boys_reseed_random_does() -> None:
+    import faker.generator
+    from factory import random as factory_random
+
+    for seed in (0, 1234, 2**64 - 1):
+        factory_random.reseed_random(seed)
+        expected = (factory_random.randgen.getstate(), faker.generator.random.getstate())
+        factory_random.randgen.seed(seed + 1)
+        faker.generator.random.seed(seed + 2)
+        factories.reseed(seed)
+        try:
+            got = (factory_random.randgen.getstate(), faker.generator.random.getstate())
+        finally:
+            factories.reseed(None)
+        assert got == expected
