@@ -924,11 +924,11 @@ def test_fake_text_is_realistic() -> None:
     for task in TaskFactory.build_batch(50, failed=True):
         assert uuid.UUID(task.id).version == 4
         assert task.title[0].isupper() and task.title.endswith(".")
-        assert re.fullmatch(r"[a-z]+-[a-z]+-[a-z]+", task.workspace_path.rsplit("/", 1)[1])
-        assert re.fullmatch(r"[a-z][a-z.]+", task.metadata_["requested_by"])
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", task.workspace_path.rsplit("/", 1)[1])
+        assert re.fullmatch(r"[a-z][a-z0-9._]+", task.metadata_["requested_by"])
         assert re.fullmatch(r"\w+Error: [A-Z][A-Za-z ]+\.", task.error)
     for execution in ToolExecutionFactory.build_batch(50):
-        assert re.fullmatch(r"(/[a-z]+){3}\.\w+", execution.arguments["path"])
+        assert re.fullmatch(r"(/\w+){3}\.\w+", execution.arguments["path"])
         assert execution.output["bytes"] == len(execution.output["stdout"]) > 0
     for conn in ConnectionSessionFactory.build_batch(50):
         assert ipaddress.ip_address(conn.metadata_["remote_addr"]).is_global
