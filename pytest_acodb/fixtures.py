@@ -302,21 +302,23 @@ def acodb_session(request: pytest.FixtureRequest, acodb_databases: Databases) ->
     from .factories import bind_session, unbind_session
 
     started = start_database(request, acodb_databases)
-    database = started or request.node.stash[DB_KEY]
-    seeded = seed_factories(request)
-    engine = database.engine or create_engine(database.url)
-    session = Session(engine)
-    token = bind_session(session)
     try:
-        yield session
+        database = started or request.node.stash[DB_KEY]
+        seeded = seed_factories(request)
+        engine = database.engine or create_engine(database.url)
+        session = Session(engine)
+        token = bind_session(session)
+        try:
+            yield session
+        finally:
+            unbind_session(token)
+            session.close()
+            if database.engine is None:
+                engine.dispose()
+            if seeded:
+                unseed_factories(request)
     finally:
-        unbind_session(token)
-        session.close()
-        if database.engine is None:
-            engine.dispose()
-        if seeded:
-            unseed_factories(request)
-        if started is not None:
+        if started is not None:  # even when the setup above failed: the next test needs it
             end_database(request)
 
 

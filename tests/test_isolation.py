@@ -278,3 +278,34 @@ def test_xdist_workers_never_share_a_database(
     assert len(lines) == 2, result.stdout.str()
     assert sum("7 migrations run" in line for line in lines) == 1, lines
     assert sum("0 migrations run, read from" in line for line in lines) == 1, lines
+
+
+@pytest.mark.parametrize("isolation", ["clone", "rollback"])
+def test_a_session_whose_setup_fails_still_ends_its_database(
+    pytester: pytest.Pytester, isolation: str
+) -> None:
+    # The database is started before the factories are seeded; when seeding raises, the
+    # outer transaction (rollback) must still end, or every later test fails to BEGIN.
+    pytester.makepyfile(
+        """
+        import pytest
+        from sqlalchemy import text
+        from pytest_acodb import factories
+
+        @pytest.fixture
+        def broken_seeding(monkeypatch):
+            def reseed(seed):
+                raise RuntimeError("seeding broke")
+            monkeypatch.setattr(factories, "reseed", reseed)
+
+        def test_a_setup_fails(broken_seeding, acodb_session):
+            pass
+
+        def test_b_next_test_works(acodb_session):
+            assert acodb_session.execute(text("SELECT count(*) FROM tasks")).scalar() == 0
+        """
+    )
+    # In a subprocess: the monkeypatch must reach the module the plugin imported.
+    result = pytester.runpytest_subprocess("-p", "no:randomly", f"--acodb-isolation={isolation}")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*RuntimeError: seeding broke*"])
