@@ -218,7 +218,9 @@ class RowSynth:
         self.schema = schema
         self.seed = seed
         self.reuse_parents = reuse_parents
-        self._n = seed * 10_000
+        # Where this seed's running numbers start: 10,000 apart per seed, so values of nearby
+        # seeds differ; bounded, so a 64-bit seed (acodb_seed's) still gives dates in range.
+        self._n = seed % 1_000 * 10_000
         self._rules: dict[str, dict[str, Rule]] = {}
         self._generated: dict[str, set[str]] = {}
         self._rowid: dict[str, bool] = {}

@@ -284,3 +284,17 @@ def test_bad_metadata_spec_fails_its_item_in_one_line(pytester: pytest.Pytester)
     output = result.stdout.str()
     assert "acodb_metadata = 'nosuch.mod:x': cannot import nosuch.mod" in output
     assert "Traceback" not in output and len(result.stdout.lines) < 60
+
+
+def test_rows_fixture_seeds_the_bundled_tables(pytester: pytest.Pytester) -> None:
+    # The fixture's seed is 64-bit; the synthesiser once overflowed on timestamp columns.
+    pytester.makepyfile(
+        """
+        def test_rows(acodb_rows, acodb_connection):
+            from sqlalchemy import text
+            for table in ("tasks", "workflow_tasks", "tool_executions"):
+                assert acodb_rows.seed_table(table, 5) == 5
+            assert acodb_connection.execute(text("SELECT count(*) FROM tool_executions")).scalar() == 5
+        """
+    )
+    pytester.runpytest("--acodb-seed=3018862208").assert_outcomes(passed=1)

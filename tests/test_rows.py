@@ -179,6 +179,19 @@ def test_seed_all_on_the_bundled_schema() -> None:
     _clean(conn)
 
 
+@pytest.mark.parametrize("seed", [0, 2**63 + 12345, 2**64 - 1])
+def test_any_64_bit_seed_gives_valid_timestamps(seed: int) -> None:
+    # acodb_rows passes the test's 64-bit seed; the synthesiser must stay in datetime's range.
+    source = resolve(bundled_migrations_dir())
+    conn = database.connect(":memory:")
+    Migrator(source).run(conn)
+    synth = RowSynth(conn, snapshot(conn, exclude=(source.table_name,)), seed=seed)
+    assert synth.seed_table("tool_executions", 5) == 5
+    for (created,) in conn.execute("SELECT created_at FROM tasks"):
+        assert RFC3339.match(created) and "2025" <= created < "2045"
+    _clean(conn)
+
+
 def test_seed_all_on_awkward_names(synth: RowSynth, conn: sqlite3.Connection) -> None:
     counts = synth.seed_all(5)
     assert counts["order"] == 5 and counts["people"] == 5
