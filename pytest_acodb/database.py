@@ -231,10 +231,13 @@ class Template:
 
 def _load_image(path: Path, source: MigrationSource) -> sqlite3.Connection | None:
     """An in-memory connection holding the image at ``path`` when it is a database migrated
-    with exactly ``source``'s files; ``None`` when missing, unreadable or stale."""
+    with exactly ``source``'s files; ``None`` when missing, unreadable, empty, truncated, not a
+    database, or stale."""
     try:
         image = path.read_bytes()
     except OSError:
+        return None
+    if len(image) < 512:  # smaller than one page: empty or truncated (deserialize would fail)
         return None
     conn = sqlite3.connect(":memory:", check_same_thread=False)
     try:

@@ -135,12 +135,17 @@ def test_cached_template_is_rebuilt_when_a_migration_changes(tmp_path: Path) -> 
     assert rebuilt.cache_path != first.cache_path
 
 
-def test_corrupt_cached_image_is_rebuilt(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "content",
+    [b"not a database", b"", b"SQLite format 3\x00"],
+    ids=["garbage", "empty", "truncated"],
+)
+def test_corrupt_cached_image_is_rebuilt(tmp_path: Path, content: bytes) -> None:
     directory = _migrations(tmp_path / "m")
     cache = tmp_path / "cache"
     first = Template.cached(resolve(directory), cache)
     assert first.cache_path is not None
-    first.cache_path.write_bytes(b"not a database")
+    first.cache_path.write_bytes(content)
     again = Template.cached(resolve(directory), cache)
     assert again.applied == 2
     assert first.cache_path.read_bytes()[:6] == b"SQLite"
