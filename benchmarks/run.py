@@ -1,6 +1,6 @@
 """pytest-acodb benchmarks: one command, ratios measured in the same run.
 
-    python benchmarks/run.py            # full run (a few minutes on 2 cores)
+    python benchmarks/run.py            # full run (about 30 minutes on 2 cores)
     python benchmarks/run.py --quick    # smoke run: small suites, one repeat
 
 Every suite runs as a separate ``python -m pytest`` process on generated files in a temporary

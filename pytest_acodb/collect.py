@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -53,8 +55,34 @@ class AcodbChecks(pytest.Collector):
         return []
 
 
+def conftests_defining(config: pytest.Config, name: str) -> list[str]:
+    """Paths of the ``conftest.py`` files loaded so far that define a fixture called ``name``."""
+    found = []
+    for plugin in config.pluginmanager.get_plugins():
+        path = getattr(plugin, "__file__", None)
+        conftest = isinstance(plugin, ModuleType) and path and Path(path).name == "conftest.py"
+        if conftest and name in vars(plugin):
+            found.append(str(path))
+    return sorted(found)
+
+
 def collect_checks(session: pytest.Session, settings: AcodbSettings) -> list[pytest.Item]:
-    """Build one item per built-in check for the configured migrations directory."""
+    """Build one item per built-in check for the configured migrations directory.
+
+    Raises ``pytest.UsageError`` for an unknown check kind or severity, and when a
+    ``conftest.py`` overrides ``acodb_migrations_dir`` while neither ``--acodb-migrations`` nor
+    the ini key ``acodb_migrations`` is set: the checks are collected before any fixture runs, so
+    they would silently check the bundled migrations instead of the user's.
+    """
+    overriding = conftests_defining(session.config, "acodb_migrations_dir")
+    if overriding and settings.migrations is None:
+        raise pytest.UsageError(
+            f"--acodb-check-migrations: {overriding[0]} overrides the acodb_migrations_dir "
+            "fixture, but the checks are collected before fixtures run and read only "
+            "--acodb-migrations or the ini key acodb_migrations, so they would check the "
+            "bundled migrations: set acodb_migrations = <your migrations directory> in your "
+            "ini file (the fixtures use it too) and remove the fixture override"
+        )
     directory = settings.migrations or bundled_migrations_dir()
     parent = AcodbChecks.from_parent(session, name="acodb", nodeid="acodb", path=directory)
     bundled = directory.resolve() == bundled_migrations_dir().resolve()

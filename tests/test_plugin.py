@@ -220,6 +220,17 @@ def test_conftest_can_override_migrations_dir(pytester: pytest.Pytester) -> None
         """
     )
     pytester.runpytest().assert_outcomes(passed=1)
+    # The checks are collected before fixtures run: with only the fixture override they would
+    # check the bundled migrations, so that is a usage error saying to set the ini key.
+    result = pytester.runpytest("--acodb-check-migrations")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*conftest.py overrides the acodb_migrations_dir fixture*set acodb_migrations = *"]
+    )
+    # With the ini key or option set as well, the checks run on the user's directory.
+    result = pytester.runpytest("--acodb-check-migrations", "--acodb-migrations=mig", "-v")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*acodb::upgrade[[]1[]] PASSED*"])
 
 
 def test_broken_migration_errors_tests_naming_file_and_statement(
