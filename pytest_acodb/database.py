@@ -284,7 +284,9 @@ class CloneSlot:
             database.keeper = connect(database.sqlite_uri, uri=True)
             # The keeper only copies pages in; durability of a throw-away file is not needed.
             database.keeper.execute("PRAGMA synchronous = OFF")
-        database.engine = create_engine(database.url, poolclass=sqlalchemy.pool.QueuePool)
+        database.engine = create_engine(
+            database.url, poolclass=sqlalchemy.pool.QueuePool, hide_parameters=True
+        )
         return database
 
     def _rotate(self) -> None:
@@ -558,6 +560,7 @@ class RollbackDatabase:
             creator=lambda: connect(uri, uri=True, factory=GuardedConnection),
             poolclass=StaticPool,
             pool_reset_on_return=None,
+            hide_parameters=True,
         )
         event.listen(engine, "begin", _begin_on_driver)
         event.listen(engine, "connect", self._count_connect)

@@ -261,7 +261,9 @@ def acodb_engine(acodb_db: Database) -> Iterator[Engine]:
     """A SQLAlchemy ``Engine`` on this test's fresh, fully migrated database.
 
     Every connection it makes runs ``PRAGMA foreign_keys = ON``; ``acodb_engine.url`` reaches the
-    same database. The engine is session-wide (one per isolation and backend, so its dialect
+    same database. It is made with ``hide_parameters=True``, so a failing statement's error
+    shows its SQL but not the values bound to it (a secret configuration's value stays out of
+    the report). The engine is session-wide (one per isolation and backend, so its dialect
     and SQL cache are warm); the connections a test opens are closed after it. With isolation
     ``rollback`` all its connections share the test's transaction and their commits become
     savepoints. Override ``acodb_db`` with a database whose ``engine`` is ``None`` and this

@@ -151,6 +151,31 @@ def test_secrets_never_reach_reprs_or_assertion_output(pytester: pytest.Pytester
     assert "configuration values are hidden when is_secret is set" in output
 
 
+def test_a_failing_insert_does_not_print_bound_secret_values(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_acodb.factories import ConfigurationFactory
+
+        @pytest.mark.parametrize(
+            "isolation", [pytest.param(i, marks=pytest.mark.acodb(isolation=i))
+                          for i in ("clone", "rollback")])
+        def test_duplicate_key(acodb_session, isolation):
+            ConfigurationFactory.create_batch(
+                2, secret=True, key="same.key", value="hunter" + "2-do-not-print"
+            )
+        """
+    )
+    # --tb=short: pytest's long tracebacks print every frame's arguments (the driver's bound
+    # parameters, a factory's keyword arguments), which no plugin controls (README: Secrets).
+    result = pytester.runpytest("-vv", "--tb=short")
+    result.assert_outcomes(failed=2)
+    output = result.stdout.str()
+    assert "UNIQUE constraint failed: configurations.key" in output
+    assert "hunter2-do-not-print" not in output
+    assert "SQL parameters hidden" in output
+
+
 def test_factories_fixture_and_pytest_factoryboy(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         """
