@@ -437,6 +437,12 @@ def acodb_migrator(request: pytest.FixtureRequest, acodb_migrations_dir: Path) -
 
     marker = request.node.get_closest_marker("acodb")
     target = marker.kwargs.get("target") if marker else None
+    if target is not None and not (isinstance(target, int) or str(target).isdigit()):
+        pytest.fail(
+            f"@pytest.mark.acodb(target={target!r}): give a migration version (a whole "
+            "number such as 20250115000003)",
+            pytrace=False,
+        )
     database = memory_database()
     conn = database.connect()
     stepper = Stepper(resolve(acodb_migrations_dir), conn, url=database.url)

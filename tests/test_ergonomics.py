@@ -301,6 +301,23 @@ def test_bad_marker_value_is_one_line(pytester: pytest.Pytester) -> None:
     assert "def acodb_db" not in output  # no fixture source dumped
 
 
+def test_bad_marker_target_is_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.acodb(target="abc")
+        def test_x(acodb_migrator):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    output = result.stdout.str()
+    assert "@pytest.mark.acodb(target='abc'): give a migration version" in output
+    assert "ValueError" not in output and "def acodb_migrator" not in output
+
+
 def test_bad_metadata_spec_fails_its_item_in_one_line(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest(
         "--acodb-check-migrations", "--acodb-metadata=nosuch.mod:x", "-k", "models_match"
