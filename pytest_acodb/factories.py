@@ -150,6 +150,16 @@ def _after(start: datetime | None, ms: int) -> datetime | None:
     return None if start is None else start + timedelta(milliseconds=ms)
 
 
+def _latest(*times: datetime | None) -> datetime:
+    """The latest of ``times`` that are set (e.g. a row was last updated when it last changed
+    state), else now."""
+    known = [t for t in times if t is not None]
+    naive = [t for t in known if t.tzinfo is None]
+    if naive:  # a caller's naive datetime: let the column type reject it with its message
+        return naive[0]
+    return max(known) if known else _now()
+
+
 def _elapsed_ms(start: datetime, end: datetime | None) -> int | None:
     return None if end is None else (end - start) // timedelta(milliseconds=1)
 
@@ -382,6 +392,7 @@ class TaskFactory(_AcodbFactory):
     )
     workspace_path = LazyAttribute(lambda o: f"/var/lib/acolib/workspaces/{o.project}")
     created_at = LazyFunction(lambda: _ago(randgen.randint(3 * _HOUR_MS, 30 * _DAY_MS)))
+    updated_at = LazyAttribute(lambda o: _latest(o.created_at, o.started_at, o.completed_at))
     started_at = LazyAttribute(
         lambda o: _after(o.created_at, o.queue_ms) if o.was_started else None
     )
@@ -413,7 +424,7 @@ class WorkflowFactory(_AcodbFactory):
 
     Default state: ``active``. Traits ``draft``, ``active``, ``archived``, ``paused``.
     ``definition`` is a JSON object ``{"version": 1, "trigger": ..., "steps": [...]}``;
-    ``created_at``/``updated_at`` are left to the database (now).
+    ``created_at`` is 1 to 60 days ago, ``updated_at`` the same.
     """
 
     class Meta:
@@ -430,6 +441,8 @@ class WorkflowFactory(_AcodbFactory):
     description = LazyFunction(lambda: _paragraph(2))
     definition = LazyFunction(_workflow_definition)
     status = "active"
+    created_at = LazyFunction(lambda: _ago(randgen.randint(_DAY_MS, 60 * _DAY_MS)))
+    updated_at = LazyAttribute(lambda o: o.created_at)
 
 
 class WorkflowTaskFactory(_AcodbFactory):
@@ -445,6 +458,7 @@ class WorkflowTaskFactory(_AcodbFactory):
     workflow = SubFactory(WorkflowFactory)
     task = SubFactory(TaskFactory)
     sequence = Sequence(lambda n: n)
+    created_at = LazyAttribute(lambda o: _latest(o.workflow.created_at, o.task.created_at))
 
 
 def _execution_start(task: Task) -> datetime:
@@ -563,6 +577,7 @@ class ConnectionSessionFactory(_AcodbFactory):
     )
     last_heartbeat = LazyAttribute(lambda o: _ago(o.heartbeat_age_ms))
     created_at = LazyAttribute(lambda o: o.last_heartbeat - timedelta(milliseconds=o.connected_ms))
+    updated_at = LazyAttribute(lambda o: o.last_heartbeat)
 
 
 def _config_value(o: Any) -> str:
@@ -609,6 +624,8 @@ class ConfigurationFactory(_AcodbFactory):
     value_type = "string"
     description = LazyFunction(lambda: _sentence(8))
     is_secret = False
+    created_at = LazyFunction(lambda: _ago(randgen.randint(_DAY_MS, 90 * _DAY_MS)))
+    updated_at = LazyAttribute(lambda o: o.created_at)
 
 
 ACODB_FACTORIES: tuple[type[SQLAlchemyModelFactory], ...] = (

@@ -45,6 +45,34 @@ def test_same_seed_same_data_and_new_tests_change_nothing(pytester: pytest.Pytes
     assert _data(pytester, "--acodb-seed=99") != first
 
 
+def test_same_seed_same_stored_rows_in_every_column(pytester: pytest.Pytester) -> None:
+    # Every timestamp too: the factories set created_at/updated_at themselves, from the pinned
+    # REFERENCE_TIME, instead of leaving them to the database's clock.
+    pytester.makepyfile(
+        """
+        import json, pathlib
+        from pytest_acodb.factories import ACODB_FACTORIES
+
+        def test_every_table(acodb_session, acodb_connection):
+            for factory in ACODB_FACTORIES:
+                factory()
+            rows = {
+                table: [list(r) for r in acodb_connection.exec_driver_sql(
+                    f"SELECT * FROM {table} ORDER BY rowid").all()]
+                for table in ("tasks", "workflows", "workflow_tasks", "tool_executions",
+                              "sessions", "configurations")
+            }
+            pathlib.Path("rows.json").write_text(json.dumps(rows))
+        """
+    )
+    dumps = []
+    for _ in range(2):
+        pytester.runpytest_subprocess("--acodb-seed=5").assert_outcomes(passed=1)
+        dumps.append((pytester.path / "rows.json").read_text())
+    assert dumps[0] == dumps[1]
+    assert "2025-01" in dumps[0]  # timestamps from REFERENCE_TIME, not today's clock
+
+
 def test_seed_in_header_and_in_failures(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
