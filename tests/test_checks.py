@@ -176,6 +176,7 @@ def test_a_check_is_a_plain_function() -> None:
     with pytest.raises(CheckFailure, match="index idx_projects_owner is still there") as info:
         check_round_trip(walk, 2)
     assert (info.value.check, info.value.subject) == ("round_trip", "2")
+    assert "after reverting 2 (2_projects_owner_index.down.sql):" in str(info.value)
 
 
 def test_upgrade_skips_after_a_failure() -> None:

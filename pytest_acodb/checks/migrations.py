@@ -118,7 +118,7 @@ def check_round_trip(walk: Walk, version: int, *, require_down: bool = False) ->
             fail(
                 "round_trip",
                 subject,
-                f"after reverting {version}: "
+                f"after reverting {version} ({(migration.down_path or migration.path).name}): "
                 f"{describe(changes, 'is still there')}; make the down script undo exactly "
                 "what the up script does",
             )
@@ -131,7 +131,8 @@ def check_round_trip(walk: Walk, version: int, *, require_down: bool = False) ->
             fail(
                 "round_trip",
                 subject,
-                f"re-applying {version} after its revert: {describe(changes, 'is extra')}",
+                f"re-applying {version} ({migration.path.name}) after its revert: "
+                f"{describe(changes, 'is extra')}",
             )
     finally:
         conn.close()
