@@ -441,7 +441,7 @@ class GuardedConnection(sqlite3.Connection):
 
     While held, an SQLite authorizer notes in ``refused`` every DDL statement prepared on the
     connection (``CREATE TABLE x``, ``ATTACH``...) and every assignment to one of
-    :data:`CONNECTION_PRAGMAS`; the statements still run (the test fails at teardown).
+    :data:`CONNECTION_PRAGMAS`; the statements still run (the test gets an error at teardown).
     """
 
     _held = False

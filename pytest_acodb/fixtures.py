@@ -231,7 +231,7 @@ def acodb_db(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iter
     refilled with a copy of the template before the test (its URL is the same for every test of
     the session). Isolation ``rollback`` (``--acodb-isolation rollback`` or
     ``@pytest.mark.acodb(isolation="rollback")``): the test runs inside a transaction on a shared
-    database that is rolled back afterwards; the test fails at teardown if it ran DDL, changed a
+    database that is rolled back afterwards; the test gets an error at teardown if it ran DDL, changed a
     PRAGMA or otherwise escaped the transaction. ``acodb_session`` uses the same database without
     going through this fixture (one fixture per test is cheaper for pytest).
     """
