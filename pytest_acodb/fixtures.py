@@ -231,9 +231,9 @@ def acodb_db(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iter
     refilled with a copy of the template before the test (its URL is the same for every test of
     the session). Isolation ``rollback`` (``--acodb-isolation rollback`` or
     ``@pytest.mark.acodb(isolation="rollback")``): the test runs inside a transaction on a shared
-    database that is rolled back afterwards; the test gets an error at teardown if it ran DDL, changed a
-    PRAGMA or otherwise escaped the transaction. ``acodb_session`` uses the same database without
-    going through this fixture (one fixture per test is cheaper for pytest).
+    database that is rolled back afterwards; the test gets an error at teardown if it ran DDL,
+    changed a PRAGMA or otherwise escaped the transaction. ``acodb_session`` uses the same
+    database without going through this fixture (one fixture per test is cheaper for pytest).
     """
     started = start_database(request, acodb_databases)
     yield started or request.node.stash[DB_KEY]
