@@ -312,38 +312,39 @@ def test_keep_failed_under_rollback_says_why_instead_of_waiting(pytester: pytest
     assert "database not kept: isolation 'rollback'" in result.stdout.str()
 
 
-def test_bad_marker_value_is_one_line(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize(
+    ("marker", "fixture", "message"),
+    [
+        (
+            'backend="disk"',
+            "acodb_session",
+            "@pytest.mark.acodb(backend='disk'): use one of memory, file",
+        ),
+        (
+            'target="abc"',
+            "acodb_migrator",
+            "@pytest.mark.acodb(target='abc'): give a migration version",
+        ),
+    ],
+    ids=["backend", "target"],
+)
+def test_bad_marker_value_is_one_line(
+    pytester: pytest.Pytester, marker: str, fixture: str, message: str
+) -> None:
     pytester.makepyfile(
-        """
+        f"""
         import pytest
 
-        @pytest.mark.acodb(backend="disk")
-        def test_x(acodb_session):
+        @pytest.mark.acodb({marker})
+        def test_x({fixture}):
             pass
         """
     )
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     output = result.stdout.str()
-    assert "@pytest.mark.acodb(backend='disk'): use one of memory, file" in output
-    assert "def acodb_db" not in output  # no fixture source dumped
-
-
-def test_bad_marker_target_is_one_line(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        """
-        import pytest
-
-        @pytest.mark.acodb(target="abc")
-        def test_x(acodb_migrator):
-            pass
-        """
-    )
-    result = pytester.runpytest()
-    result.assert_outcomes(errors=1)
-    output = result.stdout.str()
-    assert "@pytest.mark.acodb(target='abc'): give a migration version" in output
-    assert "ValueError" not in output and "def acodb_migrator" not in output
+    assert message in output
+    assert "ValueError" not in output and "def acodb_" not in output  # no fixture source dumped
 
 
 def test_bad_metadata_spec_fails_its_item_in_one_line(pytester: pytest.Pytester) -> None:

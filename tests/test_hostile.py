@@ -20,6 +20,18 @@ from pytest_acodb.errors import SourceError
 from pytest_acodb.migrate import Migrator, resolve
 from pytest_acodb.schema import snapshot
 
+MIGRATE_RUN = [
+    sys.executable,
+    "-m",
+    "pytest_acodb.cli",
+    "migrate",
+    "run",
+    "-D",
+    "sqlite:app.db",
+    "--no-backup",
+]
+"""``acodb migrate run`` on ``app.db`` in a child process (for locks and signals)."""
+
 
 def _acodb(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
@@ -193,16 +205,7 @@ def test_database_locked_by_another_process(project: Path) -> None:
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest_acodb.cli",
-                "migrate",
-                "run",
-                "-D",
-                "sqlite:app.db",
-                "--no-backup",
-            ],
+            MIGRATE_RUN,
             cwd=project,
             capture_output=True,
             text=True,
@@ -235,16 +238,7 @@ def test_ctrl_c_during_migrate_run_rolls_back(project: Path) -> None:
     (project / "migrations" / "2_slow.sql").write_text("CREATE TABLE nums (n INTEGER);\n" + slow)
     before = snapshot(connect(str(project / "app.db")))
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest_acodb.cli",
-            "migrate",
-            "run",
-            "-D",
-            "sqlite:app.db",
-            "--no-backup",
-        ],
+        MIGRATE_RUN,
         cwd=project,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
