@@ -66,8 +66,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from pytest_acodb import bundled_migrations_dir
-from pytest_acodb.database import connect
-from pytest_acodb.factories import bind_session, unbind_session
+from pytest_acodb.db.connect import connect
+from pytest_acodb.acolib.factories import bind_session, unbind_session
 from pytest_acodb.migrate import Migrator, resolve
 
 SOURCE = resolve(bundled_migrations_dir())
@@ -118,7 +118,7 @@ class Result:
 
 TEST_IMPORTS = (
     "from sqlalchemy import select  # noqa: F401\n"
-    "from pytest_acodb.factories import ToolExecutionFactory  # noqa: F401\n\n\n"
+    "from pytest_acodb.acolib.factories import ToolExecutionFactory  # noqa: F401\n\n\n"
 )
 """What a module of database tests imports anyway; every suite's modules start with it, so the
 one-time import of SQLAlchemy's ORM, factory_boy and Faker is in the baseline too."""
@@ -213,15 +213,16 @@ def factory_throughput(rows: int) -> dict[str, float]:
     from sqlalchemy.orm import Session
 
     from pytest_acodb import bundled_migrations_dir
-    from pytest_acodb.database import Template, create_engine
-    from pytest_acodb.factories import (
+    from pytest_acodb.acolib.factories import (
         TaskFactory,
         ToolExecutionFactory,
         bind_session,
         unbind_session,
     )
+    from pytest_acodb.acolib.models import Task, ToolExecution
+    from pytest_acodb.db.connect import create_engine
+    from pytest_acodb.db.template import Template
     from pytest_acodb.migrate import resolve
-    from pytest_acodb.models import Task, ToolExecution
 
     class Shipped:
         """factory_boy's ``SQLAlchemyModelFactory._save`` with persistence "commit"."""
@@ -321,7 +322,7 @@ def factory_throughput(rows: int) -> dict[str, float]:
 def apply_seconds(directory: Path, repeats: int) -> float:
     """Median CPU seconds of applying every migration in ``directory`` to a new in-memory
     database with the kit's migrator (what ``sqlx migrate run`` does), in this process."""
-    from pytest_acodb.database import connect
+    from pytest_acodb.db.connect import connect
     from pytest_acodb.migrate import Migrator, resolve
 
     migrator = Migrator(resolve(directory))

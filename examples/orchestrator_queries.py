@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from pytest_acodb.models import Task, Workflow, WorkflowTask
+from pytest_acodb.acolib.models import Task, Workflow, WorkflowTask
 
 
 class TaskStateError(ValueError):

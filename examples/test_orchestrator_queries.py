@@ -15,9 +15,9 @@ from orchestrator_queries import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pytest_acodb.database import create_engine
-from pytest_acodb.factories import TaskFactory, WorkflowFactory, WorkflowTaskFactory
-from pytest_acodb.models import Task, WorkflowTask
+from pytest_acodb.acolib.factories import TaskFactory, WorkflowFactory, WorkflowTaskFactory
+from pytest_acodb.acolib.models import Task, WorkflowTask
+from pytest_acodb.db.connect import create_engine
 
 
 def test_complete_task_sets_status_and_time(acodb_session: Session) -> None:

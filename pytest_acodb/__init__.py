@@ -17,10 +17,6 @@ __version__ = "0.1.0"
 def bundled_migrations_dir() -> Path:
     """The directory of the acolib migrations shipped with the package.
 
-    In an installed wheel they live in ``pytest_acodb/migrations``; in a source checkout (or an
-    editable install) in the repository's top-level ``migrations/``.
+    They live in ``pytest_acodb/acolib/migrations``, in a wheel and in a source checkout alike.
     """
-    packaged = Path(str(files(__name__))) / "migrations"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "migrations"
+    return Path(str(files(__name__))) / "acolib" / "migrations"

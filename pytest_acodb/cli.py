@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
 
+from .db.urls import FORMS, SqliteTarget, database_url, parse_sqlite_url
 from .errors import AcodbError, sqlite_hint
 from .migrate import Migration, MigrationSource, Migrator, resolve
-from .urls import FORMS, SqliteTarget, database_url, parse_sqlite_url
 
 _URL_HELP = (
     "database URL (default: $DATABASE_URL, else DATABASE_URL from a .env file in the current "
@@ -222,7 +222,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_lock(args: argparse.Namespace) -> int:
     """``acodb migrate lock``."""
-    from .migrate.lock import write_lock
+    from .migrate.lockfile import write_lock
 
     source = resolve(args.source)
     path = write_lock(source)
@@ -232,7 +232,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """``acodb migrate verify``."""
-    from .migrate.lock import lock_path, verify_lock
+    from .migrate.lockfile import lock_path, verify_lock
 
     source = resolve(args.source)
     path = lock_path(source)
@@ -249,7 +249,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     """``acodb schema``."""
-    from .database import connect
+    from .db.connect import connect
     from .migrate.source import DEFAULT_TABLE_NAME, read_sqlx_toml
     from .schema import snapshot
 
@@ -271,14 +271,14 @@ def cmd_schema(args: argparse.Namespace) -> int:
             raise
     with closing(conn):
         schema = snapshot(conn, exclude=(table,))
-    if args.format == "json":
-        print(schema.to_json())
-    elif args.format == "mermaid":
-        from .diagram import to_mermaid
+    from .schema import render
 
-        print(to_mermaid(schema), end="")
+    if args.format == "json":
+        print(render.to_json(schema))
+    elif args.format == "mermaid":
+        print(render.to_mermaid(schema), end="")
     else:
-        print(schema.to_sql(), end="")
+        print(render.to_sql(schema), end="")
     return 0
 
 

@@ -187,3 +187,19 @@ class AcodbWarning(UserWarning):
     """The Python warning a built-in check emits for a :class:`CheckWarning` (a risk, not a bug);
     pytest lists it under "warnings summary". Filter it like any warning, e.g.
     ``-W error::pytest_acodb.errors.AcodbWarning`` to make warnings fail."""
+
+
+class IsolationError(AcodbError):
+    """A test did something isolation ``rollback`` refuses (DDL, a PRAGMA change, ending the
+    outer transaction, another connection writing). The shared database has been restored.
+
+    Attributes: ``problems``, one sentence per thing that went wrong.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "isolation=rollback refuses this test: " + "; ".join(problems) + ". The shared "
+            "database was restored for the next test. Run this test on its own copy of the "
+            'database instead: @pytest.mark.acodb(isolation="clone")'
+        )

@@ -84,7 +84,7 @@ def _migrations(pytester: pytest.Pytester) -> Path:
 
 
 def test_lock_file_is_verified_with_the_checks(pytester: pytest.Pytester) -> None:
-    from pytest_acodb.migrate.lock import write_lock
+    from pytest_acodb.migrate.lockfile import write_lock
 
     directory = _migrations(pytester)
     write_lock(directory)
@@ -99,7 +99,7 @@ def test_lock_file_is_verified_with_the_checks(pytester: pytest.Pytester) -> Non
 
 
 def test_existing_database_is_validated_one_item_per_problem(pytester: pytest.Pytester) -> None:
-    from pytest_acodb.database import connect
+    from pytest_acodb.db.connect import connect
     from pytest_acodb.migrate import Migrator, resolve
 
     directory = _migrations(pytester)
@@ -133,7 +133,9 @@ def test_warnings_show_in_the_summary_without_failing(pytester: pytest.Pytester)
         "AcodbWarning: 20250115000004_create_tool_executions.up.sql:23: index "
         "idx_tool_executions_task_fk" in output
     )
-    assert "models_match[pytest_acodb.models:Base.metadata]" not in output  # it passed quietly
+    assert (
+        "models_match[pytest_acodb.acolib.models:Base.metadata]" not in output
+    )  # it passed quietly
 
 
 def _two_versions(pytester: pytest.Pytester) -> None:

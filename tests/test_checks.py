@@ -121,7 +121,7 @@ def test_bundled_migrations_are_clean_with_factories() -> None:
     ]
     assert rest[15] == DUPLICATE_INDEX
     assert all(n.startswith("factory[") for n in rest[16:-1]) and len(rest) > 17
-    assert rest[-1] == "models_match[pytest_acodb.models:Base.metadata]"
+    assert rest[-1] == "models_match[pytest_acodb.acolib.models:Base.metadata]"
     # the redundant index is a warning (a CheckSkipped to run_all), everything else passes
     assert run_all(checks) == dict.fromkeys(n for n in names if n != DUPLICATE_INDEX)
 

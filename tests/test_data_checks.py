@@ -9,16 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from pytest_acodb import bundled_migrations_dir, database
+from pytest_acodb import bundled_migrations_dir
 from pytest_acodb.checks import CHECK_KINDS, Check, plan
 from pytest_acodb.checks.data import check_data_survives, on_purpose, seeded_run
 from pytest_acodb.checks.objects import check_lost_objects, fire_targets
-from pytest_acodb.checks.statements import actions, origins
 from pytest_acodb.checks.walk import Walk
+from pytest_acodb.db import connect as database
 from pytest_acodb.errors import AcodbError, CheckFailure, CheckSkipped, CheckWarning
 from pytest_acodb.migrate import Migrator, resolve
-from pytest_acodb.rows import RowSynth, shadow_tables
+from pytest_acodb.migrate.statements import actions, origins
 from pytest_acodb.schema import snapshot
+from pytest_acodb.synth.rows import RowSynth, shadow_tables
 
 HERE = Path(__file__).parent
 CASES = HERE / "cases"
@@ -303,7 +304,7 @@ def test_a_warning_is_a_skip_to_code_that_does_not_know_warnings() -> None:
 
 def test_only_tables_a_migration_can_reach_are_seeded() -> None:
     from pytest_acodb.checks.data import reachable
-    from pytest_acodb.database import connect
+    from pytest_acodb.db.connect import connect
     from pytest_acodb.schema import snapshot
 
     conn = connect(":memory:")

@@ -13,19 +13,17 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from pytest_acodb import bundled_migrations_dir
-from pytest_acodb.database import (
-    CloneSlot,
-    Databases,
+from pytest_acodb.acolib.factories import TaskFactory, bind_session, unbind_session
+from pytest_acodb.db.connect import connect, create_engine
+from pytest_acodb.db.isolation import Databases
+from pytest_acodb.db.isolation.clone import CloneSlot
+from pytest_acodb.db.isolation.rollback import (
     GuardedConnection,
-    IsolationError,
     RollbackDatabase,
-    Template,
-    connect,
-    create_engine,
     joins_outer_transaction,
-    template_fingerprint,
 )
-from pytest_acodb.factories import TaskFactory, bind_session, unbind_session
+from pytest_acodb.db.template import Template, template_fingerprint
+from pytest_acodb.errors import IsolationError
 from pytest_acodb.migrate import resolve
 
 INSERT_CONFIG = (

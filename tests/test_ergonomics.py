@@ -10,7 +10,7 @@ import pytest
 
 DATA_TESTS = """
 import json, pathlib
-from pytest_acodb.factories import ConfigurationFactory, TaskFactory
+from pytest_acodb.acolib.factories import ConfigurationFactory, TaskFactory
 
 def _dump(name, rows):
     pathlib.Path("out", name + ".json").write_text(json.dumps(rows))
@@ -51,7 +51,7 @@ def test_same_seed_same_stored_rows_in_every_column(pytester: pytest.Pytester) -
     pytester.makepyfile(
         """
         import json, pathlib
-        from pytest_acodb.factories import ACODB_FACTORIES
+        from pytest_acodb.acolib.factories import ACODB_FACTORIES
 
         def test_every_table(acodb_session, acodb_connection):
             for factory in ACODB_FACTORIES:
@@ -76,7 +76,7 @@ def test_same_seed_same_stored_rows_in_every_column(pytester: pytest.Pytester) -
 def test_seed_in_header_and_in_failures(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
-        from pytest_acodb.factories import TaskFactory
+        from pytest_acodb.acolib.factories import TaskFactory
 
         def test_fails(acodb_session):
             assert TaskFactory().status == "running"
@@ -113,7 +113,7 @@ def test_random_run_seed_is_shared_by_xdist_workers(
     pytester.makepyfile(
         """
         import pytest
-        from pytest_acodb.factories import TaskFactory
+        from pytest_acodb.acolib.factories import TaskFactory
 
         @pytest.mark.parametrize("n", range(4))
         def test_fail(acodb_session, n):
@@ -134,7 +134,7 @@ def test_random_run_seed_is_shared_by_xdist_workers(
 def test_keep_failed_keeps_an_openable_copy(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
-        from pytest_acodb.factories import WorkflowTaskFactory
+        from pytest_acodb.acolib.factories import WorkflowTaskFactory
 
         def test_broken(acodb_session):
             WorkflowTaskFactory.create_batch(2)
@@ -158,7 +158,7 @@ def test_keep_failed_keeps_an_openable_copy(pytester: pytest.Pytester) -> None:
 def test_secrets_never_reach_reprs_or_assertion_output(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
-        from pytest_acodb.factories import ConfigurationFactory
+        from pytest_acodb.acolib.factories import ConfigurationFactory
 
         def test_compare(acodb_session):
             a = ConfigurationFactory(secret=True, value="hunter" + "2-do-not-print")
@@ -183,7 +183,7 @@ def test_a_failing_insert_does_not_print_bound_secret_values(pytester: pytest.Py
     pytester.makepyfile(
         """
         import pytest
-        from pytest_acodb.factories import ConfigurationFactory
+        from pytest_acodb.acolib.factories import ConfigurationFactory
 
         @pytest.mark.parametrize(
             "isolation", [pytest.param(i, marks=pytest.mark.acodb(isolation=i))
@@ -208,7 +208,7 @@ def test_factories_fixture_and_pytest_factoryboy(pytester: pytest.Pytester) -> N
     pytester.makeconftest(
         """
         from pytest_factoryboy import register
-        from pytest_acodb.factories import TaskFactory, ToolExecutionFactory
+        from pytest_acodb.acolib.factories import TaskFactory, ToolExecutionFactory
 
         register(TaskFactory)
         register(ToolExecutionFactory)
@@ -217,7 +217,7 @@ def test_factories_fixture_and_pytest_factoryboy(pytester: pytest.Pytester) -> N
     pytester.makepyfile(
         """
         from sqlalchemy import func, select
-        from pytest_acodb.models import Task, ToolExecution
+        from pytest_acodb.acolib.models import Task, ToolExecution
 
         def test_namespace(acodb_factories, acodb_session):
             acodb_factories.TaskFactory(failed=True)
@@ -249,7 +249,7 @@ def test_migrator_tests_a_data_migration(pytester: pytest.Pytester) -> None:
         """
         import pytest
         from sqlalchemy import text
-        from pytest_acodb.database import create_engine
+        from pytest_acodb.db.connect import create_engine
 
         @pytest.mark.acodb(target=1)
         def test_split(acodb_migrator):
@@ -299,7 +299,7 @@ def test_keep_failed_under_rollback_says_why_instead_of_waiting(pytester: pytest
     pytester.makepyfile(
         """
         import pytest
-        from pytest_acodb.factories import TaskFactory
+        from pytest_acodb.acolib.factories import TaskFactory
 
         @pytest.mark.acodb(isolation="rollback")
         def test_rb_fail(acodb_session):

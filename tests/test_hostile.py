@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pytest_acodb.cli import main
-from pytest_acodb.database import connect
+from pytest_acodb.db.connect import connect
 from pytest_acodb.errors import SourceError
 from pytest_acodb.migrate import Migrator, resolve
 from pytest_acodb.schema import snapshot

@@ -9,8 +9,8 @@ import pytest
 
 FACTORY_SUITE = """
 from sqlalchemy import func, select, text
-from pytest_acodb.factories import ToolExecutionFactory
-from pytest_acodb.models import Task, ToolExecution
+from pytest_acodb.acolib.factories import ToolExecutionFactory
+from pytest_acodb.acolib.models import Task, ToolExecution
 
 
 def test_a_factory_commits(acodb_session):
@@ -228,8 +228,8 @@ def record(kind, acodb_db, tmp_path_factory):
 
 @pytest.mark.parametrize("n", range(12))
 def test_default(n, acodb_db, acodb_session, tmp_path_factory):
-    from pytest_acodb.factories import TaskFactory
-    from pytest_acodb.models import Task
+    from pytest_acodb.acolib.factories import TaskFactory
+    from pytest_acodb.acolib.models import Task
 
     TaskFactory()
     assert acodb_session.query(Task).count() == 1
@@ -239,8 +239,8 @@ def test_default(n, acodb_db, acodb_session, tmp_path_factory):
 @pytest.mark.parametrize("n", range(6))
 @pytest.mark.acodb(isolation={other!r})
 def test_other_isolation(n, acodb_db, acodb_session, tmp_path_factory):
-    from pytest_acodb.factories import TaskFactory
-    from pytest_acodb.models import Task
+    from pytest_acodb.acolib.factories import TaskFactory
+    from pytest_acodb.acolib.models import Task
 
     TaskFactory()
     assert acodb_session.query(Task).count() == 1
@@ -290,7 +290,7 @@ def test_a_session_whose_setup_fails_still_ends_its_database(
         """
         import pytest
         from sqlalchemy import text
-        from pytest_acodb import factories
+        from pytest_acodb.acolib import factories
 
         @pytest.fixture
         def broken_seeding(monkeypatch):

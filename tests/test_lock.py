@@ -9,7 +9,7 @@ import pytest
 
 from pytest_acodb.errors import SourceError
 from pytest_acodb.migrate import resolve
-from pytest_acodb.migrate.lock import lock_path, read_lock, verify_lock, write_lock
+from pytest_acodb.migrate.lockfile import lock_path, read_lock, verify_lock, write_lock
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_acodb import bundled_migrations_dir
-from pytest_acodb.database import connect
+from pytest_acodb.db.connect import connect
 from pytest_acodb.errors import AcodbError, DuplicateVersionError, MigrateError, SourceError
 from pytest_acodb.migrate import MigrationType, Migrator, parse_filename, resolve
 from pytest_acodb.migrate.sql import split_statements

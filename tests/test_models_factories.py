@@ -24,9 +24,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from pytest_acodb import factories
-from pytest_acodb.errors import AcodbError
-from pytest_acodb.factories import (
+from pytest_acodb import bundled_migrations_dir
+from pytest_acodb.acolib import factories
+from pytest_acodb.acolib.factories import (
     ACODB_FACTORIES,
     ConfigurationFactory,
     ConnectionSessionFactory,
@@ -38,7 +38,7 @@ from pytest_acodb.factories import (
     current_session,
     unbind_session,
 )
-from pytest_acodb.models import (
+from pytest_acodb.acolib.models import (
     ACODB_TABLES,
     CONNECTION_TYPES,
     TASK_STATUSES,
@@ -55,8 +55,9 @@ from pytest_acodb.models import (
     WorkflowTask,
     format_timestamp,
 )
+from pytest_acodb.errors import AcodbError
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = bundled_migrations_dir()
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 EXPECTED_NAMES = [
     "20250115000001_create_tasks",

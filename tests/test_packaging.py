@@ -36,9 +36,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_contains_migrations_and_entry_points(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
-    bundled = sorted(n for n in names if n.startswith("pytest_acodb/migrations/"))
+    bundled = sorted(n for n in names if n.startswith("pytest_acodb/acolib/migrations/"))
     expected = sorted(
-        f"pytest_acodb/migrations/{p.name}" for p in (ROOT / "migrations").glob("*.sql")
+        f"pytest_acodb/acolib/migrations/{p.name}"
+        for p in (ROOT / "pytest_acodb" / "acolib" / "migrations").glob("*.sql")
     )
     assert bundled == expected and len(bundled) == 14
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
@@ -76,5 +77,5 @@ def test_installed_wheel_finds_its_own_migrations(wheel: Path, tmp_path: Path) -
         check=True,
     )
     where, count = result.stdout.split()
-    assert Path(where) == target / "pytest_acodb" / "migrations"
+    assert Path(where) == target / "pytest_acodb" / "acolib" / "migrations"
     assert count == "7"

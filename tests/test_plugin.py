@@ -42,7 +42,7 @@ def test_session_and_lower_fixtures_share_one_database_and_one_seeding(
     pytester.makeconftest(
         """
         import pytest
-        from pytest_acodb.factories import TaskFactory
+        from pytest_acodb.acolib.factories import TaskFactory
 
         @pytest.fixture
         def made_task(acodb_session):
@@ -52,7 +52,7 @@ def test_session_and_lower_fixtures_share_one_database_and_one_seeding(
     pytester.makepyfile(
         """
         from sqlalchemy import text
-        from pytest_acodb.factories import TaskFactory
+        from pytest_acodb.acolib.factories import TaskFactory
 
         def test_session_first(acodb_session, acodb_engine, acodb_db, acodb_connection):
             assert acodb_session.get_bind() is acodb_engine is acodb_db.engine
@@ -84,7 +84,7 @@ def test_every_connection_has_foreign_keys_on(pytester: pytest.Pytester, backend
         import pytest
         from sqlalchemy import text
         from sqlalchemy.exc import IntegrityError
-        from pytest_acodb.database import create_engine
+        from pytest_acodb.db.connect import create_engine
 
         def test_fk(acodb_engine, acodb_url, acodb_db):
             with acodb_engine.connect() as conn:
@@ -109,8 +109,8 @@ def test_url_reaches_the_same_database_in_memory(pytester: pytest.Pytester) -> N
     pytester.makepyfile(
         """
         from sqlalchemy import text
-        from pytest_acodb.database import create_engine
-        from pytest_acodb.factories import TaskFactory
+        from pytest_acodb.db.connect import create_engine
+        from pytest_acodb.acolib.factories import TaskFactory
 
         def test_shared(acodb_session, acodb_url):
             task = TaskFactory()

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_acodb.database import connect
+from pytest_acodb.db.connect import connect
 from pytest_acodb.errors import SourceError
 from pytest_acodb.migrate import MigrationType, parse_filename, quote
-from pytest_acodb.rows import RowSynth
 from pytest_acodb.schema import snapshot
+from pytest_acodb.synth.rows import RowSynth
 
 _RUST_I64 = re.compile(r"[+-]?[0-9]+\Z")
 

@@ -1,4 +1,4 @@
-"""The row synthesiser (pytest_acodb.rows) on tricky schemas, over real SQLite."""
+"""The row synthesiser (pytest_acodb.synth.rows) on tricky schemas, over real SQLite."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from pytest_acodb import bundled_migrations_dir, database
+from pytest_acodb import bundled_migrations_dir
+from pytest_acodb.db import connect as database
 from pytest_acodb.errors import AcodbError
 from pytest_acodb.migrate import Migrator, resolve
-from pytest_acodb.rows import RowSynth, check_rules, value_lists
 from pytest_acodb.schema import snapshot
+from pytest_acodb.synth.rows import RowSynth, check_rules, value_lists
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

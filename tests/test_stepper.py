@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_acodb.database import connect
+from pytest_acodb.db.connect import connect
 from pytest_acodb.errors import AcodbError, MigrateError
 from pytest_acodb.migrate import resolve
 from pytest_acodb.migrate.stepper import Stepper

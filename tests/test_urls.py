@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from pytest_acodb.errors import AcodbError
-from pytest_acodb.urls import (
+from pytest_acodb.db.urls import (
     LOCK_SUFFIX,
     SqliteUrlError,
     database_url,
     find_dotenv,
     parse_sqlite_url,
 )
+from pytest_acodb.errors import AcodbError
 
 
 @pytest.mark.parametrize(

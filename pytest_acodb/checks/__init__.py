@@ -66,7 +66,7 @@ def passing() -> None:
 
 
 from .lints import LINT_SEVERITY  # noqa: E402
-from .plan import plan  # noqa: E402  (plan imports Check from here)
 from .severity import SEVERITY_KEYS  # noqa: E402
+from .subjects import plan  # noqa: E402  (plan imports Check from here)
 
 __all__ = ["CHECK_KINDS", "LINT_SEVERITY", "SEVERITY_KEYS", "Check", "failing", "passing", "plan"]

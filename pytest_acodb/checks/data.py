@@ -25,9 +25,9 @@ from dataclasses import dataclass, replace
 from ..errors import CheckSkipped, MigrateError
 from ..migrate import Migration, quote
 from ..migrate.sql import NO_TX_MARKER
-from ..rows import RowSynth, shadow_tables
+from ..migrate.statements import Action, actions, origins
 from ..schema import Schema
-from .statements import Action, actions, origins
+from ..synth.rows import RowSynth, shadow_tables
 from .walk import Walk, fail, restore
 
 ROWS = 3

@@ -18,7 +18,7 @@ from .walk import Walk, fail, require_complete
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
-BUNDLED_METADATA = "pytest_acodb.models:Base.metadata"
+BUNDLED_METADATA = "pytest_acodb.acolib.models:Base.metadata"
 """Import spec of the bundled models, always compared with the bundled schema."""
 
 

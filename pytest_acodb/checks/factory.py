@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import database
+from ..db import connect as database
+from ..db.template import Template
 from ..errors import CheckSkipped
 from .walk import Walk, fail, require_complete
 
@@ -17,7 +18,7 @@ BATCH = 100
 
 def factory_names() -> list[str]:
     """Class names of :data:`pytest_acodb.factories.ACODB_FACTORIES`, in their order."""
-    from .. import factories
+    from ..acolib import factories
 
     return [f.__name__ for f in factories.ACODB_FACTORIES]
 
@@ -28,14 +29,14 @@ def check_factory(walk: Walk, name: str, count: int = BATCH) -> None:
     from sqlalchemy import text
     from sqlalchemy.orm import Session
 
-    from .. import factories
+    from ..acolib import factories
 
     require_complete(walk)
     factory: Any = next(f for f in factories.ACODB_FACTORIES if f.__name__ == name)
     table = factory._meta.model.__tablename__
     if table not in walk.steps[-1].schema.tables:
         raise CheckSkipped(f"{name} writes to table {table}, which these migrations do not create")
-    template = database.Template(walk.source, image=walk.steps[-1].image)
+    template = Template(walk.source, image=walk.steps[-1].image)
     db = template.clone_memory()
     # hide_parameters: a failure message must never carry row values (secret configurations).
     engine = database.create_engine(db.url, hide_parameters=True)

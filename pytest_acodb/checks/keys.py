@@ -11,8 +11,8 @@ from typing import Any
 
 from ..errors import AcodbError
 from ..migrate import quote
-from ..rows import RowSynth, value_lists
 from ..schema import ForeignKey, Schema, Table
+from ..synth.rows import RowSynth, value_lists
 from .walk import Walk, fail, require_complete
 
 

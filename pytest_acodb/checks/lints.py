@@ -18,9 +18,9 @@ from pathlib import Path
 from ..errors import SourceError
 from ..migrate import Migration, MigrationSource, MigrationType, parse_filename
 from ..migrate.sql import NO_TX_MARKER
+from ..migrate.statements import Action, actions
 from ..schema import Index, Schema
 from .keys import foreign_keys
-from .statements import Action, actions
 from .walk import Walk
 
 LINT_SEVERITY: dict[str, str] = {

@@ -18,9 +18,9 @@ import sqlite3
 
 from ..errors import AcodbError, CheckSkipped
 from ..migrate import quote
-from ..rows import RowSynth
+from ..migrate.statements import Action, actions, named, origins
 from ..schema import Index, Schema, Table, Trigger
-from .statements import Action, actions, named, origins
+from ..synth.rows import RowSynth
 from .triggers import trigger_event
 from .walk import Walk, fail, restore
 

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from ..migrate import Migrator
-from ..migrate.lock import lock_path, verify_lock
+from ..migrate.lockfile import lock_path, verify_lock
 from ..migrate.source import MigrationSource
 from . import Check, failing, passing
 
@@ -32,7 +32,7 @@ def lock_checks(source: MigrationSource) -> list[Check]:
 def database_checks(source: MigrationSource, url: str) -> list[Check]:
     """``database`` items: validate the database at sqlx ``url`` (opened read-only) against
     ``source``. A URL that cannot be opened gives one failing item saying why."""
-    from ..urls import parse_sqlite_url
+    from ..db.urls import parse_sqlite_url
 
     subject = url.replace("[", "(").replace("]", ")")
     try:

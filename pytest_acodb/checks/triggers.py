@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from ..errors import AcodbError, CheckSkipped
 from ..migrate import quote
-from ..rows import RowSynth, affinity
 from ..schema import Schema, Table, Trigger
+from ..synth.rows import RowSynth, affinity
 from .walk import Walk, fail, require_complete
 
 SENTINEL = "2000-01-01T00:00:00.000Z"

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from .. import database
+from ..db import connect as database
 from ..errors import CheckFailure, CheckSkipped, MigrateError
 from ..migrate import Migration, MigrationSource, Migrator
 from ..schema import Schema, SnapshotCache, snapshot

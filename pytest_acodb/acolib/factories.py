@@ -41,8 +41,8 @@ from factory.random import randgen
 from faker.generator import random as faker_random
 from sqlalchemy.orm import Session
 
-from pytest_acodb.errors import AcodbError
-from pytest_acodb.models import (
+from ..errors import AcodbError
+from .models import (
     CONNECTION_TYPES,
     Configuration,
     ConnectionSession,

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .schema import Table, check_constraints
+from ..schema import Table, check_constraints
 
 _NONE: Any = object()
 """Marks a :class:`Rule` field the CHECKs leave open."""

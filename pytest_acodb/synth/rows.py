@@ -20,10 +20,10 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .errors import AcodbError
-from .migrate import quote
+from ..errors import AcodbError
+from ..migrate import quote
+from ..schema import Column, ForeignKey, Schema, Table
 from .rules import _NONE, Rule, check_rules, learn, table_checks, value_lists
-from .schema import Column, ForeignKey, Schema, Table
 
 __all__ = [
     "RowSynth",

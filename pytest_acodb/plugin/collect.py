@@ -14,10 +14,10 @@ from types import ModuleType
 
 import pytest
 
-from . import bundled_migrations_dir
-from .checks import CHECK_KINDS, Check, plan
-from .config import AcodbSettings
-from .errors import AcodbError, AcodbWarning, CheckFailure, CheckSkipped, CheckWarning
+from .. import bundled_migrations_dir
+from ..checks import CHECK_KINDS, Check, plan
+from ..errors import AcodbError, AcodbWarning, CheckFailure, CheckSkipped, CheckWarning
+from .settings import AcodbSettings
 
 
 class AcodbCheckItem(pytest.Item):

@@ -27,26 +27,22 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from . import bundled_migrations_dir
-from .config import ISOLATIONS, SETTINGS_KEY, AcodbSettings, marker_backend
-from .database import (
-    CloneSlot,
-    Database,
-    Databases,
-    IsolationError,
-    RollbackDatabase,
-    Template,
-    create_engine,
-)
-from .errors import AcodbError
-from .migrate import resolve
-from .migrate.stepper import Stepper
+from .. import bundled_migrations_dir
+from ..db.connect import Database, create_engine
+from ..db.isolation import Databases
+from ..db.isolation.clone import CloneSlot
+from ..db.isolation.rollback import RollbackDatabase
+from ..db.template import Template
+from ..errors import AcodbError, IsolationError
+from ..migrate import resolve
+from ..migrate.stepper import Stepper
+from .settings import ISOLATIONS, SETTINGS_KEY, AcodbSettings, marker_backend
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.orm import Session
 
-    from .rows import RowSynth
+    from ..synth.rows import RowSynth
 
 TEMPLATE_REPORT_KEY = pytest.StashKey[list[str]]()
 """Lines for the terminal summary saying how each process got its template."""
@@ -301,7 +297,7 @@ def acodb_session(request: pytest.FixtureRequest, acodb_databases: Databases) ->
     """
     from sqlalchemy.orm import Session
 
-    from .factories import bind_session, unbind_session
+    from ..acolib.factories import bind_session, unbind_session
 
     started = start_database(request, acodb_databases)
     try:
@@ -353,7 +349,7 @@ def seed_factories(request: pytest.FixtureRequest) -> bool:
     node = request.node
     if SEED_KEY in node.stash:
         return False
-    from . import factories
+    from ..acolib import factories
 
     run_seed = request.config.stash[RUN_SEED_KEY]
     seed = test_seed(run_seed, node.nodeid)
@@ -365,7 +361,7 @@ def seed_factories(request: pytest.FixtureRequest) -> bool:
 
 def unseed_factories(request: pytest.FixtureRequest) -> None:
     """Undo :func:`seed_factories` at teardown: unpin the factories' clock."""
-    from . import factories
+    from ..acolib import factories
 
     del request.node.stash[SEED_KEY]
     factories.reseed(None)
@@ -391,7 +387,7 @@ def acodb_seed(request: pytest.FixtureRequest) -> Iterator[int]:
 def acodb_factories(acodb_session: Session) -> SimpleNamespace:
     """Every bundled factory, writing to this test's ``acodb_session``, as attributes named
     like the classes: ``acodb_factories.TaskFactory(failed=True)``."""
-    from .factories import ACODB_FACTORIES
+    from ..acolib.factories import ACODB_FACTORIES
 
     return SimpleNamespace(**{f.__name__: f for f in ACODB_FACTORIES})
 
@@ -407,8 +403,8 @@ def acodb_rows(
     ``acodb_rows.insert("orders", status="paid")`` returns the row it inserted. Rows are committed
     on their own connection, so this fixture needs isolation ``clone``.
     """
-    from .rows import RowSynth
-    from .schema import snapshot
+    from ..schema import snapshot
+    from ..synth.rows import RowSynth
 
     marker = request.node.get_closest_marker("acodb")
     if _isolation(marker, request.config.stash[SETTINGS_KEY].isolation) != "clone":
@@ -433,7 +429,7 @@ def acodb_migrator(request: pytest.FixtureRequest, acodb_migrations_dir: Path) -
     ``.down()``, ``.to(V)``), assert on the rows. ``.conn`` is a ``sqlite3`` connection
     (autocommit, foreign keys on), ``.url`` a SQLAlchemy URL of the same database.
     """
-    from .database import memory_database
+    from ..db.connect import memory_database
 
     marker = request.node.get_closest_marker("acodb")
     target = marker.kwargs.get("target") if marker else None

@@ -10,7 +10,7 @@ import collections.abc
 
 import pytest
 
-from . import config as acodb_config
+from . import settings as acodb_config
 from .fixtures import (
     RUN_SEED_KEY,
     acodb_connection,
@@ -101,7 +101,7 @@ def pytest_runtest_makereport(
 
 
 def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str] | None:
-    from .models import secret_safe_comparison
+    from ..acolib.models import secret_safe_comparison
 
     return secret_safe_comparison(op, left, right)
 

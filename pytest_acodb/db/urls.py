@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
-from .database import connect as _connect
-from .errors import AcodbError
+from ..errors import AcodbError
+from .connect import connect as _connect
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock

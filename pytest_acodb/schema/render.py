@@ -1,4 +1,4 @@
-"""Mermaid ER diagrams of a normalised schema snapshot.
+"""A schema snapshot rendered as SQL, JSON or a Mermaid ER diagram.
 
 :func:`to_mermaid` draws an ``erDiagram``: one entity per table with its columns (declared type,
 ``PK`` / ``FK`` / ``UK`` markers), one relationship per foreign key, from the parent table to the
@@ -10,9 +10,37 @@ otherwise. Views and triggers are not drawn.
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import asdict
+from typing import Any
 
-from .schema import Schema, Table
+from .model import Schema, Table
+
+
+def to_json(schema: Schema) -> str:
+    """The snapshot as indented JSON (tables, indexes, triggers, views), keys sorted."""
+
+    def strip(data: dict[str, Any]) -> dict[str, Any]:
+        data.pop("sql", None)
+        return data
+
+    data = {
+        "tables": {n: strip(asdict(t)) for n, t in schema.tables.items()},
+        "indexes": {n: asdict(i) for n, i in schema.indexes.items()},
+        "triggers": {n: asdict(t) for n, t in schema.triggers.items()},
+        "views": schema.views,
+    }
+    return json.dumps(data, indent=2, sort_keys=True)
+
+
+def to_sql(schema: Schema) -> str:
+    """The schema as SQL: each object's CREATE statement, tables first, sorted by name."""
+    parts = [t.sql for _, t in sorted(schema.tables.items())]
+    parts += [t.sql for _, t in sorted(schema.triggers.items())]
+    parts += [v for _, v in sorted(schema.views.items())]
+    return ";\n\n".join(parts) + (";\n" if parts else "")
+
 
 _WORD = re.compile(r"[^A-Za-z0-9_]")
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..migrate import split_statements
+from .sql import split_statements
 
 OBJECT_KINDS = ("TABLE", "INDEX", "TRIGGER", "VIEW")
 

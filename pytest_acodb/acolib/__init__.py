@@ -1,0 +1,1 @@
+"""The bundled acolib kit: the orchestrator's migrations, models and factories."""

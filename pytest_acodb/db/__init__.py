@@ -1,0 +1,1 @@
+"""The database layer: connections, migrated templates and the isolation strategies."""

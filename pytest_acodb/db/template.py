@@ -1,0 +1,142 @@
+"""Migrated templates: a migrations directory applied once, copied cheaply for every test.
+
+A :class:`Template` migrates a directory once into an in-memory database and keeps its serialised
+image (the exact bytes of a database file), optionally cached on disk across runs
+(:meth:`Template.cached`).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+from ..errors import AcodbError
+from ..migrate import MigrationSource, Migrator
+from .connect import Database, connect, file_database, memory_database
+
+TEMPLATES_KEPT = 4
+"""How many template images :meth:`Template.cached` keeps in its directory (newest used)."""
+
+
+def template_fingerprint(source: MigrationSource) -> str:
+    """The cache key of ``source``'s template: the source's checksum-based hex fingerprint, a
+    dash, and the SQLite library version (an image is only reused by the same SQLite)."""
+    return f"{source.fingerprint}-sqlite{sqlite3.sqlite_version}"
+
+
+class Template:
+    """A migrations directory migrated once; copies of it are cheap.
+
+    ``image`` holds the serialised database (bytes of a database file); ``fingerprint`` is
+    :func:`template_fingerprint`; ``applied``: how many migrations this process ran to make it
+    (0 when read from a cache); ``build_ns``: nanoseconds spent migrating (or reading the cache);
+    ``cache_path``: the image file when :meth:`cached` was used. Building raises what
+    :meth:`Migrator.run` raises (``MigrateError`` naming the file and statement).
+    """
+
+    def __init__(self, source: MigrationSource, image: bytes | None = None) -> None:
+        self.source = source
+        self.fingerprint = template_fingerprint(source)
+        self.applied = 0
+        self.build_ns = 0
+        self.cache_path: Path | None = None
+        if image is None:
+            start = time.perf_counter_ns()
+            conn = connect(":memory:")
+            try:
+                self.applied = len(Migrator(source).run(conn))
+                image = conn.serialize()
+            finally:
+                conn.close()
+            self.build_ns = time.perf_counter_ns() - start
+        self.image = image
+        self._origin: sqlite3.Connection | None = None
+
+    @classmethod
+    def cached(cls, source: MigrationSource, directory: Path) -> Template:
+        """The template of ``source``, read from ``directory/<fingerprint>.sqlite`` when a run
+        left it there and it still matches every migration's checksum, else built and written
+        there (atomically). A file lock (``directory/template.lock``) makes parallel processes
+        build it once; the :data:`TEMPLATES_KEPT` most recently used images are kept.
+        """
+        from filelock import FileLock
+
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{template_fingerprint(source)}.sqlite"
+        with FileLock(str(directory / "template.lock")):
+            start = time.perf_counter_ns()
+            origin = _load_image(path, source)
+            if origin is not None:
+                template = cls(source, origin.serialize())
+                template._origin = origin
+                template.build_ns = time.perf_counter_ns() - start
+                os.utime(path)
+            else:
+                template = cls(source)
+                scratch = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+                scratch.write_bytes(template.image)
+                os.replace(scratch, path)
+                _prune_images(directory, TEMPLATES_KEPT)
+        template.cache_path = path
+        return template
+
+    def _origin_connection(self) -> sqlite3.Connection:
+        if self._origin is None:
+            self._origin = sqlite3.connect(":memory:", check_same_thread=False)
+            self._origin.deserialize(self.image)
+        return self._origin
+
+    def restore(self, target: sqlite3.Connection) -> None:
+        """Replace the whole database of ``target`` with a copy of the template, in place.
+
+        Other connections to that database see the copy from their next statement on. Raises
+        ``sqlite3.OperationalError`` when another connection holds a lock on it.
+        """
+        self._origin_connection().backup(target)
+
+    def clone_memory(self) -> Database:
+        """A new shared in-memory database holding a copy of the template."""
+        database = memory_database()
+        assert database.keeper is not None
+        self.restore(database.keeper)
+        return database
+
+    def clone_file(self, path: Path) -> Database:
+        """Write a copy of the template to ``path`` (overwritten) and return it as a Database."""
+        Path(path).write_bytes(self.image)
+        return file_database(Path(path))
+
+    def close(self) -> None:
+        """Free the in-memory origin used for copies."""
+        if self._origin is not None:
+            self._origin.close()
+            self._origin = None
+
+
+def _load_image(path: Path, source: MigrationSource) -> sqlite3.Connection | None:
+    """An in-memory connection holding the image at ``path`` when it is a database migrated
+    with exactly ``source``'s files; ``None`` when missing, unreadable, empty, truncated, not a
+    database, or stale."""
+    try:
+        image = path.read_bytes()
+    except OSError:
+        return None
+    if len(image) < 512:  # smaller than one page: empty or truncated (deserialize would fail)
+        return None
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    try:
+        conn.deserialize(image)
+        if Migrator(source).validate(conn) == []:
+            return conn
+    except (sqlite3.DatabaseError, AcodbError):
+        pass
+    conn.close()
+    return None
+
+
+def _prune_images(directory: Path, keep: int) -> None:
+    images = sorted(directory.glob("*.sqlite"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in images[keep:]:
+        stale.unlink(missing_ok=True)

@@ -1,0 +1,81 @@
+"""Differences between two schema snapshots, as sentences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .model import Column, Schema, Table
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between two schemas: ``what`` is ``added``, ``removed`` or ``changed`` (in
+    the second schema relative to the first); ``kind`` one of table, index, trigger, view."""
+
+    what: Literal["added", "removed", "changed"]
+    kind: str
+    name: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.kind} {self.name} was {self.what}"
+        return f"{text}: {self.detail}" if self.detail else text
+
+
+def diff(before: Schema, after: Schema) -> list[Change]:
+    """What changed from ``before`` to ``after``, sorted by kind and name."""
+    changes: list[Change] = []
+    if after is before:
+        return changes
+    for kind, mine, theirs in (
+        ("table", before.tables, after.tables),
+        ("index", before.indexes, after.indexes),
+        ("trigger", before.triggers, after.triggers),
+        ("view", before.views, after.views),
+    ):
+        for name in sorted(mine.keys() | theirs.keys()):
+            if name not in theirs:
+                changes.append(Change("removed", kind, name))
+            elif name not in mine:
+                changes.append(Change("added", kind, name))
+            elif mine[name] is not theirs[name] and mine[name] != theirs[name]:
+                changes.append(Change("changed", kind, name, _describe(mine[name], theirs[name])))
+    return changes
+
+
+def _describe(before: object, after: object) -> str:
+    if isinstance(before, Table) and isinstance(after, Table):
+        notes = []
+        cols_b = {c.name: c for c in before.columns}
+        cols_a = {c.name: c for c in after.columns}
+        notes += [f"column {n} removed" for n in cols_b if n not in cols_a]
+        notes += [f"column {n} added" for n in cols_a if n not in cols_b]
+        notes += [
+            f"column {n}: {_fmt(cols_b[n])} -> {_fmt(cols_a[n])}"
+            for n in cols_b
+            if n in cols_a and cols_b[n] != cols_a[n]
+        ]
+        if [c.name for c in before.columns] != [c.name for c in after.columns] and not notes:
+            notes.append("column order changed")
+        if before.foreign_keys != after.foreign_keys:
+            notes.append(f"foreign keys {_fks(before)} -> {_fks(after)}")
+        if before.checks != after.checks:
+            notes.append(f"checks {list(before.checks)} -> {list(after.checks)}")
+        return "; ".join(notes)
+    return f"{before} -> {after}"
+
+
+def _fmt(c: Column) -> str:
+    parts = [c.type or "(no type)"]
+    parts += ["NOT NULL"] if c.notnull else []
+    parts += [f"DEFAULT {c.default}"] if c.default is not None else []
+    parts += [f"PK#{c.pk}"] if c.pk else []
+    return " ".join(parts)
+
+
+def _fks(t: Table) -> list[str]:
+    return [
+        f"({','.join(f.columns)})->{f.parent}({','.join(f.parent_columns)}) ON DELETE {f.on_delete}"
+        for f in t.foreign_keys
+    ]
