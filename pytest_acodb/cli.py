@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
 
+from .db import driver as drivers
 from .db.urls import FORMS, SqliteTarget, database_url, parse_sqlite_url
 from .errors import AcodbError, sqlite_hint
 from .migrate import Migration, MigrationSource, Migrator, resolve
@@ -483,7 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except AcodbError as exc:
         message = str(exc)
-    except sqlite3.Error as exc:
+    except drivers.Error as exc:
         where = getattr(args, "database_url", None) or "the database"
         message = f"{where}: SQLite says {exc}; {sqlite_hint(str(exc)) or 'see the SQLite docs'}"
     except OSError as exc:

@@ -44,6 +44,31 @@ def sqlite_hint(reason: str) -> str | None:
     return next((hint for key, hint in _SQLITE_HINTS if key in lower), None)
 
 
+class DriverError(AcodbError):
+    """The SQLite driver asked for is unknown or cannot be imported.
+
+    Attributes: ``driver`` (the name asked for), ``problem`` (what is wrong and what to do).
+    """
+
+    def __init__(self, driver: str, problem: str) -> None:
+        super().__init__(f"SQLite driver {driver!r}: {problem}")
+        self.driver = driver
+        self.problem = problem
+
+
+class ExtensionError(AcodbError):
+    """A SQLite extension listed for every connection cannot be loaded.
+
+    Attributes: ``extension`` (the entry as listed: a module name or a library path),
+    ``problem`` (what went wrong and what to do).
+    """
+
+    def __init__(self, extension: str, problem: str) -> None:
+        super().__init__(f"SQLite extension {extension!r}: {problem}")
+        self.extension = extension
+        self.problem = problem
+
+
 class SourceError(AcodbError):
     """A migrations directory or file cannot be used as sqlx would use it.
 

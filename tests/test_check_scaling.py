@@ -13,7 +13,8 @@ import pytest
 
 from pytest_acodb.checks import Check, plan
 from pytest_acodb.checks.migrations import check_upgrade
-from pytest_acodb.checks.walk import Walk, restore
+from pytest_acodb.checks.walk import Walk
+from pytest_acodb.db import driver as drivers
 from pytest_acodb.errors import CheckFailure, CheckSkipped, SourceError
 from pytest_acodb.migrate import resolve
 from pytest_acodb.schema import Schema, SnapshotCache, snapshot
@@ -98,7 +99,7 @@ def _assert_same(incremental: Schema, full: Schema) -> None:
 def test_incremental_snapshots_equal_full_snapshots(directory: Path) -> None:
     walk = Walk(resolve(directory))
     for step in [walk.base, *walk.steps]:
-        conn = restore(step.image)
+        conn = walk.restore(step.image)
         try:
             _assert_same(step.schema, snapshot(conn, exclude=walk.exclude))
         finally:
@@ -110,7 +111,7 @@ def test_incremental_snapshots_follow_renames_rebuilds_and_quoted_names(tmp_path
     assert walk.failure is None
     assert len(walk.steps) == len(TRICKY)
     for step in walk.steps:
-        conn = restore(step.image)
+        conn = walk.restore(step.image)
         try:
             _assert_same(step.schema, snapshot(conn, exclude=walk.exclude))
         finally:
@@ -151,7 +152,7 @@ def test_a_shared_cache_gives_what_a_fresh_one_gives_on_any_connection(tmp_path:
 def test_a_known_snapshot_is_returned_when_nothing_changed(tmp_path: Path) -> None:
     walk = Walk(resolve(_write(tmp_path / "m", {f"{k}.sql": v for k, v in TRICKY.items()})))
     step = walk.steps[-1]
-    conn = restore(step.image)
+    conn = walk.restore(step.image)
     try:
         assert walk.snapshot(conn, walk.steps[0].schema, step.schema) is step.schema
         conn.execute("CREATE INDEX extra ON b(note)")
@@ -220,7 +221,7 @@ def test_upgrade_raises_what_foreign_key_check_raised(tmp_path: Path) -> None:
         },
     )
     walk = Walk(resolve(directory))
-    with pytest.raises(sqlite3.OperationalError, match="foreign key mismatch"):
+    with pytest.raises(drivers.OperationalError, match="foreign key mismatch"):
         check_upgrade(walk, 1)
 
 

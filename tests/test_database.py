@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from pytest_acodb import bundled_migrations_dir
 from pytest_acodb.acolib.factories import TaskFactory, bind_session, unbind_session
-from pytest_acodb.db.connect import connect, create_engine
+from pytest_acodb.db.connect import connect, create_engine, default_connector
 from pytest_acodb.db.isolation import Databases
 from pytest_acodb.db.isolation.clone import CloneSlot
 from pytest_acodb.db.isolation.rollback import (
     GuardedConnection,
     RollbackDatabase,
+    guarded_class,
     joins_outer_transaction,
 )
 from pytest_acodb.db.template import Template, template_fingerprint
@@ -97,7 +98,8 @@ def test_fingerprint_changes_when_a_migration_changes(tmp_path: Path) -> None:
     directory = _migrations(tmp_path / "m")
     before = template_fingerprint(resolve(directory))
     assert template_fingerprint(resolve(directory)) == before
-    assert before.endswith(f"-sqlite{sqlite3.sqlite_version}")
+    driver = default_connector().driver
+    assert before.endswith(f"-{driver.name}{driver.sqlite_version}")
     (directory / "2_tags.sql").write_text("CREATE TABLE tags (name TEXT PRIMARY KEY, n INT);\n")
     edited = template_fingerprint(resolve(directory))
     assert edited != before
@@ -335,7 +337,7 @@ def test_rollback_refuses_disposing_of_the_engine(shared: RollbackDatabase) -> N
 
 
 def test_guarded_connection_turns_transactions_into_savepoints() -> None:
-    conn = connect(":memory:", factory=GuardedConnection)
+    conn = connect(":memory:", factory=guarded_class(default_connector().driver))
     assert isinstance(conn, GuardedConnection)
     conn.execute("CREATE TABLE t (x)")
     conn.hold()

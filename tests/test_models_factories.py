@@ -55,6 +55,7 @@ from pytest_acodb.acolib.models import (
     WorkflowTask,
     format_timestamp,
 )
+from pytest_acodb.db import driver as drivers
 from pytest_acodb.errors import AcodbError
 
 MIGRATIONS = bundled_migrations_dir()
@@ -283,7 +284,7 @@ def test_check_constraints_reject_bad_values(
 ) -> None:
     row = {**RAW_ROWS[table], column: bad}
     sql = f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+    with pytest.raises(drivers.IntegrityError, match="CHECK constraint failed"):
         raw.execute(sql, tuple(row.values()))
 
 
@@ -291,7 +292,7 @@ def test_tool_execution_status_check(raw: sqlite3.Connection) -> None:
     _insert(raw, "tasks")
     insert = "INSERT INTO tool_executions (id, task_id, tool_name, arguments, status) VALUES "
     raw.execute(insert + "('x1', 't1', 'run_shell', '{}', 'timeout')")
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+    with pytest.raises(drivers.IntegrityError, match="CHECK constraint failed"):
         raw.execute(insert + "('x2', 't1', 'run_shell', '{}', 'cancelled')")
 
 
@@ -310,7 +311,7 @@ def test_defaults_fill_timestamps_and_sequence(raw: sqlite3.Connection) -> None:
     assert before <= datetime.fromisoformat(created) <= datetime.now(UTC)
     assert raw.execute("SELECT sequence, created_at FROM workflow_tasks").fetchone()[0] == 0
     # No defaults beyond the seed's: status, is_active, is_secret must be given.
-    with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
+    with pytest.raises(drivers.IntegrityError, match="NOT NULL"):
         raw.execute("INSERT INTO tasks (id, title, task_type, config) VALUES ('u', 't', 'x', '{}')")
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_acodb.db import driver as drivers
 from pytest_acodb.db.urls import (
     LOCK_SUFFIX,
     SqliteUrlError,
@@ -96,7 +97,7 @@ def test_read_only_connection_cannot_write(tmp_path: Path) -> None:
     sqlite3.connect(tmp_path / "x.db").close()
     target = parse_sqlite_url("sqlite:x.db", cwd=tmp_path)
     conn = target.connect(read_only=True)
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+    with pytest.raises(drivers.OperationalError, match="readonly"):
         conn.execute("CREATE TABLE t (x)")
     conn.close()
     assert "mode=ro" in target.uri(read_only=True)

@@ -28,7 +28,7 @@ from ..migrate.sql import NO_TX_MARKER
 from ..migrate.statements import Action, actions, origins
 from ..schema import Schema
 from ..synth.rows import RowSynth, shadow_tables
-from .walk import Walk, fail, restore
+from .walk import Walk, fail
 
 ROWS = 3
 """Rows put in every ordinary table before a migration runs."""
@@ -90,7 +90,7 @@ def seeded_run(walk: Walk, version: int) -> SeededRun:
     before = walk.before(version)
     if migration is None or before is None or walk.after(version) is None:
         raise CheckSkipped(f"migration {version} was not applied; see upgrade[{version}]")
-    conn = restore(before.image)
+    conn = walk.restore(before.image)
     try:
         synth = RowSynth(conn, before.schema)
         # Only tables the migration can reach need rows; seeding all of them for every
@@ -133,7 +133,7 @@ def _revert(
     connection (:data:`_CONNECTION_STATE`): then on a fresh copy of it, as ``sqlx migrate
     revert`` would run on a new connection."""
     fresh = _CONNECTION_STATE.search(migration.sql) is not None
-    target = restore(conn.serialize()) if fresh else conn
+    target = walk.restore(walk.connector.image(conn)) if fresh else conn
     try:
         walk.migrator.revert(target, migration)
         return replace(run, reverted=counts(target, skip))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..db import connect as database
 from ..db.template import Template
 from ..errors import CheckSkipped
 from .walk import Walk, fail, require_complete
@@ -36,10 +35,10 @@ def check_factory(walk: Walk, name: str, count: int = BATCH) -> None:
     table = factory._meta.model.__tablename__
     if table not in walk.steps[-1].schema.tables:
         raise CheckSkipped(f"{name} writes to table {table}, which these migrations do not create")
-    template = Template(walk.source, image=walk.steps[-1].image)
+    template = Template(walk.source, image=walk.steps[-1].image, connector=walk.connector)
     db = template.clone_memory()
     # hide_parameters: a failure message must never carry row values (secret configurations).
-    engine = database.create_engine(db.url, hide_parameters=True)
+    engine = walk.connector.create_engine(db.url, hide_parameters=True)
     counting = text(f'SELECT count(*) FROM "{table}"')
     try:
         # Factories commit every row; expiring the whole session on each commit would make the

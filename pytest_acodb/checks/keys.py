@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from ..db import driver as drivers
 from ..errors import AcodbError
 from ..migrate import quote
 from ..schema import ForeignKey, Schema, Table
@@ -37,7 +38,7 @@ def _locate(
     where, params = synth.where(table, row)
     try:
         found = conn.execute(f"SELECT rowid FROM {quote(table)} WHERE {where}", params).fetchone()
-    except sqlite3.OperationalError:
+    except drivers.OperationalError:
         return where, params
     return ("rowid = ?", [found[0]]) if found else (where, params)
 
@@ -118,14 +119,14 @@ def _exercise(
         )
     where, params = _locate(conn, synth, child, crow)
     action = fk.on_delete.upper()
-    error: sqlite3.Error | None = None
+    error: Exception | None = None
     try:
         conn.execute(
             f"DELETE FROM {quote(parent.name)} WHERE "
             + " AND ".join(f"{quote(p)} = ?" for p in targets),
             [prow[p] for p in targets],
         )
-    except sqlite3.Error as exc:
+    except drivers.Error as exc:
         error = exc
     now = conn.execute(
         f"SELECT {', '.join(quote(c) for c in fk.columns)} FROM {quote(child)} WHERE {where}",

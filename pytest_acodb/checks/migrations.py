@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..errors import CheckSkipped, MigrateError
 from ..migrate import MigrationSource
 from ..schema import Change
-from .walk import Walk, fail, restore
+from .walk import Walk, fail
 
 
 def check_source(source: MigrationSource) -> None:
@@ -107,7 +107,7 @@ def check_round_trip(walk: Walk, version: int, *, require_down: bool = False) ->
     before, after = walk.before(version), walk.after(version)
     if before is None or after is None:
         raise CheckSkipped(f"migration {version} was not applied; see upgrade[{version}]")
-    conn = restore(after.image)
+    conn = walk.restore(after.image)
     try:
         try:
             walk.migrator.revert(conn, migration)
@@ -169,7 +169,7 @@ def check_no_trace(walk: Walk, min_version: int | None = None) -> None:
         )
     base = walk.before(targets[0].version)
     assert base is not None
-    conn = restore(walk.steps[-1].image)
+    conn = walk.restore(walk.steps[-1].image)
     try:
         for migration in reversed(targets):
             try:

@@ -16,13 +16,14 @@ from __future__ import annotations
 import re
 import sqlite3
 
+from ..db import driver as drivers
 from ..errors import AcodbError, CheckSkipped
 from ..migrate import quote
 from ..migrate.statements import Action, actions, named, origins
 from ..schema import Index, Schema, Table, Trigger
 from ..synth.rows import RowSynth
 from .triggers import trigger_event
-from .walk import Walk, fail, restore
+from .walk import Walk, fail
 
 BROKEN = re.compile(r"no such (?:table|column): (?:\w+\.)?(\w+)", re.I)
 """What SQLite says when a trigger names a table or column that is gone (group 1: the name)."""
@@ -164,7 +165,7 @@ def _fire(conn: sqlite3.Connection, synth: RowSynth, trigger: Trigger, table: Ta
         values = [value, *params]
     try:
         conn.execute(statement, values)
-    except sqlite3.Error as exc:
+    except drivers.Error as exc:
         if _blames(trigger, str(exc)):
             return f"{statement.split(' WHERE ')[0]} failed: {exc}"
     return None
@@ -182,7 +183,7 @@ def check_triggers_fire(walk: Walk, version: int) -> None:
     if after is None or migration is None:
         raise CheckSkipped(f"migration {version} was not applied; see upgrade[{version}]")
     schema: Schema = after.schema
-    conn = restore(after.image)
+    conn = walk.restore(after.image)
     broken: list[str] = []
     try:
         synth = RowSynth(conn, schema, reuse_parents=True)

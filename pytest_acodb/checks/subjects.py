@@ -8,11 +8,11 @@ a check runs, on copies of the states the walk kept. ``severity`` then grades or
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Collection, Mapping
 from functools import partial
 from pathlib import Path
 
+from ..db import driver as drivers
 from ..errors import AcodbError, CheckSkipped, SourceError
 from ..migrate import resolve
 from . import Check, failing, passing
@@ -63,7 +63,9 @@ def plan(
     try:
         source = resolve(directory)
         walk = Walk(source)
-    except (SourceError, sqlite3.Error) as exc:
+    except SourceError as exc:
+        return apply_levels([Check("source", name, failing("source", name, str(exc)))], severity)
+    except drivers.Error as exc:
         return apply_levels([Check("source", name, failing("source", name, str(exc)))], severity)
     checks = [Check("source", name, partial(check_source, source))]
     versions = [m.version for m in source if m.version not in skip_versions]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from ..db import driver as drivers
 from ..errors import AcodbError, CheckSkipped
 from ..migrate import quote
 from ..schema import Schema, Table, Trigger
@@ -141,7 +142,7 @@ def _fire(conn: sqlite3.Connection, schema: Schema, name: str, mode: str) -> Non
     shown = f"UPDATE {table.name} SET {column} = {value!r} (recursive_triggers {mode})"
     try:
         conn.execute(statement, [value, *params])
-    except sqlite3.Error as exc:
+    except drivers.Error as exc:
         if "recurs" in str(exc):
             fail(
                 "trigger",

@@ -1,7 +1,7 @@
 """One pass over a migrations directory, shared by every built-in check.
 
 A :class:`Walk` applies the migrations one by one, once, on an in-memory database and keeps after
-each step the database image (``conn.serialize()``), its schema snapshot (incremental: see
+each step the database image (the bytes of a database file), its schema snapshot (incremental: see
 :class:`~pytest_acodb.schema.SnapshotCache`) and its :class:`Health`. Checks restore the image they
 need into a fresh connection instead of replaying from empty; the checks of the final state share
 one copy (:meth:`Walk.final_copy`). Each restore still costs SQLite a parse of the whole schema,
@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from ..db import connect as database
+from ..db import driver as drivers
+from ..db.connect import Connector, default_connector
 from ..errors import CheckFailure, CheckSkipped, MigrateError
 from ..migrate import Migration, MigrationSource, Migrator
 from ..schema import Schema, SnapshotCache, snapshot
@@ -32,7 +33,7 @@ class Health:
 
     broken: tuple[tuple[Any, ...], ...] = ()
     integrity: tuple[str, ...] = ("ok",)
-    error: sqlite3.Error | None = None
+    error: Exception | None = None
 
 
 def health(conn: sqlite3.Connection) -> Health:
@@ -41,7 +42,7 @@ def health(conn: sqlite3.Connection) -> Health:
     try:
         broken = tuple(conn.execute("PRAGMA main.foreign_key_check").fetchall())
         integrity = tuple(r[0] for r in conn.execute("PRAGMA main.integrity_check"))
-    except sqlite3.Error as exc:
+    except drivers.Error as exc:
         return Health(error=exc)
     return Health(broken, integrity)
 
@@ -58,14 +59,6 @@ class Step:
     health: Health = Health()
 
 
-def restore(image: bytes) -> sqlite3.Connection:
-    """A new in-memory connection (see :func:`database.connect`) holding a copy of ``image``."""
-    conn = database.connect(":memory:")
-    conn.deserialize(image)
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn
-
-
 class Walk:
     """The migrations of ``source`` applied in order, with the state after each one.
 
@@ -79,8 +72,9 @@ class Walk:
     (incremental) snapshot and one :func:`health` per migration.
     """
 
-    def __init__(self, source: MigrationSource) -> None:
+    def __init__(self, source: MigrationSource, connector: Connector | None = None) -> None:
         self.source = source
+        self.connector = connector or default_connector()
         self.migrator = Migrator(source)
         self.exclude = (source.table_name,)
         self.steps: list[Step] = []
@@ -89,10 +83,10 @@ class Walk:
         self.cache = SnapshotCache()
         self._position = {m.version: i for i, m in enumerate(source.migrations)}
         self._final: sqlite3.Connection | None = None
-        conn = database.connect(":memory:")
+        conn = self.connector.connect(":memory:")
         try:
             self.migrator.ensure_table(conn)
-            self.base = last = Step(None, conn.serialize(), self.snapshot(conn))
+            self.base = last = Step(None, self.connector.image(conn), self.snapshot(conn))
             for migration in source:
                 try:
                     self.migrator.apply(conn, migration)
@@ -100,10 +94,15 @@ class Walk:
                     self.failure = exc
                     break
                 schema = self.snapshot(conn, last.schema)  # data-only steps share it
-                last = Step(migration, conn.serialize(), schema, health(conn))
+                last = Step(migration, self.connector.image(conn), schema, health(conn))
                 self.steps.append(last)
         finally:
             conn.close()
+
+    def restore(self, image: bytes) -> sqlite3.Connection:
+        """A new connection to a private in-memory database holding a copy of ``image`` (see
+        :meth:`Connector.open_image <pytest_acodb.db.connect.Connector.open_image>`)."""
+        return self.connector.open_image(image)
 
     def snapshot(self, conn: sqlite3.Connection, *known: Schema) -> Schema:
         """The schema of ``conn`` without the bookkeeping table (through the walk's cache);
@@ -131,14 +130,14 @@ class Walk:
         """
         step = self.steps[-1]
         if any("DEFERRED" in s.upper() or "ROLLBACK" in s.upper() for *_, s in step.schema.rows):
-            conn = restore(step.image)
+            conn = self.restore(step.image)
             try:
                 yield conn
             finally:
                 conn.close()
             return
         if self._final is None:
-            self._final = restore(step.image)
+            self._final = self.restore(step.image)
             weakref.finalize(self, self._final.close)
         conn = self._final
         conn.execute("BEGIN")

@@ -14,16 +14,27 @@ from pathlib import Path
 
 from ..errors import AcodbError
 from ..migrate import MigrationSource, Migrator
-from .connect import Database, connect, file_database, memory_database
+from . import driver as drivers
+from .connect import (
+    Connector,
+    Database,
+    default_connector,
+    file_database,
+    memory_database,
+    page_size,
+)
 
 TEMPLATES_KEPT = 4
 """How many template images :meth:`Template.cached` keeps in its directory (newest used)."""
 
 
-def template_fingerprint(source: MigrationSource) -> str:
+def template_fingerprint(source: MigrationSource, connector: Connector | None = None) -> str:
     """The cache key of ``source``'s template: the source's checksum-based hex fingerprint, a
-    dash, and the SQLite library version (an image is only reused by the same SQLite)."""
-    return f"{source.fingerprint}-sqlite{sqlite3.sqlite_version}"
+    dash, and the driver and SQLite library version (an image is only reused by the same SQLite),
+    and the extensions loaded (they can change what a migration does)."""
+    chosen = connector or default_connector()
+    extensions = "".join(f"+{e}" for e in chosen.extensions)
+    return f"{source.fingerprint}-{chosen.driver.name}{chosen.driver.sqlite_version}{extensions}"
 
 
 class Template:
@@ -36,18 +47,24 @@ class Template:
     :meth:`Migrator.run` raises (``MigrateError`` naming the file and statement).
     """
 
-    def __init__(self, source: MigrationSource, image: bytes | None = None) -> None:
+    def __init__(
+        self,
+        source: MigrationSource,
+        image: bytes | None = None,
+        connector: Connector | None = None,
+    ) -> None:
         self.source = source
-        self.fingerprint = template_fingerprint(source)
+        self.connector = connector or default_connector()
+        self.fingerprint = template_fingerprint(source, self.connector)
         self.applied = 0
         self.build_ns = 0
         self.cache_path: Path | None = None
         if image is None:
             start = time.perf_counter_ns()
-            conn = connect(":memory:")
+            conn = self.connector.connect(":memory:")
             try:
                 self.applied = len(Migrator(source).run(conn))
-                image = conn.serialize()
+                image = self.connector.image(conn)
             finally:
                 conn.close()
             self.build_ns = time.perf_counter_ns() - start
@@ -55,7 +72,9 @@ class Template:
         self._origin: sqlite3.Connection | None = None
 
     @classmethod
-    def cached(cls, source: MigrationSource, directory: Path) -> Template:
+    def cached(
+        cls, source: MigrationSource, directory: Path, connector: Connector | None = None
+    ) -> Template:
         """The template of ``source``, read from ``directory/<fingerprint>.sqlite`` when a run
         left it there and it still matches every migration's checksum, else built and written
         there (atomically). A file lock (``directory/template.lock``) makes parallel processes
@@ -64,17 +83,18 @@ class Template:
         from filelock import FileLock
 
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{template_fingerprint(source)}.sqlite"
+        chosen = connector or default_connector()
+        path = directory / f"{template_fingerprint(source, chosen)}.sqlite"
         with FileLock(str(directory / "template.lock")):
             start = time.perf_counter_ns()
-            origin = _load_image(path, source)
-            if origin is not None:
-                template = cls(source, origin.serialize())
-                template._origin = origin
+            loaded = _load_image(path, source, chosen)
+            if loaded is not None:
+                template = cls(source, loaded[0], chosen)
+                template._origin = loaded[1]
                 template.build_ns = time.perf_counter_ns() - start
                 os.utime(path)
             else:
-                template = cls(source)
+                template = cls(source, connector=chosen)
                 scratch = path.with_name(f"{path.name}.{os.getpid()}.tmp")
                 scratch.write_bytes(template.image)
                 os.replace(scratch, path)
@@ -84,21 +104,20 @@ class Template:
 
     def _origin_connection(self) -> sqlite3.Connection:
         if self._origin is None:
-            self._origin = sqlite3.connect(":memory:", check_same_thread=False)
-            self._origin.deserialize(self.image)
+            self._origin = self.connector.open_image(self.image)
         return self._origin
 
     def restore(self, target: sqlite3.Connection) -> None:
         """Replace the whole database of ``target`` with a copy of the template, in place.
 
         Other connections to that database see the copy from their next statement on. Raises
-        ``sqlite3.OperationalError`` when another connection holds a lock on it.
+        the driver's ``OperationalError`` when another connection holds a lock on it.
         """
         self._origin_connection().backup(target)
 
     def clone_memory(self) -> Database:
         """A new shared in-memory database holding a copy of the template."""
-        database = memory_database()
+        database = memory_database(connector=self.connector)
         assert database.keeper is not None
         self.restore(database.keeper)
         return database
@@ -106,7 +125,7 @@ class Template:
     def clone_file(self, path: Path) -> Database:
         """Write a copy of the template to ``path`` (overwritten) and return it as a Database."""
         Path(path).write_bytes(self.image)
-        return file_database(Path(path))
+        return file_database(Path(path), self.connector)
 
     def close(self) -> None:
         """Free the in-memory origin used for copies."""
@@ -115,22 +134,28 @@ class Template:
             self._origin = None
 
 
-def _load_image(path: Path, source: MigrationSource) -> sqlite3.Connection | None:
-    """An in-memory connection holding the image at ``path`` when it is a database migrated
-    with exactly ``source``'s files; ``None`` when missing, unreadable, empty, truncated, not a
-    database, or stale."""
+def _load_image(
+    path: Path, source: MigrationSource, connector: Connector
+) -> tuple[bytes, sqlite3.Connection] | None:
+    """The image at ``path`` and an in-memory connection holding it, when it is a database
+    migrated with exactly ``source``'s files; ``None`` when missing, unreadable, empty,
+    truncated, not a database, or stale."""
     try:
         image = path.read_bytes()
     except OSError:
         return None
-    if len(image) < 512:  # smaller than one page: empty or truncated (deserialize would fail)
+    if len(image) < 512 or len(image) % page_size(image):  # empty or truncated
         return None
-    conn = sqlite3.connect(":memory:", check_same_thread=False)
     try:
-        conn.deserialize(image)
+        conn = connector.open_image(image)
+    except drivers.DatabaseError:
+        return None
+    try:
         if Migrator(source).validate(conn) == []:
-            return conn
-    except (sqlite3.DatabaseError, AcodbError):
+            return image, conn
+    except drivers.DatabaseError:
+        pass
+    except AcodbError:
         pass
     conn.close()
     return None

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from ..errors import AcodbError
-from .connect import connect as _connect
+from .connect import Connector, default_connector
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock
@@ -99,19 +99,23 @@ class SqliteTarget:
         query = "&".join(f"{k}={quote(v, safe='')}" for k, v in sorted(params.items()))
         return f"{self.path.as_uri()}?{query}"
 
-    def connect(self, *, read_only: bool = False) -> sqlite3.Connection:
-        """A ``sqlite3`` connection (autocommit, foreign keys on, 5 s busy timeout).
+    def connect(
+        self, *, read_only: bool = False, connector: Connector | None = None
+    ) -> sqlite3.Connection:
+        """A connection made by ``connector`` (default: :func:`~pytest_acodb.db.connect.
+        default_connector`; autocommit, the kit's connection settings).
 
         ``read_only`` opens the file with ``mode=ro``: nothing, not even the migrations table, can
         be written, so the file stays byte-identical. An in-memory target gives a new, empty
         private database. Raises :class:`SqliteUrlError` when the file does not exist and the
-        URL does not say ``mode=rwc`` (or ``read_only`` is set), and ``sqlite3.Error`` when
-        SQLite cannot open it.
+        URL does not say ``mode=rwc`` (or ``read_only`` is set), and the driver's ``Error``
+        when SQLite cannot open it.
         """
+        chosen = connector or default_connector()
         if self.path is None:
-            return _connect(":memory:")
+            return chosen.connect(":memory:")
         self.check_openable(read_only=read_only)
-        return _connect(self.uri(read_only=read_only), uri=True)
+        return chosen.connect(self.uri(read_only=read_only), uri=True)
 
     def check_openable(self, *, read_only: bool = False) -> None:
         """Raise :class:`SqliteUrlError` when :meth:`connect` would fail for want of a file: the
@@ -153,7 +157,7 @@ class SqliteTarget:
         The copy is ``<database>.<UTC YYYYmmddTHHMMSSZ>.bak`` (``-1``, ``-2``... appended when
         that name is taken); ``conn`` must be a connection to this target with no open
         transaction. Returns the copy's path. Raises :class:`SqliteUrlError` for an in-memory
-        target and ``sqlite3.Error`` when SQLite cannot write the copy.
+        target and the driver's ``Error`` when SQLite cannot write the copy.
         """
         if self.path is None:
             raise SqliteUrlError(self.url, "an in-memory database has no file to back up")

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from ..db import driver as drivers
 from ..errors import AcodbError, MigrateError, ValidateError
 from .source import Migration, MigrationSource
 from .sql import NO_TX_MARKER, split_statements
@@ -175,7 +176,7 @@ class Migrator:
         for statement in split_statements(sql):
             try:
                 conn.execute(statement.text)
-            except sqlite3.Error as exc:
+            except drivers.Error as exc:
                 raise MigrateError(
                     version=migration.version,
                     path=path,

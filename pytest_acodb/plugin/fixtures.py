@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sqlite3
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -268,7 +267,7 @@ def acodb_engine(acodb_db: Database) -> Iterator[Engine]:
     if acodb_db.engine is not None:
         yield acodb_db.engine
         return
-    engine = create_engine(acodb_db.url)
+    engine = create_engine(acodb_db.url, acodb_db.connector)
     yield engine
     engine.dispose()
 
@@ -303,7 +302,7 @@ def acodb_session(request: pytest.FixtureRequest, acodb_databases: Databases) ->
     try:
         database = started or request.node.stash[DB_KEY]
         seeded = seed_factories(request)
-        engine = database.engine or create_engine(database.url)
+        engine = database.engine or create_engine(database.url, database.connector)
         session = Session(engine)
         token = bind_session(session)
         try:
@@ -497,8 +496,9 @@ def failure_sections(item: pytest.Item, when: str) -> list[tuple[str, str]]:
         )
         return sections
     path = _kept_path(item.config, item.nodeid)
-    source = item.stash[DB_KEY].connect()
-    target = sqlite3.connect(path)
+    database = item.stash[DB_KEY]
+    source = database.connect()
+    target = database.connector.connect(path)
     try:
         source.backup(target)
     finally:

@@ -20,6 +20,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..db import driver as drivers
 from ..errors import AcodbError
 from ..migrate import quote
 from ..schema import Column, ForeignKey, Schema, Table
@@ -186,7 +187,7 @@ def shadow_tables(conn: sqlite3.Connection) -> set[str]:
                 "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'"
             )
         }
-    except sqlite3.OperationalError:
+    except drivers.OperationalError:
         rows = conn.execute("SELECT name, sql FROM sqlite_schema WHERE type = 'table'").fetchall()
         virtual = [n for n, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL")]
         return {
@@ -388,7 +389,7 @@ class RowSynth:
             try:
                 self.conn.execute(f"SELECT rowid FROM {quote(t.name)} LIMIT 0")
                 self._rowid[t.name] = True
-            except sqlite3.OperationalError:
+            except drivers.OperationalError:
                 self._rowid[t.name] = False
         return self._rowid[t.name]
 
@@ -423,11 +424,11 @@ class RowSynth:
             )
             try:
                 cursor = self.conn.execute(sql, list(values.values()))
-            except sqlite3.IntegrityError as exc:
+            except drivers.IntegrityError as exc:
                 last = exc
                 learn(t, self._rules_of(t), str(exc))
                 continue
-            except sqlite3.Error as exc:
+            except drivers.Error as exc:
                 raise AcodbError(
                     f"cannot insert a row into {t.name}: {exc} (values {values!r})"
                 ) from exc

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
-from ..connect import Database, connect, create_engine, file_database, memory_database
+from .. import driver as drivers
+from ..connect import Database, file_database, memory_database
 from ..template import Template
 
 
@@ -31,14 +31,14 @@ class CloneSlot:
 
         self._generation += 1
         if self.directory is None:
-            database = memory_database()
+            database = memory_database(connector=self.template.connector)
         else:
             path = self.directory / f"clone-{self._generation}.db"
-            database = file_database(path)
-            database.keeper = connect(database.sqlite_uri, uri=True)
+            database = file_database(path, self.template.connector)
+            database.keeper = database.connect()
             # The keeper only copies pages in; durability of a throw-away file is not needed.
             database.keeper.execute("PRAGMA synchronous = OFF")
-        database.engine = create_engine(
+        database.engine = self.template.connector.create_engine(
             database.url, poolclass=sqlalchemy.pool.QueuePool, hide_parameters=True
         )
         return database
@@ -66,7 +66,7 @@ class CloneSlot:
             return self.database
         try:
             self.template.restore(keeper)
-        except sqlite3.OperationalError:
+        except drivers.OperationalError:
             self._rotate()
             keeper = self.database.keeper
             assert keeper is not None

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import weakref
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...errors import IsolationError
-from ..connect import Database, connect, file_database, memory_database
+from .. import driver as drivers
+from ..connect import Database, file_database, memory_database
+from ..driver import Driver
 from ..template import Template
 
 if TYPE_CHECKING:
@@ -87,8 +90,15 @@ _DDL_ACTIONS: dict[int, str] = {
 _TRUE = ("1", "on", "true", "yes")
 
 
-class GuardedConnection(sqlite3.Connection):
-    """A ``sqlite3`` connection that can hold an outer transaction no caller can end.
+if TYPE_CHECKING:
+    _Connection = sqlite3.Connection
+else:
+    _Connection = object
+
+
+class GuardedConnection(_Connection):
+    """A mixin for the driver's connection class (see :func:`guarded_class`): a connection that
+    can hold an outer transaction no caller can end.
 
     Between :meth:`hold` and :meth:`let_go`, every transaction a caller begins through
     :meth:`begin` (wired to SQLAlchemy's ``begin`` event) is a ``SAVEPOINT``; ``commit()``
@@ -122,7 +132,7 @@ class GuardedConnection(sqlite3.Connection):
         self._held, self._depth = False, 0
         try:
             open_transaction = self.in_transaction
-        except sqlite3.ProgrammingError:  # closed, e.g. by engine.dispose(): nothing to undo
+        except drivers.ProgrammingError:  # closed, e.g. by engine.dispose(): nothing to undo
             return
         if open_transaction:
             self.execute("ROLLBACK")
@@ -172,6 +182,12 @@ class GuardedConnection(sqlite3.Connection):
         return sqlite3.SQLITE_OK
 
 
+@cache
+def guarded_class(driver: Driver) -> type[GuardedConnection]:
+    """The driver's ``Connection`` class with :class:`GuardedConnection` mixed in."""
+    return type("GuardedConnection", (GuardedConnection, driver.module.Connection), {})
+
+
 _ROLLBACK_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
@@ -205,17 +221,20 @@ class RollbackDatabase:
 
         self.template = template
         if directory is None:
-            self.database = memory_database()
+            self.database = memory_database(connector=template.connector)
         else:
-            self.database = file_database(directory / "shared.db")
-            self.database.keeper = connect(self.database.sqlite_uri, uri=True)
+            self.database = file_database(directory / "shared.db", template.connector)
+            self.database.keeper = self.database.connect()
         self.database.isolation = "rollback"
         assert self.database.keeper is not None
         template.restore(self.database.keeper)
         uri = self.database.sqlite_uri
+        connector = template.connector
+        guarded = guarded_class(connector.driver)
         engine = sqlalchemy.create_engine(
             self.database.url,
-            creator=lambda: connect(uri, uri=True, factory=GuardedConnection),
+            module=connector.driver.module,
+            creator=lambda: connector.connect(uri, uri=True, factory=guarded),
             poolclass=StaticPool,
             pool_reset_on_return=None,
             hide_parameters=True,
