@@ -28,7 +28,8 @@ from ..migrate.sql import NO_TX_MARKER
 from ..migrate.statements import Action, actions, origins
 from ..schema import Schema
 from ..synth.rows import RowSynth, shadow_tables
-from .walk import Walk, fail
+from .base import fail
+from .walk import Walk
 
 ROWS = 3
 """Rows put in every ordinary table before a migration runs."""

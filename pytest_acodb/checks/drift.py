@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import AcodbError
 from ..schema import Column, Schema
-from .walk import Walk, fail, require_complete
+from .base import fail, require_complete
+from .walk import Walk
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData

@@ -9,7 +9,8 @@ from typing import Any
 
 from ..db.template import Template
 from ..errors import CheckSkipped
-from .walk import Walk, fail, require_complete
+from .base import fail, require_complete
+from .walk import Walk
 
 BATCH = 100
 """Rows each factory creates in its check."""

@@ -14,7 +14,8 @@ from ..errors import AcodbError
 from ..migrate import quote
 from ..schema import ForeignKey, Schema, Table
 from ..synth.rows import RowSynth, value_lists
-from .walk import Walk, fail, require_complete
+from .base import fail, require_complete
+from .walk import Walk
 
 
 def foreign_keys(schema: Schema) -> dict[str, tuple[str, ForeignKey]]:

@@ -23,22 +23,6 @@ from ..schema import Index, Schema
 from .keys import foreign_keys
 from .walk import Walk
 
-LINT_SEVERITY: dict[str, str] = {
-    "file_name": "error",
-    "missing_down": "error",
-    "empty_down": "error",
-    "no_tx_marker": "error",
-    "tx_pragma": "error",
-    "pragma_left_set": "warn",
-    "mixed_types": "warn",
-    "line_endings": "warn",
-    "fk_index": "warn",
-    "duplicate_index": "warn",
-}
-"""Every lint and its default severity, ``"error"`` (a :class:`CheckFailure`: data loss, a down
-migration that cannot work, SQL that does not do what it says) or ``"warn"`` (a risk or style
-problem). The one source of truth: ``plan(severity=...)`` overrides entries by name."""
-
 _MARKER = re.compile(r"^\ufeff?[ \t]*--[ \t]*no[-_ ]?transaction\b", re.I | re.M)
 _OFF = {"OFF", "0", "FALSE", "NO"}
 _ON = {"ON", "1", "TRUE", "YES"}

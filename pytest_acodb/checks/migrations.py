@@ -10,7 +10,8 @@ from __future__ import annotations
 from ..errors import CheckSkipped, MigrateError
 from ..migrate import MigrationSource
 from ..schema import Change
-from .walk import Walk, fail
+from .base import fail
+from .walk import Walk
 
 
 def check_source(source: MigrationSource) -> None:

@@ -22,8 +22,9 @@ from ..migrate import quote
 from ..migrate.statements import Action, actions, named, origins
 from ..schema import Index, Schema, Table, Trigger
 from ..synth.rows import RowSynth
+from .base import fail
 from .triggers import trigger_event
-from .walk import Walk, fail
+from .walk import Walk
 
 BROKEN = re.compile(r"no such (?:table|column): (?:\w+\.)?(\w+)", re.I)
 """What SQLite says when a trigger names a table or column that is gone (group 1: the name)."""

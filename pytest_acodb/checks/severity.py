@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..errors import AcodbError, CheckFailure, CheckWarning
-from . import CHECK_KINDS, Check
-from .lints import LINT_SEVERITY
+from .base import CHECK_KINDS, LINT_SEVERITY, Check
 
 LEVELS = ("error", "warn", "off")
 """The severities a check kind or lint can have."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..migrate import Migrator
 from ..migrate.lockfile import lock_path, verify_lock
 from ..migrate.source import MigrationSource
-from . import Check, failing, passing
+from .base import Check, failing, passing
 
 
 def lock_checks(source: MigrationSource) -> list[Check]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..db import driver as drivers
 from ..errors import AcodbError, CheckSkipped, SourceError
 from ..migrate import resolve
-from . import Check, failing, passing
+from .base import Check, failing, passing
 from .data import check_data_survives
 from .drift import BUNDLED_METADATA, check_models_match
 from .factory import check_factory, factory_names

@@ -17,7 +17,8 @@ from ..errors import AcodbError, CheckSkipped
 from ..migrate import quote
 from ..schema import Schema, Table, Trigger
 from ..synth.rows import RowSynth, affinity
-from .walk import Walk, fail, require_complete
+from .base import fail, require_complete
+from .walk import Walk
 
 SENTINEL = "2000-01-01T00:00:00.000Z"
 """The timestamp a row starts with; any real ``now`` differs from it."""

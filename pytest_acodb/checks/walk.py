@@ -15,11 +15,11 @@ import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 from ..db import driver as drivers
 from ..db.connect import Connector, default_connector
-from ..errors import CheckFailure, CheckSkipped, MigrateError
+from ..errors import MigrateError
 from ..migrate import Migration, MigrationSource, Migrator
 from ..schema import Schema, SnapshotCache, snapshot
 
@@ -183,17 +183,3 @@ class Walk:
             if name in kinds[kind] and step.migration is not None:
                 return step.migration.version
         return None
-
-
-def fail(kind: str, subject: str, message: str) -> NoReturn:
-    """Raise :class:`CheckFailure` for check ``kind`` on ``subject`` with ``message``."""
-    raise CheckFailure(message, check=kind, subject=subject)
-
-
-def require_complete(walk: Walk) -> None:
-    """Raise :class:`CheckSkipped` when a migration of ``walk`` did not apply."""
-    if walk.failure is not None:
-        raise CheckSkipped(
-            f"migration {walk.failure.version} does not apply, so the final schema "
-            f"is unknown; see upgrade[{walk.failure.version}]"
-        )
