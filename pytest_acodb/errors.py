@@ -166,6 +166,24 @@ class ValidateError(AcodbError):
         self.kind = kind
 
 
+class UnknownCheckError(AcodbError):
+    """No built-in check has this name for this migrations directory.
+
+    Attributes: ``name`` (``kind[subject]`` as asked for), ``directory`` (the migrations
+    directory), ``choices`` (the names of that kind's checks there, possibly empty).
+    """
+
+    def __init__(self, name: str, directory: Path, choices: list[str]) -> None:
+        listed = ", ".join(choices[:10]) + (" ..." if len(choices) > 10 else "")
+        super().__init__(
+            f"no built-in check {name} for the migrations in {directory}"
+            + (f"; that kind has: {listed}" if choices else "; there is no check of that kind")
+        )
+        self.name = name
+        self.directory = directory
+        self.choices = choices
+
+
 class CheckFailure(AssertionError):
     """A built-in check found a problem; the message says what differs.
 

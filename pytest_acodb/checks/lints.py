@@ -15,13 +15,13 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..db.connect import Connector
 from ..errors import SourceError
 from ..migrate import Migration, MigrationSource, MigrationType, parse_filename
 from ..migrate.sql import NO_TX_MARKER
 from ..migrate.statements import Action, actions
 from ..schema import Index, Schema
 from .keys import foreign_keys
-from .walk import Walk
 
 _MARKER = re.compile(r"^\ufeff?[ \t]*--[ \t]*no[-_ ]?transaction\b", re.I | re.M)
 _OFF = {"OFF", "0", "FALSE", "NO"}
@@ -252,9 +252,12 @@ def _fk_index(source: MigrationSource, schema: Schema) -> Iterator[Problem]:
         )
 
 
-def _duplicate_index(walk: Walk, schema: Schema) -> Iterator[Problem]:
+def _duplicate_index(
+    source: MigrationSource, schema: Schema, image: bytes, connector: Connector
+) -> Iterator[Problem]:
     shape: dict[str, tuple[object, ...]] = {}
-    with walk.final_copy() as conn:
+    conn = connector.open_image(image)
+    try:
         for key, index in schema.indexes.items():
             if "<expr>" in index.columns:
                 continue
@@ -266,9 +269,11 @@ def _duplicate_index(walk: Walk, schema: Schema) -> Iterator[Problem]:
                 )
             )
             shape[key] = (index.table.lower(), keys, index.unique, index.where)
+    finally:
+        conn.close()
     seen: dict[tuple[object, ...], Index] = {}
     where: dict[str, str] = {}
-    for key in sorted(shape, key=lambda k: _rank(walk.source, schema.indexes[k], where)):
+    for key in sorted(shape, key=lambda k: _rank(source, schema.indexes[k], where)):
         index = schema.indexes[key]
         first = seen.setdefault(shape[key], index)
         if first is index or index.origin != "c":
@@ -296,10 +301,9 @@ def _rank(
     return index.origin == "c", order, int(line) if line.isdigit() else 0, index.name
 
 
-def schema_problems(walk: Walk) -> list[Problem]:
-    """``fk_index`` and ``duplicate_index`` on the schema after the last migration that applied
-    (empty when none did)."""
-    if not walk.steps:
-        return []
-    schema = walk.steps[-1].schema
-    return [*_fk_index(walk.source, schema), *_duplicate_index(walk, schema)]
+def schema_problems(
+    source: MigrationSource, schema: Schema, image: bytes, connector: Connector
+) -> list[Problem]:
+    """``fk_index`` and ``duplicate_index`` on ``schema``, the schema after the last migration
+    that applied, whose database image is ``image`` (opened with ``connector``)."""
+    return [*_fk_index(source, schema), *_duplicate_index(source, schema, image, connector)]

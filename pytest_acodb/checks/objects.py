@@ -111,20 +111,17 @@ def _words(sql: str) -> set[str]:
     return {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", sql)}
 
 
-def fire_targets(walk: Walk, version: int) -> list[str]:
-    """Names of the triggers ``triggers_fire[version]`` fires: those that ``version`` creates or
-    changes, and those on or naming a table or view it adds, removes or changes. Empty when the
-    walk never got past ``version``."""
-    before, after = walk.before(version), walk.after(version)
+def fire_targets(before: Schema | None, after: Schema | None) -> list[str]:
+    """Names of the triggers ``triggers_fire[version]`` fires, given the schemas ``before`` and
+    ``after`` the migration: those it creates or changes, and those on or naming a table or view
+    it adds, removes or changes. Empty when either schema is unknown (never reached)."""
     if before is None or after is None:
         return []
-    changed = {
-        c.name.lower() for c in before.schema.diff(after.schema) if c.kind in ("table", "view")
-    }
+    changed = {c.name.lower() for c in before.diff(after) if c.kind in ("table", "view")}
     return sorted(
         name
-        for name, trigger in after.schema.triggers.items()
-        if before.schema.triggers.get(name) != trigger
+        for name, trigger in after.triggers.items()
+        if before.triggers.get(name) != trigger
         or trigger.table.lower() in changed
         or _words(trigger.sql) & changed
     )
@@ -188,7 +185,8 @@ def check_triggers_fire(walk: Walk, version: int) -> None:
     broken: list[str] = []
     try:
         synth = RowSynth(conn, schema, reuse_parents=True)
-        for name in fire_targets(walk, version):
+        before = walk.before(version)
+        for name in fire_targets(before.schema if before else None, schema):
             trigger = schema.triggers[name]
             table = next(
                 (t for n, t in schema.tables.items() if n.lower() == trigger.table.lower()), None

@@ -1,20 +1,25 @@
-"""Building the list of built-in checks for a migrations directory.
+"""Which built-in checks a migrations directory has, named up front, run later.
 
-:func:`plan` resolves the directory and walks the migrations once (a few milliseconds for a
-normal directory) to learn the subjects: versions, triggers, foreign keys, CHECK value lists; it
-also runs the lints, which only read the files and the final schema. Everything else happens when
-a check runs, on copies of the states the walk kept. ``severity`` then grades or drops items.
+A :class:`Plan` resolves the directory and outlines it (each migration applied once, with the
+schema after it: :class:`~.walk.Outline`) to learn the subjects: versions, ``updated_at``
+triggers, foreign keys, CHECK value lists, lint findings. That is all collection needs. The
+:class:`~.walk.Walk` every check body runs on (database images after each step, their health,
+seeded rows) is built when the first check runs, once per plan. ``severity`` then grades or drops
+checks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from functools import partial
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from ..db import driver as drivers
-from ..errors import AcodbError, CheckSkipped, SourceError
-from ..migrate import resolve
+from ..db.connect import Connector, default_connector
+from ..errors import AcodbError, CheckSkipped, SourceError, UnknownCheckError
+from ..migrate import MigrationSource, resolve
 from .base import Check, failing, passing
 from .data import check_data_survives
 from .drift import BUNDLED_METADATA, check_models_match
@@ -26,7 +31,189 @@ from .objects import check_lost_objects, check_triggers_fire, fire_targets
 from .severity import apply_levels, validate
 from .sqlx import database_checks, lock_checks
 from .triggers import check_trigger, updated_at_triggers
-from .walk import Walk
+from .walk import Outline, Walk
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What to check and how strictly (all optional).
+
+    ``kinds``: only these check kinds (empty: every kind). ``factories``: one ``factory[<Name>]``
+    check per bundled factory (for the bundled schema). ``database``: a sqlx URL of an existing
+    database to validate against the directory (``database[...]`` checks). ``severity``:
+    ``{check kind or lint name: "error" | "warn" | "off"}`` overriding the defaults (errors,
+    and :data:`~.base.LINT_SEVERITY` for lints); ``"off"`` drops the checks. ``skip_versions``:
+    no per-version check and no file lint for these versions. ``min_downgrade_version``:
+    ``round_trip`` and ``no_trace`` require a down script from this version up (below it, none
+    is needed). ``irreversible``: versions irreversible on purpose; their ``round_trip`` and
+    ``no_trace`` are skipped saying so. ``metadata``: an import spec
+    ``package.module:Base.metadata`` of SQLAlchemy models to compare with the migrated schema
+    (``models_match``); with ``factories`` the bundled models are compared too.
+    """
+
+    kinds: tuple[str, ...] = ()
+    factories: bool = False
+    database: str | None = None
+    severity: Mapping[str, str] = field(default_factory=dict)
+    skip_versions: tuple[int, ...] = ()
+    min_downgrade_version: int | None = None
+    irreversible: tuple[int, ...] = ()
+    metadata: str | None = None
+
+
+class Plan:
+    """The built-in checks of the migrations in ``directory``, in :data:`~.base.CHECK_KINDS`
+    order (:attr:`checks`), each named ``kind[subject]``.
+
+    Never raises for a bad directory: a :class:`SourceError` (missing directory, bad file name,
+    duplicate versions...) becomes one ``source[<dirname>]`` check that fails with its message.
+    Raises :class:`AcodbError` for a bad ``options.severity`` (unknown key or level). Building a
+    plan costs one apply of every migration; the :attr:`walk` its checks run on is built on
+    first use (:attr:`walk_built` says whether it was). ``connector``: how every database of
+    the plan is opened (driver, extensions).
+    """
+
+    def __init__(
+        self,
+        directory: str | Path,
+        options: CheckOptions | None = None,
+        connector: Connector | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.options = options or CheckOptions()
+        self.connector = connector or default_connector()
+        self.source: MigrationSource | None = None
+        self.outline: Outline | None = None
+        self._by_name: dict[str, Check] = {}
+        validate(self.options.severity)
+        name = self.directory.name or str(self.directory)
+        try:
+            self.source = resolve(self.directory)
+            self.outline = Outline(self.source, self.connector)
+        except SourceError as exc:
+            self._set([Check("source", name, failing("source", name, str(exc)))])
+            return
+        except drivers.Error as exc:
+            self._set([Check("source", name, failing("source", name, str(exc)))])
+            return
+        self._set(self._plan(self.source, self.outline))
+
+    def _set(self, checks: list[Check]) -> None:
+        kinds = self.options.kinds
+        chosen = [c for c in checks if not kinds or c.kind in kinds]
+        self.checks = apply_levels(chosen, self.options.severity)
+        self._by_name = {c.name: c for c in self.checks}
+
+    @cached_property
+    def walk(self) -> Walk:
+        """The :class:`~.walk.Walk` of the directory, built on first use."""
+        assert self.source is not None and self.outline is not None
+        return Walk(self.source, self.connector, self.outline)
+
+    @property
+    def walk_built(self) -> bool:
+        """True once a check needed the walk (planning never builds it)."""
+        return "walk" in self.__dict__
+
+    def check(self, name: str) -> Check:
+        """The check called ``name`` (``kind[subject]``). Raises :class:`UnknownCheckError`
+        listing the checks of that kind when there is none."""
+        found = self._by_name.get(name)
+        if found is None:
+            kind = name.partition("[")[0]
+            raise UnknownCheckError(
+                name, self.directory, [c.name for c in self.checks if c.kind == kind]
+            )
+        return found
+
+    def _lazy(self, body: Callable[..., None], *args: Any, **kwargs: Any) -> Callable[[], None]:
+        """A check body that calls ``body(self.walk, *args, **kwargs)``, building the walk then."""
+
+        def run() -> None:
+            body(self.walk, *args, **kwargs)
+
+        return run
+
+    def _plan(self, source: MigrationSource, outline: Outline) -> list[Check]:
+        options = self.options
+        name = source.directory.name or str(source.directory)
+        versions = [m.version for m in source if m.version not in options.skip_versions]
+        floor = options.min_downgrade_version
+        checks = [Check("source", name, lambda: check_source(source))]
+        checks += [Check("upgrade", str(v), self._lazy(check_upgrade, v)) for v in versions]
+        checks += [
+            Check(
+                "round_trip",
+                str(v),
+                _skipping(f"migration {v} is irreversible on purpose (listed as irreversible)")
+                if v in options.irreversible
+                else self._lazy(check_round_trip, v, require_down=floor is not None and v >= floor),
+            )
+            for v in versions
+        ]
+        marked = sorted(set(options.irreversible) & {m.version for m in source})
+        checks.append(
+            Check(
+                "no_trace",
+                "all",
+                _skipping(f"migrations {', '.join(map(str, marked))} are irreversible on purpose")
+                if marked
+                else self._lazy(check_no_trace, floor),
+            )
+        )
+        final = outline.final
+        if final is not None:
+            checks += [
+                Check("trigger", t.name, self._lazy(check_trigger, t.name))
+                for t in updated_at_triggers(final)
+            ]
+            checks += [
+                Check("cascade", s, self._lazy(check_cascade, s)) for s in foreign_keys(final)
+            ]
+            checks += [
+                Check("constraint", s, self._lazy(check_constraint, s))
+                for s in value_list_columns(final)
+            ]
+        applied = [v for v in versions if outline.after(v) is not None]
+        checks += [
+            Check("data_survives", str(v), self._lazy(check_data_survives, v)) for v in applied
+        ]
+        checks += [
+            Check("lost_objects", str(v), self._lazy(check_lost_objects, v)) for v in applied
+        ]
+        checks += [
+            Check("triggers_fire", str(v), self._lazy(check_triggers_fire, v))
+            for v in applied
+            if fire_targets(outline.before(v), outline.after(v))
+        ]
+        checks += self._lints(source, outline)
+        if options.factories:
+            checks += self._factories()
+        specs = ([BUNDLED_METADATA] if options.factories else []) + (
+            [options.metadata] if options.metadata else []
+        )
+        checks += [Check("models_match", s, self._lazy(check_models_match, s)) for s in specs]
+        checks += lock_checks(source)
+        if options.database is not None:
+            checks += database_checks(source, options.database)
+        return checks
+
+    def _lints(self, source: MigrationSource, outline: Outline) -> list[Check]:
+        """One ``lint[<name>:<thing>]`` check per problem, or one passing ``lint[<dirname>]``."""
+        problems = file_problems(source, self.options.skip_versions)
+        if outline.final is not None:
+            problems += schema_problems(source, outline.final, outline.image, self.connector)
+        if not problems:
+            return [Check("lint", source.directory.name, passing)]
+        return [Check("lint", p.subject, failing("lint", p.subject, p.message)) for p in problems]
+
+    def _factories(self) -> list[Check]:
+        try:
+            names = factory_names()
+        except (ImportError, AcodbError) as exc:
+            msg = f"cannot import pytest_acodb.acolib.factories: {exc}"
+            return [Check("factory", "import", failing("factory", "import", msg))]
+        return [Check("factory", n, self._lazy(check_factory, n)) for n in names]
 
 
 def plan(
@@ -39,89 +226,21 @@ def plan(
     min_downgrade_version: int | None = None,
     metadata: str | None = None,
     irreversible: Collection[int] = (),
+    connector: Connector | None = None,
 ) -> list[Check]:
-    """The built-in checks for the migrations in ``directory``, in :data:`CHECK_KINDS` order.
-
-    Never raises for a bad directory: a :class:`SourceError` (missing directory, bad file name,
-    duplicate versions...) becomes one ``source[<dirname>]`` check that fails with its message.
-    ``factories``: add one ``factory[<Name>]`` check per bundled factory (for the bundled schema).
-    ``database``: a sqlx URL of an existing database to validate against the directory
-    (``database[...]`` items). ``lock[...]`` items are added when the directory has an
-    ``acodb.lock``. ``severity``: ``{check kind or lint name: "error" | "warn" | "off"}``
-    overriding the defaults (errors, and :data:`LINT_SEVERITY` for lints); ``"off"`` drops the
-    items; an unknown key or level raises :class:`AcodbError`. ``skip_versions``: no per-version
-    item and no file lint for these versions. ``min_downgrade_version``: ``round_trip`` and
-    ``no_trace`` require a down script from this version up (below it, none is needed).
-    ``irreversible``: versions irreversible on purpose; their ``round_trip`` and ``no_trace``
-    are skipped saying so. ``metadata``: an import spec ``package.module:Base.metadata`` of SQLAlchemy models to compare
-    with the migrated schema (``models_match``); with ``factories`` the bundled models are
-    compared too.
-    """
-    validate(severity)
-    directory = Path(directory)
-    name = directory.name or str(directory)
-    try:
-        source = resolve(directory)
-        walk = Walk(source)
-    except SourceError as exc:
-        return apply_levels([Check("source", name, failing("source", name, str(exc)))], severity)
-    except drivers.Error as exc:
-        return apply_levels([Check("source", name, failing("source", name, str(exc)))], severity)
-    checks = [Check("source", name, partial(check_source, source))]
-    versions = [m.version for m in source if m.version not in skip_versions]
-    floor = min_downgrade_version
-    checks += [Check("upgrade", str(v), partial(check_upgrade, walk, v)) for v in versions]
-    checks += [
-        Check(
-            "round_trip",
-            str(v),
-            _skipping(f"migration {v} is irreversible on purpose (acodb_irreversible)")
-            if v in irreversible
-            else partial(check_round_trip, walk, v, require_down=floor is not None and v >= floor),
-        )
-        for v in versions
-    ]
-    marked = sorted(set(irreversible) & {m.version for m in source})
-    checks.append(
-        Check(
-            "no_trace",
-            "all",
-            _skipping(f"migrations {', '.join(map(str, marked))} are irreversible on purpose")
-            if marked
-            else partial(check_no_trace, walk, floor),
-        )
+    """The checks of :class:`Plan` for ``directory`` with these :class:`CheckOptions`, as a list
+    of :class:`~.base.Check` (each ``run()`` raises ``CheckFailure``, ``CheckWarning`` or
+    ``CheckSkipped``, or returns ``None`` when it holds). For use outside pytest."""
+    options = CheckOptions(
+        factories=factories,
+        database=database,
+        severity=dict(severity or {}),
+        skip_versions=tuple(skip_versions),
+        min_downgrade_version=min_downgrade_version,
+        irreversible=tuple(irreversible),
+        metadata=metadata,
     )
-    final = walk.final
-    if final is not None:
-        checks += [
-            Check("trigger", t.name, partial(check_trigger, walk, t.name))
-            for t in updated_at_triggers(final)
-        ]
-        checks += [
-            Check("cascade", s, partial(check_cascade, walk, s)) for s in foreign_keys(final)
-        ]
-        checks += [
-            Check("constraint", s, partial(check_constraint, walk, s))
-            for s in value_list_columns(final)
-        ]
-    checks += _data_checks(walk, versions)
-    checks += _lint_checks(walk, skip_versions)
-    if factories:
-        try:
-            names = factory_names()
-        except (ImportError, AcodbError) as exc:
-            msg = f"cannot import pytest_acodb.factories: {exc}"
-            checks.append(Check("factory", "import", failing("factory", "import", msg)))
-        else:
-            checks += [Check("factory", n, partial(check_factory, walk, n)) for n in names]
-    specs = ([BUNDLED_METADATA] if factories else []) + ([metadata] if metadata else [])
-    checks += [
-        Check("models_match", spec, partial(check_models_match, walk, spec)) for spec in specs
-    ]
-    checks += lock_checks(source)
-    if database is not None:
-        checks += database_checks(source, database)
-    return apply_levels(checks, severity)
+    return Plan(directory, options, connector).checks
 
 
 def _skipping(reason: str) -> Callable[[], None]:
@@ -129,26 +248,3 @@ def _skipping(reason: str) -> Callable[[], None]:
         raise CheckSkipped(reason)
 
     return run
-
-
-def _data_checks(walk: Walk, versions: list[int]) -> list[Check]:
-    """``data_survives`` and ``lost_objects`` for every version the walk applied, and
-    ``triggers_fire`` for those after which some trigger is new or may be broken."""
-    applied = [v for v in versions if walk.after(v) is not None]
-    return (
-        [Check("data_survives", str(v), partial(check_data_survives, walk, v)) for v in applied]
-        + [Check("lost_objects", str(v), partial(check_lost_objects, walk, v)) for v in applied]
-        + [
-            Check("triggers_fire", str(v), partial(check_triggers_fire, walk, v))
-            for v in applied
-            if fire_targets(walk, v)
-        ]
-    )
-
-
-def _lint_checks(walk: Walk, skip_versions: Collection[int]) -> list[Check]:
-    """One ``lint[<name>:<thing>]`` item per problem, or one passing ``lint[<dirname>]``."""
-    problems = file_problems(walk.source, skip_versions) + schema_problems(walk)
-    if not problems:
-        return [Check("lint", walk.source.directory.name, passing)]
-    return [Check("lint", p.subject, failing("lint", p.subject, p.message)) for p in problems]

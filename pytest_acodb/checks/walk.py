@@ -59,6 +59,70 @@ class Step:
     health: Health = Health()
 
 
+class Outline:
+    """The migrations of ``source`` applied once, in order, with the schema after each one: what
+    planning needs to name the checks (versions, triggers, foreign keys...), without the
+    database images, health reads and seeded rows of a :class:`Walk`.
+
+    ``base``: the schema before the first migration; ``schemas``: the schema after each
+    migration that applied; ``failure``: the :class:`MigrateError` of the first migration that
+    did not apply (the outline stops there), else ``None``; ``image``: the database image after
+    the last migration that applied (with no ``failure``, a template of the directory);
+    ``cache``: the :class:`SnapshotCache` its snapshots filled, which a :class:`Walk` built from
+    this outline reuses. Costs one apply and one incremental snapshot per migration.
+    """
+
+    def __init__(self, source: MigrationSource, connector: Connector | None = None) -> None:
+        self.source = source
+        self.connector = connector or default_connector()
+        self.exclude = (source.table_name,)
+        self.cache = SnapshotCache()
+        self.schemas: list[Schema] = []
+        self.failure: MigrateError | None = None
+        self.image = b""
+        self._position = {m.version: i for i, m in enumerate(source.migrations)}
+        migrator = Migrator(source)
+        conn = self.connector.connect(":memory:")
+        try:
+            migrator.ensure_table(conn)
+            self.base = last = snapshot(conn, exclude=self.exclude, cache=self.cache)
+            for migration in source:
+                try:
+                    migrator.apply(conn, migration)
+                except MigrateError as exc:
+                    self.failure = exc
+                    break
+                last = snapshot(conn, exclude=self.exclude, cache=self.cache, known=(last,))
+                self.schemas.append(last)
+            self.image = self.connector.image(conn)
+        finally:
+            conn.close()
+
+    def index(self, version: int) -> int:
+        """Position of ``version`` in the source (``ValueError`` when absent)."""
+        try:
+            return self._position[version]
+        except KeyError:
+            raise ValueError(f"version {version} is not in {self.source.directory}") from None
+
+    def before(self, version: int) -> Schema | None:
+        """The schema just before ``version`` (``None`` when it was never reached)."""
+        i = self.index(version)
+        if i > len(self.schemas):
+            return None
+        return self.base if i == 0 else self.schemas[i - 1]
+
+    def after(self, version: int) -> Schema | None:
+        """The schema just after ``version`` (``None`` when it did not apply)."""
+        i = self.index(version)
+        return self.schemas[i] if i < len(self.schemas) else None
+
+    @property
+    def final(self) -> Schema | None:
+        """The schema after the last migration that applied (``None`` when none did)."""
+        return self.schemas[-1] if self.schemas else None
+
+
 class Walk:
     """The migrations of ``source`` applied in order, with the state after each one.
 
@@ -69,10 +133,16 @@ class Walk:
     :mod:`~pytest_acodb.checks.data`), so each is computed once; ``cache``: the
     :class:`SnapshotCache` every snapshot of the walk shares, so a snapshot reads only the
     objects a migration created or changed. Building costs one apply, one serialisation, one
-    (incremental) snapshot and one :func:`health` per migration.
+    (incremental) snapshot and one :func:`health` per migration; built from an :class:`Outline`
+    of the same source, its snapshots cost nothing (they are the outline's).
     """
 
-    def __init__(self, source: MigrationSource, connector: Connector | None = None) -> None:
+    def __init__(
+        self,
+        source: MigrationSource,
+        connector: Connector | None = None,
+        outline: Outline | None = None,
+    ) -> None:
         self.source = source
         self.connector = connector or default_connector()
         self.migrator = Migrator(source)
@@ -80,20 +150,23 @@ class Walk:
         self.steps: list[Step] = []
         self.failure: MigrateError | None = None
         self.memo: dict[tuple[str, int], Any] = {}
-        self.cache = SnapshotCache()
+        self.cache = outline.cache if outline is not None else SnapshotCache()
+        known = (outline.base, *outline.schemas) if outline is not None else ()
         self._position = {m.version: i for i, m in enumerate(source.migrations)}
         self._final: sqlite3.Connection | None = None
         conn = self.connector.connect(":memory:")
         try:
             self.migrator.ensure_table(conn)
-            self.base = last = Step(None, self.connector.image(conn), self.snapshot(conn))
-            for migration in source:
+            base = self.snapshot(conn, *known[:1])
+            self.base = last = Step(None, self.connector.image(conn), base)
+            for i, migration in enumerate(source, 1):
                 try:
                     self.migrator.apply(conn, migration)
                 except MigrateError as exc:
                     self.failure = exc
                     break
-                schema = self.snapshot(conn, last.schema)  # data-only steps share it
+                # data-only steps share the schema before them; the outline's is this one
+                schema = self.snapshot(conn, last.schema, *known[i : i + 1])
                 last = Step(migration, self.connector.image(conn), schema, health(conn))
                 self.steps.append(last)
         finally:
