@@ -166,6 +166,33 @@ class ValidateError(AcodbError):
         self.kind = kind
 
 
+class NoSessionError(AcodbError):
+    """A factory was called with no SQLAlchemy session bound for it to write to."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no SQLAlchemy session is bound for the pytest-acodb factories: in a test, request "
+            "the acodb_session fixture (or a fixture built on it); outside pytest, call "
+            "pytest_acodb.synth.session.bind_session(session) first (and unbind_session(token) "
+            "after)"
+        )
+
+
+class MarkerError(AcodbError):
+    """A ``@pytest.mark.acodb(...)`` marker with an argument it does not take or a bad value.
+
+    Attributes: ``argument`` (the keyword, or ``None`` for positional arguments), ``value``
+    (what was given), ``allowed`` (what would be accepted, in words).
+    """
+
+    def __init__(self, argument: str | None, value: object, allowed: str) -> None:
+        shown = f"{argument}={value!r}" if argument else f"{value!r}"
+        super().__init__(f"@pytest.mark.acodb({shown}): {allowed}")
+        self.argument = argument
+        self.value = value
+        self.allowed = allowed
+
+
 class UnknownCheckError(AcodbError):
     """No built-in check has this name for this migrations directory.
 

@@ -180,9 +180,7 @@ def test_an_index_recreated_under_another_name_is_not_lost(tmp_path: Path) -> No
 
 def test_triggers_fire_only_where_something_changed() -> None:
     walk = Walk(resolve(bundled_migrations_dir()))
-    assert [v for m in walk.source if (v := m.version) and _targets(walk, v)] == [
-        20250115000007
-    ]
+    assert [v for m in walk.source if (v := m.version) and _targets(walk, v)] == [20250115000007]
     walk = Walk(resolve(CASES / "trigger_points_at_dropped"))
     assert _targets(walk, 2) == ["items_price_logged"]
     checks = {c.name: c for c in plan(CASES / "trigger_points_at_dropped")}

@@ -318,7 +318,7 @@ def test_keep_failed_under_rollback_says_why_instead_of_waiting(pytester: pytest
         (
             'backend="disk"',
             "acodb_session",
-            "@pytest.mark.acodb(backend='disk'): use one of memory, file",
+            "@pytest.mark.acodb(backend='disk'): use one of 'memory', 'file'",
         ),
         (
             'target="abc"',

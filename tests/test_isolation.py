@@ -150,7 +150,7 @@ def test_bad_isolation_values_are_clear_errors(pytester: pytest.Pytester) -> Non
     )
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*isolation='nested'*use one of clone, rollback*"])
+    result.stdout.fnmatch_lines(["*isolation='nested'*use one of 'clone', 'rollback'*"])
 
 
 # -- the template cache ------------------------------------------------------------------------

@@ -154,7 +154,7 @@ def test_bad_marker_argument_is_a_clear_error(pytester: pytest.Pytester) -> None
     )
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*backend='postgres'*use one of memory, file*"])
+    result.stdout.fnmatch_lines(["*backend='postgres'*use one of 'memory', 'file'*"])
 
 
 def test_bad_backend_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
@@ -194,7 +194,7 @@ def test_own_migrations_from_ini_and_report_header(pytester: pytest.Pytester) ->
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
-        ["acodb: migrations */db (1 migrations), backend file, isolation clone, seed *"]
+        ["acodb: migrations */db (1 migrations), SQLite *, backend file, isolation clone, seed *"]
     )
 
 
@@ -220,14 +220,23 @@ def test_conftest_can_override_migrations_dir(pytester: pytest.Pytester) -> None
         """
     )
     pytester.runpytest().assert_outcomes(passed=1)
-    # The checks are collected before fixtures run: with only the fixture override they would
-    # check the bundled migrations, so that is a usage error saying to set the ini key.
-    result = pytester.runpytest("--acodb-check-migrations")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        ["*conftest.py overrides the acodb_migrations_dir fixture*set acodb_migrations = *"]
+    # The check items are named at collection, before fixtures run, from the option or ini
+    # key (here: none, so the bundled migrations); they run the checks of the fixture's
+    # directory: the source item fails saying so and naming the checks that have no item,
+    # the items that are not checks of that directory skip.
+    result = pytester.runpytest("--acodb-check-migrations", "-rfs")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    outcomes = result.parseoutcomes()
+    assert outcomes["failed"] == 1 and outcomes["skipped"] > 10 and outcomes["passed"] == 1
+    result.stdout.fnmatch_lines(
+        [
+            "source[[]migrations[]]: the check items were named at collection from *the "
+            "acodb_migrations_dir fixture gives *mig*set acodb_migrations to that directory*"
+            "upgrade[[]1[]]*",
+            "SKIPPED *upgrade[[]20250115000001[]] is not a check of *mig*",
+        ]
     )
-    # With the ini key or option set as well, the checks run on the user's directory.
+    # With the ini key or option set as well, the items are the checks of the user's directory.
     result = pytester.runpytest("--acodb-check-migrations", "--acodb-migrations=mig", "-v")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*acodb::upgrade[[]1[]] PASSED*"])

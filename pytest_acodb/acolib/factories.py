@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,7 +41,9 @@ from factory.random import randgen
 from faker.generator import random as faker_random
 from sqlalchemy.orm import Session
 
-from ..errors import AcodbError
+from ..synth.session import bind_session as bind_session
+from ..synth.session import current_session
+from ..synth.session import unbind_session as unbind_session
 from .models import (
     CONNECTION_TYPES,
     Configuration,
@@ -51,34 +53,6 @@ from .models import (
     Workflow,
     WorkflowTask,
 )
-
-_bound_session: ContextVar[Session | None] = ContextVar("acodb_factory_session", default=None)
-
-
-def bind_session(session: Session) -> Token[Session | None]:
-    """Make ``session`` the one every factory writes to; returns the token for unbinding.
-
-    Binding is per context (thread or task): pass the token to :func:`unbind_session` when done.
-    """
-    return _bound_session.set(session)
-
-
-def unbind_session(token: Token[Session | None]) -> None:
-    """Restore the binding that was in place before the :func:`bind_session` that made ``token``."""
-    _bound_session.reset(token)
-
-
-def current_session() -> Session:
-    """Return the bound session; raises ``AcodbError`` saying how to bind one if none is."""
-    session = _bound_session.get()
-    if session is None:
-        raise AcodbError(
-            "no SQLAlchemy session is bound for pytest_acodb factories: request the "
-            "`acodb_session` fixture in your test, or call "
-            "pytest_acodb.factories.bind_session(session) first (and unbind_session(token) after)"
-        )
-    return session
-
 
 # --- fake text ---------------------------------------------------------------------------------
 # Faker's providers, called on factory_boy's shared Faker instance (seeded with factory_boy's
@@ -305,7 +279,7 @@ class _AcodbFactory(SQLAlchemyModelFactory):
         one flush and one commit (per ``Meta.sqlalchemy_session_persistence``) when done.
 
         Inputs: the number of rows and the same keyword overrides as ``create()``. Output: the
-        list of objects, committed. Errors: ``AcodbError`` if no session is bound; database errors
+        list of objects, committed. Errors: ``NoSessionError`` if no session is bound; database errors
         (e.g. ``IntegrityError``) at the final flush, after which no row of the batch is
         committed and the session needs ``session.rollback()``.
         """

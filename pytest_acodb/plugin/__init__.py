@@ -1,19 +1,28 @@
 """pytest entry point of pytest-acodb: options, ini keys, marker and hooks.
 
-Each hook is a few lines that hand off to :mod:`pytest_acodb.config`,
-:mod:`pytest_acodb.fixtures` and :mod:`pytest_acodb.collect`.
+Each hook is a few lines that hand off to the modules of this package: :mod:`.settings`
+(options to settings), :mod:`.fixtures`, :mod:`.collect` (the built-in checks as items),
+:mod:`.report` (header, summary, failure sections) and :mod:`.seeds`.
 """
 
 from __future__ import annotations
 
-import collections.abc
+from collections.abc import Generator
+from typing import Any
 
 import pytest
 
-from . import settings as acodb_config
+from ..db import driver as drivers
+from ..db.connect import Connector
+from ..errors import AcodbError
+from . import hookspecs, settings
 from .fixtures import (
-    RUN_SEED_KEY,
+    CONNECTOR_KEY,
+    DB_KEY,
+    _acodb,
+    acodb_checks,
     acodb_connection,
+    acodb_connector,
     acodb_databases,
     acodb_db,
     acodb_engine,
@@ -25,11 +34,15 @@ from .fixtures import (
     acodb_session,
     acodb_template,
     acodb_url,
-    choose_run_seed,
 )
+from .marker import DESCRIPTION
+from .seeds import RUN_SEED_KEY, choose_run_seed
 
 __all__ = [
+    "_acodb",
+    "acodb_checks",
     "acodb_connection",
+    "acodb_connector",
     "acodb_databases",
     "acodb_db",
     "acodb_engine",
@@ -44,59 +57,113 @@ __all__ = [
 ]
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("acodb", "pytest-acodb: migrated SQLite databases and checks")
-    for option in acodb_config.OPTIONS:
-        if option.ini_type == "bool":
-            group.addoption(
-                option.flag, dest=option.dest, action="store_true", default=None, help=option.help
-            )
-        else:
-            group.addoption(
-                option.flag,
-                dest=option.dest,
-                default=None,
-                help=option.help,
-                metavar=option.metavar or option.dest.upper(),
-            )
-        parser.addini(option.dest, option.help, type=option.ini_type, default=None)
+    for option in settings.OPTIONS:
+        option.add_to(group, parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "acodb(backend='memory'|'file', isolation='clone'|'rollback', target=VERSION): "
-        "configure the pytest-acodb database of this test (target: acodb_migrator's version)",
-    )
+    config.addinivalue_line("markers", DESCRIPTION)
     config.addinivalue_line(
         "markers", "acodb_check: a built-in migration check of pytest-acodb (select with -m)"
     )
-    config.stash[acodb_config.SETTINGS_KEY] = acodb_config.resolve(config)
+    resolved = config.stash[settings.SETTINGS_KEY] = settings.resolve(config)
+    config.stash[CONNECTOR_KEY] = _connector(config, resolved)
     config.stash[RUN_SEED_KEY] = choose_run_seed(config)
 
 
+def _connector(config: pytest.Config, resolved: settings.AcodbSettings) -> Connector:
+    """The run's connector: the driver and extensions the settings name, and the
+    ``pytest_acodb_connect`` hook. Raises ``pytest.UsageError`` in one line for a driver or
+    extension that cannot be used."""
+    hook = config.hook.pytest_acodb_connect
+
+    def call_hook(connection: Any) -> None:
+        if hook.get_hookimpls():
+            hook(connection=connection)
+
+    try:
+        connector = Connector(
+            drivers.load(resolved.sqlite_driver), resolved.sqlite_extensions, (call_hook,)
+        )
+        if connector.extensions:
+            connector.check()
+    except AcodbError as error:
+        message = f"{error}"
+    else:
+        return connector
+    raise pytest.UsageError(message)
+
+
 @pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node: object) -> None:
+def pytest_configure_node(node: Any) -> None:
     # xdist: every worker seeds its tests' data from the controller's run seed.
-    node.workerinput["acodb_seed"] = node.config.stash[RUN_SEED_KEY]  # type: ignore[attr-defined]
+    node.workerinput["acodb_seed"] = node.config.stash[RUN_SEED_KEY]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    from .fixtures import describe_settings
+    from .report import header
 
-    settings = config.stash[acodb_config.SETTINGS_KEY]
-    return describe_settings(settings, config.stash[RUN_SEED_KEY])
+    return header(
+        config.stash[settings.SETTINGS_KEY], config.stash[CONNECTOR_KEY], config.stash[RUN_SEED_KEY]
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    from .collect import take_node_ids
+
+    take_node_ids(session.config)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report = yield
+    if isinstance(collector, pytest.Session) and report.passed and _checks_on(collector.config):
+        from .collect import add_collector
+
+        add_collector(collector, report)
+    return report
+
+
+def _checks_on(config: pytest.Config) -> bool:
+    from .collect import SELECTED_KEY
+
+    asked = config.stash.get(SELECTED_KEY, None) is not None
+    return asked or config.stash[settings.SETTINGS_KEY].check_migrations
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> Generator[None, Any, Any]:
+    # A factory called while a fixture is set up (pytest-factoryboy's model fixtures, a user's
+    # own) gets this test's acodb_session even when the test names it later or not at all.
+    from ..synth.session import provide_session
+
+    with provide_session(lambda: request.getfixturevalue("acodb_session")):
+        return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> collections.abc.Generator[None, pytest.TestReport, pytest.TestReport]:
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.failed:
-        from .fixtures import failure_sections
+        from .report import keep_failed, seed_section
 
-        report.sections.extend(failure_sections(item, call.when))
+        report.sections.extend(seed_section(item))
+        if call.when == "call" and DB_KEY in item.stash:
+            state = item.stash[DB_KEY]
+            report.sections.extend(keep_failed(item, state.database, state.isolation))
     return report
 
 
@@ -107,7 +174,7 @@ def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    from .fixtures import template_report
+    from .report import template_report
 
     for line in template_report(terminalreporter.config):
         terminalreporter.write_line(line)
@@ -117,25 +184,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     # An xdist worker sends its template lines to the controller (see pytest_testnodedown).
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
-        from .fixtures import template_report
+        from .report import template_report
 
         workeroutput["acodb_templates"] = template_report(session.config)
 
 
 @pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: object, error: object) -> None:
-    from .fixtures import add_template_report
+def pytest_testnodedown(node: Any, error: object) -> None:
+    from .report import add_template_report
 
     output = getattr(node, "workeroutput", {})
-    add_template_report(node.config, output.get("acodb_templates", []))  # type: ignore[attr-defined]
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> None:
-    settings = config.stash[acodb_config.SETTINGS_KEY]
-    if settings.check_migrations:
-        from .collect import collect_checks
-
-        items.extend(collect_checks(session, settings))
+    add_template_report(node.config, output.get("acodb_templates", []))

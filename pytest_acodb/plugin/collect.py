@@ -1,110 +1,109 @@
-"""Turning the built-in checks into pytest items under ``--acodb-check-migrations``.
+"""The built-in checks as real pytest items, under ``--acodb-check-migrations``.
 
-The items hang under one collector with node id ``acodb``, so a failing line reads
-``acodb::round_trip[20250115000003]``. The checks themselves live in
-:mod:`pytest_acodb.checks`; this module only adapts them.
+One collector, :class:`AcodbChecks` (node id ``acodb``), joins the session's collection like a
+test module: it holds one test function per check kind (:func:`check_function`), parametrized
+by the kind's subjects, so an item is ``acodb::round_trip[20250115000003]``. The items are
+counted in "collected N items", listed by ``--co``, selected by ``-k``, ``-m acodb_check``,
+``--lf``, ``--ff`` and ``--sw``, and runnable by node id (``pytest
+"acodb::round_trip[20250115000003]"``; ``acodb::round_trip`` runs every subject of a kind and
+``acodb`` every check). Each function asks for the ``acodb_checks`` fixture, so fixture overrides
+reach the checks. Collection names the items from a plan of the directory (one apply of the
+migrations); the migration walk is built when the first check runs.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterable
+import types
+from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
 import pytest
 
-from .. import bundled_migrations_dir
-from ..checks import CHECK_KINDS, Check, plan
-from ..errors import AcodbError, AcodbWarning, CheckFailure, CheckSkipped, CheckWarning
-from .settings import AcodbSettings
+from ..checks.base import CHECK_KINDS
+from ..errors import AcodbError
+from .checks import Checks, collected_plan
+
+NODE = "acodb"
+"""The node id of the collector; a check's node id is ``acodb::<kind>[<subject>]``."""
+
+SELECTED_KEY = pytest.StashKey[list[str] | None]()
+"""On ``config.stash``: the check names asked for on the command line (``acodb::x``), ``[]`` for
+``acodb`` (all of them), ``None`` when the command line names none."""
 
 
-class AcodbCheckItem(pytest.Item):
-    """One built-in check as a test item; ``check`` is the :class:`~pytest_acodb.checks.Check`."""
+def check_function(kind: str) -> Callable[[Checks, str], None]:
+    """The test function of the check ``kind``: it runs ``kind[acodb_subject]`` through the
+    ``acodb_checks`` fixture; a failure fails the item with the check's one-line message."""
 
-    def __init__(self, *, check: Check, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.check = check
-        self.add_marker(pytest.mark.acodb_check)
-
-    def runtest(self) -> None:
+    def check(acodb_checks: Checks, acodb_subject: str) -> None:
+        name = f"{kind}[{acodb_subject}]"
         try:
-            self.check.run()
-        except CheckWarning as exc:  # a risk, not a bug: the item passes with a warning
-            # Attributed to the item, not to this line of the plugin, in pytest's summary.
-            warnings.warn_explicit(AcodbWarning(exc.message), AcodbWarning, self.nodeid, 0)
-        except CheckSkipped as exc:
-            pytest.skip(exc.reason)
+            acodb_checks.run_item(name)
+        except (AssertionError, AcodbError) as exc:
+            message = f"{name}: {exc}"
+        else:
+            return
+        pytest.fail(message, pytrace=False)  # outside the except: the message, no traceback
 
-    def repr_failure(
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None
-    ) -> str:
-        if isinstance(excinfo.value, CheckFailure):
-            return f"{self.check.name}: {excinfo.value}"
-        return str(super().repr_failure(excinfo))
-
-    def reportinfo(self) -> tuple[str, int | None, str]:
-        return str(self.path), None, f"acodb check {self.check.name}"
+    check.__name__ = check.__qualname__ = kind
+    check.__doc__ = f"The built-in check {kind} of pytest-acodb, on one subject."
+    return check
 
 
-class AcodbChecks(pytest.Collector):
-    """The collector that holds every check item of a run (node id ``acodb``)."""
-
-    def collect(self) -> Iterable[pytest.Item]:
-        return []
+_FUNCTIONS = {kind: check_function(kind) for kind in CHECK_KINDS}
 
 
-def conftests_defining(config: pytest.Config, name: str) -> list[str]:
-    """Paths of the ``conftest.py`` files loaded so far that define a fixture called ``name``."""
-    found = []
-    for plugin in config.pluginmanager.get_plugins():
-        path = getattr(plugin, "__file__", None)
-        conftest = isinstance(plugin, ModuleType) and path and Path(path).name == "conftest.py"
-        if conftest and name in vars(plugin):
-            found.append(str(path))
-    return sorted(found)
+class AcodbChecks(pytest.Module):
+    """The collector of every built-in check item (node id ``acodb``): a module made on the fly
+    that holds the check function of every kind the plan has subjects for."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.subjects: dict[str, list[str]] = {}
+        selected = self.config.stash.get(SELECTED_KEY, None)
+        for check in collected_plan(self.config).checks:
+            if selected and not any(_matches(check.name, s) for s in selected):
+                continue
+            self.subjects.setdefault(check.kind, []).append(check.subject)
+        self.add_marker(pytest.mark.acodb_check)  # every item inherits it (-m acodb_check)
+        module = types.ModuleType(NODE, "pytest-acodb's built-in migration checks")
+        module.pytest_generate_tests = self._parametrize  # type: ignore[attr-defined]
+        for kind in self.subjects:
+            setattr(module, kind, _FUNCTIONS[kind])
+        self.obj = module  # the public setter: nothing is imported from a path
+
+    def istestfunction(self, obj: object, name: str) -> bool:
+        return name in self.subjects and callable(obj)
+
+    def istestclass(self, obj: object, name: str) -> bool:
+        return False
+
+    def _parametrize(self, metafunc: pytest.Metafunc) -> None:
+        subjects = self.subjects[metafunc.function.__name__]
+        metafunc.parametrize("acodb_subject", subjects, ids=subjects)
 
 
-def collect_checks(session: pytest.Session, settings: AcodbSettings) -> list[pytest.Item]:
-    """Build one item per built-in check for the configured migrations directory.
+def _matches(name: str, wanted: str) -> bool:
+    """A check name matches ``kind`` (every subject of it) or its exact ``kind[subject]``."""
+    return name == wanted or name.startswith(f"{wanted}[")
 
-    Raises ``pytest.UsageError`` for an unknown check kind or severity, and when a
-    ``conftest.py`` overrides ``acodb_migrations_dir`` while neither ``--acodb-migrations`` nor
-    the ini key ``acodb_migrations`` is set: the checks are collected before any fixture runs, so
-    they would silently check the bundled migrations instead of the user's.
-    """
-    overriding = conftests_defining(session.config, "acodb_migrations_dir")
-    if overriding and settings.migrations is None:
-        raise pytest.UsageError(
-            f"--acodb-check-migrations: {overriding[0]} overrides the acodb_migrations_dir "
-            "fixture, but the checks are collected before fixtures run and read only "
-            "--acodb-migrations or the ini key acodb_migrations, so they would check the "
-            "bundled migrations: set acodb_migrations = <your migrations directory> in your "
-            "ini file (the fixtures use it too) and remove the fixture override"
-        )
-    directory = settings.migrations or bundled_migrations_dir()
-    parent = AcodbChecks.from_parent(session, name="acodb", nodeid="acodb", path=directory)
-    bundled = directory.resolve() == bundled_migrations_dir().resolve()
-    unknown = sorted(set(settings.check_kinds) - set(CHECK_KINDS))
-    if unknown:
-        raise pytest.UsageError(
-            f"acodb_check_kinds: unknown kind(s) {', '.join(unknown)}; choose from "
-            f"{', '.join(CHECK_KINDS)}"
-        )
-    try:
-        checks = plan(
-            directory,
-            factories=bundled,
-            database=settings.database,
-            severity=settings.severity,
-            skip_versions=settings.skip_versions,
-            min_downgrade_version=settings.min_downgrade_version,
-            irreversible=settings.irreversible,
-            metadata=settings.metadata,
-        )
-    except AcodbError as exc:  # a bad severity name or level
-        raise pytest.UsageError(str(exc)) from exc
-    if settings.check_kinds:
-        checks = [c for c in checks if c.kind in settings.check_kinds]
-    return [AcodbCheckItem.from_parent(parent, name=c.name, check=c) for c in checks]
+
+def take_node_ids(config: pytest.Config) -> None:
+    """Take ``acodb`` and ``acodb::<name>`` out of the command-line arguments (no file has that
+    path) and remember them as the checks to collect. Called before collection."""
+    args = config.args
+    ours = [a for a in args if a == NODE or a.startswith(f"{NODE}::")]
+    if not ours:
+        config.stash[SELECTED_KEY] = None
+        return
+    names = [a.partition("::")[2] for a in ours]
+    config.stash[SELECTED_KEY] = [] if "" in names else names
+    args[:] = [a for a in args if a not in ours]
+
+
+def add_collector(session: pytest.Session, report: pytest.CollectReport) -> None:
+    """Put the checks' collector first in the session's collection report (first, so that with
+    ``--lf`` it is collected before the files whose failures make pytest skip other files)."""
+    collector = AcodbChecks.from_parent(session, path=Path(__file__), name=NODE, nodeid=NODE)
+    report.result.insert(0, collector)

@@ -1,7 +1,7 @@
 """Settings of the plugin: command-line option > ini key > default, resolved once per run.
 
-:data:`OPTIONS` is the one list of options; :mod:`pytest_acodb.plugin` registers each as a
-command-line option and as an ini key named after its ``dest``. :func:`resolve` turns them into an
+:data:`OPTIONS` is the one list of options; :func:`add_options` registers each as a command-line
+option and as an ini key named after its ``dest``. :func:`resolve` turns them into an
 :class:`AcodbSettings` kept on ``config.stash[SETTINGS_KEY]``. A bad value raises
 ``pytest.UsageError`` saying what is allowed.
 """
@@ -14,9 +14,9 @@ from typing import Any, Literal
 
 import pytest
 
+DRIVER_NAMES = ("sqlean", "sqlite3")
 BACKENDS = ("memory", "file")
 ISOLATIONS = ("clone", "rollback")
-MARKER_ARGS = ("backend", "isolation", "target")
 
 
 @dataclass(frozen=True)
@@ -26,9 +26,26 @@ class Option:
     flag: str
     dest: str
     help: str
-    ini_type: Literal["string", "bool", "paths"] = "string"
+    ini_type: Literal["string", "bool", "paths", "linelist"] = "string"
     choices: tuple[str, ...] = ()
     metavar: str | None = None
+
+    def add_to(self, group: pytest.OptionGroup, parser: pytest.Parser) -> None:
+        """Register the command-line option in ``group`` and the ini key with ``parser``."""
+        if self.ini_type == "bool":
+            group.addoption(
+                self.flag, dest=self.dest, action="store_true", default=None, help=self.help
+            )
+        else:
+            group.addoption(
+                self.flag,
+                dest=self.dest,
+                default=None,
+                action="append" if self.ini_type == "linelist" else "store",
+                help=self.help,
+                metavar=self.metavar or self.dest.upper(),
+            )
+        parser.addini(self.dest, self.help, type=self.ini_type, default=None)
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -123,6 +140,24 @@ OPTIONS: tuple[Option, ...] = (
         metavar="V,...",
     ),
     Option(
+        "--acodb-sqlite-driver",
+        "acodb_sqlite_driver",
+        "the DB-API driver every database of the kit is opened with: 'sqlean' (default; the "
+        "sqlean-py package: SQLite 3.50 with extension loading, as new as the SQLite sqlx "
+        "bundles) or 'sqlite3' (the standard library's, linked against the system SQLite)",
+        choices=DRIVER_NAMES,
+        metavar="NAME",
+    ),
+    Option(
+        "--acodb-sqlite-extension",
+        "acodb_sqlite_extensions",
+        "a SQLite extension loaded into every connection the kit opens (repeat the option; in "
+        "the ini file one per line): an importable module with load(connection), as the "
+        "sqlite-vec and sqlite-ulid packages have, or the path of a loadable library",
+        ini_type="linelist",
+        metavar="NAME",
+    ),
+    Option(
         "--acodb-metadata",
         "acodb_metadata",
         "SQLAlchemy MetaData to compare with the migrated schema (models_match check), as "
@@ -150,6 +185,8 @@ class AcodbSettings:
     metadata: str | None = None
     seed: int | None = None
     keep_failed: bool = False
+    sqlite_driver: str | None = None
+    sqlite_extensions: tuple[str, ...] = ()
 
 
 SETTINGS_KEY = pytest.StashKey[AcodbSettings]()
@@ -195,7 +232,7 @@ def resolve(config: pytest.Config) -> AcodbSettings:
         database=values["acodb_database"][0],
         isolation=values["acodb_isolation"][0] or "clone",
         reuse_template=bool(values["acodb_reuse_template"][0]),
-        check_kinds=tuple(_words(values["acodb_check_kinds"][0])),
+        check_kinds=_kinds(values["acodb_check_kinds"][0]),
         severity=_severity(values["acodb_severity"][0]),
         skip_versions=_versions("acodb_skip_versions", values["acodb_skip_versions"][0]),
         min_downgrade_version=next(
@@ -208,7 +245,14 @@ def resolve(config: pytest.Config) -> AcodbSettings:
         metadata=values["acodb_metadata"][0],
         seed=_seed(values["acodb_seed"][0]),
         keep_failed=bool(values["acodb_keep_failed"][0]),
+        sqlite_driver=values["acodb_sqlite_driver"][0],
+        sqlite_extensions=_lines(values["acodb_sqlite_extensions"][0]),
     )
+
+
+def _lines(value: list[str] | None) -> tuple[str, ...]:
+    """Entries of a list setting (repeated option or ini lines), blanks dropped, in order."""
+    return tuple(v.strip() for v in value or () if v.strip())
 
 
 def _words(value: str | None) -> list[str]:
@@ -242,7 +286,22 @@ def _seed(value: str | None) -> int | None:
     )
 
 
+def _kinds(value: str | None) -> tuple[str, ...]:
+    from ..checks.base import CHECK_KINDS
+
+    kinds = tuple(_words(value))
+    unknown = sorted(set(kinds) - set(CHECK_KINDS))
+    if unknown:
+        raise pytest.UsageError(
+            f"acodb_check_kinds: unknown kind(s) {', '.join(unknown)}; choose from "
+            f"{', '.join(CHECK_KINDS)}"
+        )
+    return kinds
+
+
 def _severity(value: str | None) -> dict[str, str]:
+    from ..checks.severity import SEVERITY_KEYS
+
     levels = {}
     for item in _words(value):
         name, sep, level = item.partition("=")
@@ -250,26 +309,10 @@ def _severity(value: str | None) -> dict[str, str]:
             raise pytest.UsageError(
                 f"acodb_severity: {item!r} must be NAME=error, NAME=warn or NAME=off"
             )
+        if name not in SEVERITY_KEYS:
+            raise pytest.UsageError(
+                f"acodb_severity: unknown check kind or lint {name!r}; use one of "
+                f"{', '.join(SEVERITY_KEYS)}"
+            )
         levels[name] = level
     return levels
-
-
-def marker_backend(marker: pytest.Mark | None, default: str) -> str:
-    """The backend asked for by an ``@pytest.mark.acodb(backend=...)`` marker, else ``default``.
-
-    Raises ``pytest.UsageError`` for positional arguments, unknown keywords or a bad backend.
-    """
-    if marker is None:
-        return default
-    unknown = sorted(set(marker.kwargs) - set(MARKER_ARGS))
-    if marker.args or unknown:
-        raise pytest.UsageError(
-            f"@pytest.mark.acodb takes only keyword arguments {', '.join(MARKER_ARGS)}; got "
-            f"{list(marker.args) + unknown}"
-        )
-    backend = marker.kwargs.get("backend", default)
-    if backend not in BACKENDS:
-        raise pytest.UsageError(
-            f"@pytest.mark.acodb(backend={backend!r}): use one of {', '.join(BACKENDS)}"
-        )
-    return str(backend)

@@ -1,0 +1,47 @@
+"""Seeds of the test data: one run seed, and per test a seed derived from it and the node id.
+
+The run seed is ``--acodb-seed N`` (ini ``acodb_seed``), else the xdist controller's, else a random
+32-bit number printed in the report header; each test's data (factories, Faker, the row
+synthesiser) is seeded from :func:`test_seed`, which depends on nothing but the run seed and the
+test's own node id, so adding, removing or reordering tests never changes another test's data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from .settings import SETTINGS_KEY
+
+RUN_SEED_KEY = pytest.StashKey[int]()
+"""The run seed on ``config.stash`` (see :func:`choose_run_seed`)."""
+
+
+def choose_run_seed(config: pytest.Config) -> int:
+    """The run seed: ``--acodb-seed``, else the xdist controller's, else a random 32-bit one."""
+    settings = config.stash[SETTINGS_KEY]
+    if settings.seed is not None:
+        return settings.seed
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and "acodb_seed" in workerinput:
+        return int(workerinput["acodb_seed"])
+    return int.from_bytes(os.urandom(4), "big")
+
+
+def test_seed(run_seed: int, nodeid: str) -> int:
+    """The 64-bit seed of one test's data: SHA-256 of ``"<run seed>:<node id>"``, first 8 bytes."""
+    digest = hashlib.sha256(f"{run_seed}:{nodeid}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+test_seed.__test__ = False  # type: ignore[attr-defined]  # not a test, whatever its name
+
+
+def seed_data(seed: int | None) -> None:
+    """Seed the kit's factories, factory_boy's and Faker's generators with ``seed`` (see
+    :func:`pytest_acodb.acolib.factories.reseed`); ``None`` unpins the factories' clock."""
+    from ..acolib import factories
+
+    factories.reseed(seed)
