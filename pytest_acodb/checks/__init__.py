@@ -11,8 +11,33 @@ The pytest side (:mod:`pytest_acodb.collect`) only wraps these objects into item
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .base import CHECK_KINDS, LINT_SEVERITY, Check, failing, passing
 from .severity import SEVERITY_KEYS
-from .subjects import plan
 
-__all__ = ["CHECK_KINDS", "LINT_SEVERITY", "SEVERITY_KEYS", "Check", "failing", "passing", "plan"]
+if TYPE_CHECKING:
+    from .subjects import CheckOptions, Plan, plan
+
+
+def __getattr__(name: str) -> Any:
+    # The planner imports every check module (and sqlglot, SQLAlchemy...): only when asked for,
+    # so that reading the kinds (the plugin does it at start-up) stays cheap.
+    if name in ("CheckOptions", "Plan", "plan"):
+        from . import subjects
+
+        return getattr(subjects, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "CHECK_KINDS",
+    "LINT_SEVERITY",
+    "SEVERITY_KEYS",
+    "Check",
+    "CheckOptions",
+    "Plan",
+    "failing",
+    "passing",
+    "plan",
+]

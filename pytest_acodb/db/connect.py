@@ -104,8 +104,8 @@ class Connector:
         """Give a new DB-API connection the kit's settings (:data:`SQLX_PRAGMAS`), load the
         extensions and run the ``on_connect`` callbacks. Raises
         :class:`~pytest_acodb.errors.ExtensionError` naming an extension that fails."""
-        for pragma, value in SQLX_PRAGMAS:
-            conn.execute(f"PRAGMA {pragma} = {value}")
+        for statement in _settings(self.driver):
+            conn.execute(statement)
         if self.extensions:
             self._load_extensions(conn)
         for callback in self.on_connect:
@@ -159,6 +159,23 @@ class Connector:
             return self.connect(uri, uri=True)
         finally:
             writer.close()
+
+
+@cache
+def _settings(driver: Driver) -> tuple[str, ...]:
+    """The ``PRAGMA`` statements a new connection of ``driver`` needs to hold
+    :data:`SQLX_PRAGMAS`: only those whose compiled-in default differs (read once per driver), so
+    a connection costs no more statements than it must."""
+    probe = driver.module.connect(":memory:")
+    try:
+        needed = []
+        for pragma, value in SQLX_PRAGMAS:
+            current = probe.execute(f"PRAGMA {pragma}").fetchone()[0]
+            if current != (1 if value == "ON" else 0):
+                needed.append(f"PRAGMA {pragma} = {value}")
+        return tuple(needed)
+    finally:
+        probe.close()
 
 
 def _load_extension(conn: Any, entry: str) -> None:

@@ -75,6 +75,10 @@ def pytest_configure(config: pytest.Config) -> None:
     resolved = config.stash[settings.SETTINGS_KEY] = settings.resolve(config)
     config.stash[CONNECTOR_KEY] = _connector(config, resolved)
     config.stash[RUN_SEED_KEY] = choose_run_seed(config)
+    if config.pluginmanager.hasplugin("pytest-factoryboy"):
+        config.pluginmanager.register(FactoryFixtures(), "acodb-factory-fixtures")
+    if config.pluginmanager.hasplugin("randomly"):
+        config.pluginmanager.register(RandomlyReplay(), "acodb-randomly-replay")
 
 
 def _connector(config: pytest.Config, resolved: settings.AcodbSettings) -> Connector:
@@ -140,15 +144,46 @@ def _checks_on(config: pytest.Config) -> bool:
     return asked or config.stash[settings.SETTINGS_KEY].check_migrations
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_fixture_setup(
-    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
-) -> Generator[None, Any, Any]:
-    # A factory called while a fixture is set up (pytest-factoryboy's model fixtures, a user's
-    # own) gets this test's acodb_session even when the test names it later or not at all.
-    from ..synth.session import provide_session
+class FactoryFixtures:
+    """Registered when pytest-factoryboy is installed: a factory called while one of its model
+    fixtures (or any other fixture) is set up gets this test's ``acodb_session``, even when the
+    test names ``acodb_session`` later or not at all."""
 
-    with provide_session(lambda: request.getfixturevalue("acodb_session")):
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+    ) -> Generator[None, Any, Any]:
+        from ..synth.session import provide_session
+
+        with provide_session(lambda: request.getfixturevalue("acodb_session")):
+            return (yield)
+
+
+GENERATORS_KEY = pytest.StashKey[tuple[object, object]]()
+"""On ``item.stash``: factory_boy's and Faker's generator states after the test's setup."""
+
+
+class RandomlyReplay:
+    """Registered when pytest-randomly is installed: it reseeds factory_boy and Faker before
+    the test function runs, which would make the data of a test that uses the kit's seeding
+    differ between runs with the same ``--acodb-seed``. The generators' states after setup
+    are put back just before the test function runs."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        yield
+        if DB_KEY in item.stash:
+            from .seeds import generator_state
+
+            item.stash[GENERATORS_KEY] = generator_state()
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, Any, Any]:
+        state = pyfuncitem.stash.get(GENERATORS_KEY, None)
+        if state is not None:
+            from .seeds import restore_generator_state
+
+            restore_generator_state(state)
         return (yield)
 
 

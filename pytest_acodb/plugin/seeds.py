@@ -45,3 +45,21 @@ def seed_data(seed: int | None) -> None:
     from ..acolib import factories
 
     factories.reseed(seed)
+
+
+def generator_state() -> tuple[object, object]:
+    """The states of factory_boy's and Faker's random generators (to put back with
+    :func:`restore_generator_state`)."""
+    from factory.random import randgen
+    from faker.generator import random as faker_random
+
+    return randgen.getstate(), faker_random.getstate()
+
+
+def restore_generator_state(state: tuple[object, object]) -> None:
+    """Put back the generator states :func:`generator_state` read."""
+    from factory.random import randgen
+    from faker.generator import random as faker_random
+
+    randgen.setstate(state[0])  # type: ignore[arg-type]
+    faker_random.setstate(state[1])  # type: ignore[arg-type]
