@@ -19,7 +19,7 @@ from pytest_acodb.errors import AcodbError, CheckFailure, CheckSkipped, CheckWar
 from pytest_acodb.migrate import Migrator, resolve
 from pytest_acodb.migrate.statements import actions, origins
 from pytest_acodb.schema import snapshot
-from pytest_acodb.synth.rows import RowSynth, shadow_tables
+from pytest_acodb.synth.rows import RowSynth
 
 HERE = Path(__file__).parent
 CASES = HERE / "cases"
@@ -198,10 +198,11 @@ def test_fts_shadow_and_virtual_tables_are_never_seeded() -> None:
         "INSERT INTO docs_fts(rowid, body) VALUES (new.id, new.body); END;"
         "CREATE VIRTUAL TABLE loose USING fts5(a);"
     )
-    assert shadow_tables(conn) == {
+    schema = snapshot(conn)
+    assert {n for n, t in schema.tables.items() if t.shadow} == {
         f"{t}_{s}" for t in ("docs_fts", "loose") for s in ("config", "data", "docsize", "idx")
     } | {"loose_content"}
-    synth = RowSynth(conn, snapshot(conn))
+    synth = RowSynth(conn, schema)
     assert synth.order() == ["docs"]
     assert synth.seed_all(3) == {"docs": 3}
     assert conn.execute("SELECT count(*) FROM docs_fts WHERE docs_fts MATCH 'body'").fetchone() == (

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,14 +14,15 @@ from pathlib import Path
 import pytest
 
 from pytest_acodb import bundled_migrations_dir
+from pytest_acodb.checks import Check, plan
 from pytest_acodb.db import driver as drivers
 from pytest_acodb.db.connect import Connector, default_connector
-from pytest_acodb.errors import SourceError
+from pytest_acodb.errors import CheckFailure, CheckSkipped, SourceError
 from pytest_acodb.migrate import Migrator, resolve
-from pytest_acodb.schema import IndexKey, Schema, SnapshotCache, snapshot, type_affinity
+from pytest_acodb.schema import Column, IndexKey, Schema, SnapshotCache, snapshot, type_affinity
 from pytest_acodb.schema.parse import TriggerEvent, references, trigger_event
 from pytest_acodb.schema.render import to_json, to_mermaid, to_sql
-from pytest_acodb.synth.rows import RowSynth
+from pytest_acodb.synth.rows import RowSynth, value_kind
 
 HERE = Path(__file__).parent
 PACKAGE = HERE.parent / "pytest_acodb"
@@ -65,6 +67,24 @@ def test_generated_columns_are_known_and_never_inserted_into(conn: sqlite3.Conne
     assert synth.generated("prices") == {"gross", "label"}
     row = synth.insert("prices")
     assert row["gross"] == row["net"] * 2 and row["label"] == f"n{row['net']}"
+
+
+def test_without_rowid_and_strict_tables(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE kv (k INTEGER PRIMARY KEY, v ANY) STRICT, WITHOUT ROWID")
+    conn.execute("CREATE TABLE plain (id INTEGER PRIMARY KEY, v TEXT)")
+    schema = snapshot(conn)
+    kv, plain = schema.tables["kv"], schema.tables["plain"]
+    assert (kv.without_rowid, kv.strict, kv.has_rowid, kv.rowid_alias) == (True, True, False, None)
+    assert (plain.without_rowid, plain.strict, plain.has_rowid) == (False, False, True)
+    assert plain.rowid_alias == "id"
+    # An INTEGER PRIMARY KEY of a WITHOUT ROWID table is no rowid: the synthesiser fills it.
+    row = RowSynth(conn, schema).insert("kv")
+    assert isinstance(row["k"], int)
+    assert [str(c) for c in Schema({}, {}, {}, {}).diff(schema)] == [
+        "table kv was added",
+        "table plain was added",
+        "index kv(k) pk was added",
+    ]
 
 
 def test_fts5_virtual_table_hidden_columns_and_shadow_tables(conn: sqlite3.Connection) -> None:
@@ -215,6 +235,26 @@ def test_one_affinity_rule_agrees_with_sqlite(
     )
 
 
+@pytest.mark.parametrize(
+    ("declared", "name", "kind"),
+    [
+        ("FLOATING POINT", "ratio", "integer"),
+        ("DOUBLE", "ratio", "real"),
+        ("VARCHAR(20)", "title", "text"),
+        ("VARCHAR(20)", "seen_at", "timestamp"),
+        ("", "created_at", "timestamp"),
+        ("", "anything", "text"),
+        ("BLOBBY", "data", "blob"),
+        ("DATETIME", "due", "timestamp"),
+        ("DATE", "due", "date"),
+        ("BOOLEAN", "done", "boolean"),
+        ("DECIMAL(10,2)", "amount", "integer"),
+    ],
+)
+def test_value_kinds_refine_the_affinity(declared: str, name: str, kind: str) -> None:
+    assert value_kind(Column(name, declared, False, None, 0)) == kind
+
+
 def test_json_dumps_every_structural_fact(conn: sqlite3.Connection) -> None:
     conn.executescript(
         "CREATE TABLE t (id INTEGER PRIMARY KEY, n TEXT, g INT AS (id + 1)) STRICT;"
@@ -244,6 +284,19 @@ def test_json_dumps_every_structural_fact(conn: sqlite3.Connection) -> None:
     }
     assert data["triggers"]["t_ai"]["timing"] == "AFTER"
     assert data["triggers"]["t_ai"]["event"] == "INSERT"
+
+
+def test_structure_is_read_only_by_the_snapshot() -> None:
+    """No module but the snapshot (and the migrator's look-up of its bookkeeping table) queries
+    SQLite's schema tables or its PRAGMA functions."""
+    allowed = {PACKAGE / "schema" / "snapshot.py", PACKAGE / "migrate" / "migrator.py"}
+    query = re.compile(r"(?:FROM|JOIN)\s+(?:main\.)?(?:pragma_\w+|sqlite_(?:schema|master))", re.I)
+    found = [
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if path not in allowed and query.search(path.read_text())
+    ]
+    assert found == []
 
 
 # -- triggers -------------------------------------------------------------------------------
@@ -386,6 +439,22 @@ def test_names_a_trigger_cannot_place_are_never_reported(conn: sqlite3.Connectio
     assert snapshot(conn).dangling(trigger) == ("table tv",)
 
 
+def _write(directory: Path, files: dict[str, str]) -> Path:
+    directory.mkdir(parents=True)
+    for name, sql in files.items():
+        (directory / name).write_text(sql)
+    return directory
+
+
+def _run(checks: list[Check], name: str) -> str | None:
+    check = next(c for c in checks if c.name == name)
+    try:
+        check.run()
+    except CheckFailure as exc:
+        return str(exc)
+    return None
+
+
 # -- to_sql replays ---------------------------------------------------------------------------
 
 
@@ -502,3 +571,42 @@ def test_to_sql_replays_sqlite_vec_tables_sqlite_does_not_call_shadow() -> None:
     finally:
         conn.close()
         replayed.close()
+
+
+ODDITIES = {
+    "1_odd.up.sql": (
+        "CREATE TABLE kinds (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;\n"
+        "CREATE TABLE things (kind_id INTEGER NOT NULL REFERENCES kinds(id) ON DELETE CASCADE,\n"
+        "  serial TEXT NOT NULL, price REAL NOT NULL CHECK (price >= 0),\n"
+        "  doubled REAL GENERATED ALWAYS AS (price * 2) STORED,\n"
+        "  label TEXT AS (upper(serial)) VIRTUAL,\n"
+        "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),\n"
+        "  PRIMARY KEY (kind_id, serial)) WITHOUT ROWID;\n"
+        "CREATE INDEX things_label ON things(lower(serial) DESC, price COLLATE NOCASE);\n"
+        "CREATE VIRTUAL TABLE things_fts USING fts5(serial, label);\n"
+        "CREATE TRIGGER things_au AFTER UPDATE OF price ON things BEGIN\n"
+        "  UPDATE things SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')\n"
+        "  WHERE kind_id = NEW.kind_id AND serial = NEW.serial;\n"
+        "END;\n"
+    ),
+    "1_odd.down.sql": ("DROP TABLE things_fts;\nDROP TABLE things;\nDROP TABLE kinds;\n"),
+    "2_more.up.sql": "ALTER TABLE kinds ADD COLUMN note TEXT;\n",
+    "2_more.down.sql": "ALTER TABLE kinds DROP COLUMN note;\n",
+}
+
+
+def test_every_check_holds_on_generated_without_rowid_strict_and_fts5_tables(
+    tmp_path: Path,
+) -> None:
+    outcomes: dict[str, str | None] = {}
+    for check in plan(_write(tmp_path / "m", ODDITIES)):
+        try:
+            check.run()
+        except CheckFailure as exc:
+            outcomes[check.name] = str(exc)
+        except CheckSkipped:
+            continue
+        else:
+            outcomes[check.name] = None
+    assert "trigger[things_au]" in outcomes and "cascade[things.kind_id]" in outcomes
+    assert {n: m for n, m in outcomes.items() if m is not None} == {}

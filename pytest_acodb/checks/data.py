@@ -27,7 +27,7 @@ from ..migrate import Migration, quote
 from ..migrate.sql import NO_TX_MARKER
 from ..migrate.statements import Action, actions, origins
 from ..schema import Schema
-from ..synth.rows import RowSynth, shadow_tables
+from ..synth.rows import RowSynth
 from .base import fail
 from .walk import Walk
 
@@ -65,19 +65,16 @@ class SeededRun:
     revert_error: MigrateError | None = None
 
 
-def counts(conn: sqlite3.Connection, exclude: Iterable[str] = ()) -> dict[str, int]:
-    """``{table: row count}`` of every ordinary table of ``conn`` but ``exclude`` (SQLite's own,
-    virtual and shadow tables left out)."""
-    skip = {n.lower() for n in exclude} | {n.lower() for n in shadow_tables(conn)}
-    names = [
-        n
-        for n, sql in conn.execute(
-            "SELECT name, COALESCE(sql, '') FROM sqlite_schema WHERE type = 'table' "
-            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-        )
-        if n.lower() not in skip and not sql.upper().startswith("CREATE VIRTUAL")
-    ]
-    return {n: conn.execute(f"SELECT count(*) FROM {quote(n)}").fetchone()[0] for n in names}
+def counts(conn: sqlite3.Connection, schema: Schema, exclude: Iterable[str] = ()) -> dict[str, int]:
+    """``{table: row count}`` of every ordinary table of ``schema`` (the snapshot of ``conn``)
+    but ``exclude``: virtual and shadow tables are left out (:attr:`Table.ordinary
+    <pytest_acodb.schema.Table.ordinary>`)."""
+    skip = {n.lower() for n in exclude}
+    return {
+        n: conn.execute(f"SELECT count(*) FROM {quote(n)}").fetchone()[0]
+        for n, t in schema.tables.items()
+        if t.ordinary and n.lower() not in skip
+    }
 
 
 def seeded_run(walk: Walk, version: int) -> SeededRun:
@@ -100,7 +97,7 @@ def seeded_run(walk: Walk, version: int) -> SeededRun:
         untouched = tuple(n for n in before.schema.tables if n.lower() not in reach)
         synth.seed_all(ROWS, exclude=untouched, lenient=True)
         skip = (*walk.exclude, *untouched)
-        rows = counts(conn, skip)
+        rows = counts(conn, before.schema, skip)
         run = SeededRun(rows, dict(synth.unseeded), None, None)
         if any(rows.values()):
             try:
@@ -108,13 +105,20 @@ def seeded_run(walk: Walk, version: int) -> SeededRun:
             except MigrateError as exc:
                 run = SeededRun(rows, run.unseeded, None, exc)
             else:
-                run = SeededRun(rows, run.unseeded, counts(conn, skip), None)
+                after = walk.snapshot(conn, *_known(walk, version))
+                run = SeededRun(rows, run.unseeded, counts(conn, after, skip), None)
                 if migration.down_sql is not None:
                     run = _revert(walk, migration, conn, run, skip)
     finally:
         conn.close()
     walk.memo[key] = run
     return run
+
+
+def _known(walk: Walk, version: int) -> tuple[Schema, ...]:
+    """The schemas the walk kept just before and after ``version``: what a seeded copy most
+    likely has after applying or reverting it, so its snapshot costs one read."""
+    return tuple(s.schema for s in (walk.after(version), walk.before(version)) if s is not None)
 
 
 _CONNECTION_STATE = re.compile(r"\b(?:PRAGMA|TEMP|TEMPORARY|ATTACH|DETACH)\b", re.I)
@@ -137,7 +141,8 @@ def _revert(
     target = walk.restore(walk.connector.image(conn)) if fresh else conn
     try:
         walk.migrator.revert(target, migration)
-        return replace(run, reverted=counts(target, skip))
+        reverted = walk.snapshot(target, *_known(walk, migration.version))
+        return replace(run, reverted=counts(target, reverted, skip))
     except MigrateError as exc:
         return replace(run, revert_error=exc)
     finally:

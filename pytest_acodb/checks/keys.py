@@ -37,10 +37,9 @@ def _locate(
     """A WHERE clause for ``row`` that survives changes to its key columns (rowid when there is
     one)."""
     where, params = synth.where(table, row)
-    try:
-        found = conn.execute(f"SELECT rowid FROM {quote(table)} WHERE {where}", params).fetchone()
-    except drivers.OperationalError:
+    if not synth.table(table).has_rowid:
         return where, params
+    found = conn.execute(f"SELECT rowid FROM {quote(table)} WHERE {where}", params).fetchone()
     return ("rowid = ?", [found[0]]) if found else (where, params)
 
 

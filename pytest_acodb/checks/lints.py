@@ -225,9 +225,8 @@ def _covered(schema: Schema, table: str, columns: tuple[str, ...]) -> bool:
     """True when an index of ``table`` (not partial) starts with ``columns``, in any order, or
     they are its INTEGER PRIMARY KEY (the rowid)."""
     want = {c.lower() for c in columns}
-    t = schema.tables[table]
-    pk = t.column(t.primary_key[0]) if len(t.primary_key) == 1 else None
-    if pk is not None and want == {pk.name.lower()} and pk.type == "INTEGER":
+    alias = schema.tables[table].rowid_alias
+    if alias is not None and want == {alias.lower()}:
         return True
     return any(
         i.table == table
@@ -252,29 +251,22 @@ def _fk_index(source: MigrationSource, schema: Schema) -> Iterator[Problem]:
         )
 
 
-def _duplicate_index(walk: Walk, schema: Schema) -> Iterator[Problem]:
-    shape: dict[str, tuple[object, ...]] = {}
-    with walk.final_copy() as conn:
-        for key, index in schema.indexes.items():
-            if "<expr>" in index.columns:
-                continue
-            keys = tuple(
-                conn.execute(
-                    "SELECT name, desc, coll FROM pragma_index_xinfo(?) "
-                    "WHERE key = 1 ORDER BY seqno",
-                    (index.name,),
-                )
-            )
-            shape[key] = (index.table.lower(), keys, index.unique, index.where)
+def _duplicate_index(source: MigrationSource, schema: Schema) -> Iterator[Problem]:
+    """Indexes with the same table, keys (column or expression, order, collation),
+    uniqueness and WHERE as an earlier one (automatic indexes count as earliest)."""
+    shape = {
+        key: (index.table.lower(), index.keys, index.unique, index.where)
+        for key, index in schema.indexes.items()
+    }
     seen: dict[tuple[object, ...], Index] = {}
     where: dict[str, str] = {}
-    for key in sorted(shape, key=lambda k: _rank(walk.source, schema.indexes[k], where)):
+    for key in sorted(shape, key=lambda k: _rank(source, schema.indexes[k], where)):
         index = schema.indexes[key]
         first = seen.setdefault(shape[key], index)
         if first is index or index.origin != "c":
             continue
         at = where[index.name]
-        cols = ", ".join(index.columns)
+        cols = ", ".join(k.column or k.expression or "<expr>" for k in index.keys)
         yield Problem(
             "duplicate_index",
             index.name,
@@ -302,4 +294,4 @@ def schema_problems(walk: Walk) -> list[Problem]:
     if not walk.steps:
         return []
     schema = walk.steps[-1].schema
-    return [*_fk_index(walk.source, schema), *_duplicate_index(walk, schema)]
+    return [*_fk_index(walk.source, schema), *_duplicate_index(walk.source, schema)]

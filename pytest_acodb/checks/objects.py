@@ -20,10 +20,9 @@ from ..db import driver as drivers
 from ..errors import AcodbError, CheckSkipped
 from ..migrate import quote
 from ..migrate.statements import Action, actions, named, origins
-from ..schema import Index, Schema, Table, Trigger
+from ..schema import Index, Schema, Table, Trigger, normalise_sql
 from ..synth.rows import RowSynth
 from .base import fail
-from .triggers import trigger_event
 from .walk import Walk
 
 BROKEN = re.compile(r"no such (?:table|column): (?:\w+\.)?(\w+)", re.I)
@@ -31,19 +30,24 @@ BROKEN = re.compile(r"no such (?:table|column): (?:\w+\.)?(\w+)", re.I)
 
 
 def _same(a: Index, b: Index) -> bool:
-    return (a.table.lower(), a.columns, a.unique, a.where) == (
+    """Same table, keys (column or expression, order, collation), uniqueness and WHERE."""
+    return (a.table.lower(), a.keys, a.unique, a.where) == (
         b.table.lower(),
-        b.columns,
+        b.keys,
         b.unique,
         b.where,
     )
 
 
 def index_sql(index: Index) -> str:
-    """A ``CREATE INDEX`` statement for ``index`` (expression columns shown as ``<expr>``)."""
+    """The ``CREATE INDEX`` statement of ``index`` as SQLite kept it (whitespace-normalised), or
+    one made from its keys when it has none."""
+    if index.sql:
+        return normalise_sql(index.sql)
     unique = "UNIQUE " if index.unique else ""
     where = f" WHERE {index.where}" if index.where else ""
-    return f"CREATE {unique}INDEX {index.name} ON {index.table}({', '.join(index.columns)}){where}"
+    keys = ", ".join(str(k) for k in index.keys) or ", ".join(index.columns)
+    return f"CREATE {unique}INDEX {index.name} ON {index.table}({keys}){where}"
 
 
 def _taken_by(table: str, found: tuple[Action, ...]) -> str:
@@ -140,24 +144,24 @@ def _blames(trigger: Trigger, message: str) -> bool:
 def _fire(conn: sqlite3.Connection, synth: RowSynth, trigger: Trigger, table: Table) -> str | None:
     """Fire ``trigger`` once on a new row of ``table``; the failing statement and SQLite's
     message when it says ``no such table/column`` about a name the trigger uses, else ``None``."""
-    event = trigger_event(trigger.sql)
-    if event is None:
+    if not trigger.event:
         return None
     try:
         row = synth.insert(table.name)
     except AcodbError as exc:
         return f"INSERT INTO {table.name} failed: {exc}" if _blames(trigger, str(exc)) else None
-    if event.event == "INSERT":
+    if trigger.event == "INSERT":
         return None
     try:
         where, params = synth.where(table.name, row)
     except AcodbError:
         return None
-    if event.event == "DELETE":
+    if trigger.event == "DELETE":
         statement, values = f"DELETE FROM {quote(table.name)} WHERE {where}", params
     else:
-        listed = [c for c in (table.column(n) for n in event.columns) if c]
-        column = (listed or [c for c in table.columns if not c.pk] or list(table.columns))[0]
+        listed = [c for c in (table.column(n) for n in trigger.update_of) if c]
+        settable = [c for c in table.columns if c.insertable]
+        column = (listed or [c for c in settable if not c.pk] or settable)[0]
         statement = f"UPDATE {quote(table.name)} SET {quote(column.name)} = ? WHERE {where}"
         try:
             value = synth.other_value(table.name, column.name, row.get(column.name))
