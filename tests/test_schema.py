@@ -455,6 +455,55 @@ def _run(checks: list[Check], name: str) -> str | None:
     return None
 
 
+def test_triggers_fire_blames_a_trigger_by_structure_not_by_message(tmp_path: Path) -> None:
+    """A trigger whose own RAISE says "no such table" is not broken; one whose statement names a
+    column a rebuild removed is, with SQLite's own words as evidence."""
+    directory = _write(
+        tmp_path / "m",
+        {
+            "1_items.sql": BROKEN + "CREATE TRIGGER items_guard BEFORE DELETE ON items BEGIN "
+            "SELECT RAISE(ABORT, 'no such table: notes'); END;\n",
+            "2_rebuild_notes.sql": (
+                "CREATE TEMP TABLE saved AS SELECT id, item_id, body FROM notes;\n"
+                "DROP TABLE notes;\n"
+                "CREATE TABLE notes (id INTEGER PRIMARY KEY, item_id INTEGER, text TEXT);\n"
+                "INSERT INTO notes (id, item_id, text) SELECT id, item_id, body FROM saved;\n"
+                "DROP TABLE saved;\n"
+            ),
+            "3_touch_items.sql": (
+                "DROP TRIGGER items_guard;\nCREATE TRIGGER items_guard BEFORE DELETE ON items "
+                "BEGIN SELECT RAISE(ABORT, 'no such column: body'); END;\n"
+            ),
+        },
+    )
+    checks = plan(directory)
+    assert _run(checks, "triggers_fire[1]") is None  # its RAISE message proves nothing
+    message = _run(checks, "triggers_fire[2]")
+    assert message is not None
+    assert 'trigger items_au on items: UPDATE "items" SET "price" = ? failed: ' in message
+    assert "body" in message and "items_guard" not in message
+    assert _run(checks, "triggers_fire[3]") is None  # its RAISE message proves nothing
+
+
+def test_a_drop_refused_for_a_foreign_key_gets_the_rebuild_advice(tmp_path: Path) -> None:
+    """Decided by SQLite's result code, not by the message: 787 where the driver gives extended
+    codes, else 19 (a constraint) for the DROP of a table other tables reference."""
+    directory = _write(
+        tmp_path / "m",
+        {
+            "1_tables.sql": (
+                "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+                "CREATE TABLE child (id INTEGER PRIMARY KEY, "
+                "parent_id INTEGER NOT NULL REFERENCES parent(id));\n"
+            ),
+            "2_drop_parent.sql": "DROP TABLE parent;\nCREATE TABLE parent (id INTEGER PRIMARY KEY);\n",
+        },
+    )
+    message = _run(plan(directory), "data_survives[2]")
+    assert message is not None and "FOREIGN KEY constraint failed" in message
+    assert "DROP TABLE deletes the table's rows first" in message
+
+
 # -- to_sql replays ---------------------------------------------------------------------------
 
 

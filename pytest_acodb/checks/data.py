@@ -22,6 +22,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from ..db import driver as drivers
 from ..errors import CheckSkipped, MigrateError
 from ..migrate import Migration, quote
 from ..migrate.sql import NO_TX_MARKER
@@ -286,11 +287,40 @@ def _lost(
     ]
 
 
-def _failed_with_rows(exc: MigrateError, version: int, action: str) -> str:
+SQLITE_CONSTRAINT = 19
+"""SQLite's primary result code of every failed constraint; drivers that give no extended codes
+(sqlean) say only this for ``SQLITE_CONSTRAINT_FOREIGNKEY`` (787)."""
+
+
+def _refused_drop(exc: MigrateError, schema: Schema) -> bool:
+    """True when SQLite refused the ``DROP TABLE`` of ``exc`` for a foreign key: the result code
+    of the driver error it comes from is ``SQLITE_CONSTRAINT_FOREIGNKEY``, or (a driver giving
+    only primary codes) ``SQLITE_CONSTRAINT`` while another table of ``schema`` (the schema the
+    script ran on) references the dropped table."""
+    dropped = [a for a in actions(exc.statement or "") if a.verb == "DROP" and a.kind == "TABLE"]
+    cause = exc.__cause__
+    if not dropped or not isinstance(cause, drivers.Error):
+        return False
+    code = drivers.error_code(cause)
+    if code == drivers.SQLITE_CONSTRAINT_FOREIGNKEY:
+        return True
+    if code is not None and code != SQLITE_CONSTRAINT:
+        return False
+    name = dropped[0].name.lower()
+    return any(
+        fk.parent.lower() == name
+        for t in schema.tables.values()
+        if t.name.lower() != name
+        for fk in t.foreign_keys
+    )
+
+
+def _failed_with_rows(exc: MigrateError, version: int, action: str, schema: Schema) -> str:
+    """The message for ``version`` failing to apply or revert (``action``: ``applying``,
+    ``reverting``) on the seeded copy of ``schema``; a ``DROP TABLE`` SQLite refused for a
+    foreign key (:func:`_refused_drop`) gets the rebuild advice."""
     hint = ""
-    if "FOREIGN KEY constraint failed" in exc.reason and (
-        exc.statement or ""
-    ).upper().lstrip().startswith("DROP"):
+    if _refused_drop(exc, schema):
         hint = (
             "; DROP TABLE deletes the table's rows first, and rows of other tables still "
             "point at them: " + REBUILD_FIX.format(child="child")
@@ -312,7 +342,11 @@ def check_data_survives(walk: Walk, version: int) -> None:
     before, after = walk.before(version), walk.after(version)
     assert migration is not None and before is not None and after is not None
     if run.error is not None:
-        fail("data_survives", subject, _failed_with_rows(run.error, version, "applying"))
+        fail(
+            "data_survives",
+            subject,
+            _failed_with_rows(run.error, version, "applying", before.schema),
+        )
     if run.after is None:
         return
     exempt = on_purpose([actions(migration.sql)], before.schema)
@@ -344,7 +378,11 @@ def check_round_trip_rows(walk: Walk, version: int) -> None:
         return
     run = seeded_run(walk, version)
     if run.revert_error is not None:
-        fail("round_trip", subject, _failed_with_rows(run.revert_error, version, "reverting"))
+        fail(
+            "round_trip",
+            subject,
+            _failed_with_rows(run.revert_error, version, "reverting", after.schema),
+        )
     if run.reverted is None or run.after is None:
         return
     now = run.reverted

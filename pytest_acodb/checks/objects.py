@@ -4,9 +4,10 @@
   it, though the migration never drops it by name and its table is still there (SQLite drops a
   table's indexes and triggers with it, so a rebuild must create them again).
 - ``triggers_fire[version]``: every trigger the migration creates, changes, or could break (its
-  SQL names a table the migration changes) fires once on a synthesised row inside a savepoint
-  that is rolled back, without ``no such table`` / ``no such column`` (a trigger left pointing at
-  a table or column a rename or rebuild removed).
+  SQL names a table the migration changes) and that names a table or column the schema lacks
+  (:meth:`Schema.dangling <pytest_acodb.schema.Schema.dangling>`: a trigger left pointing at a
+  table or column a rename or rebuild removed) is fired once on a synthesised row inside a
+  savepoint that is rolled back; it is broken when SQLite refuses the statement that fires it.
 
 Both read the states the :class:`~.walk.Walk` kept; neither applies a migration.
 """
@@ -25,8 +26,9 @@ from ..synth.rows import RowSynth
 from .base import fail
 from .walk import Walk
 
-BROKEN = re.compile(r"no such (?:table|column): (?:\w+\.)?(\w+)", re.I)
-"""What SQLite says when a trigger names a table or column that is gone (group 1: the name)."""
+SQLITE_ERROR = 1
+"""SQLite's primary result code for an SQL error, such as a table or column that does not exist
+(``no such table`` / ``no such column``), as opposed to a constraint that failed."""
 
 
 def _same(a: Index, b: Index) -> bool:
@@ -134,22 +136,27 @@ def fire_targets(walk: Walk, version: int) -> list[str]:
     )
 
 
-def _blames(trigger: Trigger, message: str) -> bool:
-    """True when ``message`` says ``no such table/column`` about a name ``trigger`` uses (another
-    trigger fired by the same statement may be the broken one)."""
-    found = BROKEN.search(message)
-    return found is not None and found.group(1).lower() in _words(trigger.sql)
+def _refused(exc: BaseException) -> bool:
+    """True when ``exc`` (or the driver error it comes from) is SQLite refusing a statement as
+    an SQL error (:data:`SQLITE_ERROR`), not a constraint failing; a driver that gives no result
+    code counts as refusing."""
+    cause = exc if isinstance(exc, drivers.Error) else exc.__cause__
+    if not isinstance(cause, drivers.Error):
+        return False
+    code = drivers.error_code(cause)
+    return code is None or code & 0xFF == SQLITE_ERROR
 
 
 def _fire(conn: sqlite3.Connection, synth: RowSynth, trigger: Trigger, table: Table) -> str | None:
     """Fire ``trigger`` once on a new row of ``table``; the failing statement and SQLite's
-    message when it says ``no such table/column`` about a name the trigger uses, else ``None``."""
+    message when SQLite refuses it (the caller knows the trigger names something missing), else
+    ``None``."""
     if not trigger.event:
         return None
     try:
         row = synth.insert(table.name)
     except AcodbError as exc:
-        return f"INSERT INTO {table.name} failed: {exc}" if _blames(trigger, str(exc)) else None
+        return f"INSERT INTO {table.name} failed: {exc}" if _refused(exc) else None
     if trigger.event == "INSERT":
         return None
     try:
@@ -171,17 +178,18 @@ def _fire(conn: sqlite3.Connection, synth: RowSynth, trigger: Trigger, table: Ta
     try:
         conn.execute(statement, values)
     except drivers.Error as exc:
-        if _blames(trigger, str(exc)):
+        if _refused(exc):
             return f"{statement.split(' WHERE ')[0]} failed: {exc}"
     return None
 
 
 def check_triggers_fire(walk: Walk, version: int) -> None:
-    """Each trigger of :func:`fire_targets` fires on a synthesised row of its table (an
-    ``INSERT``, ``UPDATE`` of a column it watches, or ``DELETE``) inside a savepoint that is rolled
-    back, on a copy of the state after ``version``. Raises :class:`CheckFailure` for each trigger
-    that fails with ``no such table`` / ``no such column``; triggers on views and rows that
-    cannot be made are passed over."""
+    """Each trigger of :func:`fire_targets` that names a table or column the schema after
+    ``version`` lacks (:meth:`Schema.dangling <pytest_acodb.schema.Schema.dangling>`) fires on
+    a synthesised row of its table (an ``INSERT``, ``UPDATE`` of a column it watches, or
+    ``DELETE``) inside a savepoint that is rolled back, on a copy of the state after
+    ``version``. Raises :class:`CheckFailure` for each such trigger SQLite refuses to run;
+    triggers on views and rows that cannot be made are passed over."""
     subject = str(version)
     after = walk.after(version)
     migration = walk.source.get(version)
@@ -194,10 +202,8 @@ def check_triggers_fire(walk: Walk, version: int) -> None:
         synth = RowSynth(conn, schema, reuse_parents=True)
         for name in fire_targets(walk, version):
             trigger = schema.triggers[name]
-            table = next(
-                (t for n, t in schema.tables.items() if n.lower() == trigger.table.lower()), None
-            )
-            if table is None or table.virtual:
+            table = schema.table(trigger.table)
+            if table is None or table.virtual or not schema.dangling(trigger):
                 continue
             conn.execute("SAVEPOINT acodb_fire")
             try:

@@ -10,6 +10,7 @@ sentinel is in the year 2000.
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from ..db import driver as drivers
 from ..errors import AcodbError, CheckSkipped
@@ -73,6 +74,23 @@ def check_trigger(walk: Walk, name: str) -> None:
                 conn.execute(f"PRAGMA recursive_triggers = {was}")
 
 
+def _passes_without_recursion(conn: sqlite3.Connection, statement: str, params: list[Any]) -> bool:
+    """True when ``statement``, which just failed with ``recursive_triggers`` ON, succeeds with it
+    OFF: the failure comes from triggers firing themselves. Tried in a savepoint rolled back."""
+    conn.execute("PRAGMA recursive_triggers = OFF")
+    conn.execute("SAVEPOINT acodb_recursion")
+    try:
+        conn.execute(statement, params)
+    except drivers.Error:
+        return False
+    else:
+        return True
+    finally:
+        conn.execute("ROLLBACK TO acodb_recursion")
+        conn.execute("RELEASE acodb_recursion")
+        conn.execute("PRAGMA recursive_triggers = ON")
+
+
 def _fire(conn: sqlite3.Connection, schema: Schema, name: str, mode: str) -> None:
     trigger = schema.triggers[name]
     table = schema.tables[trigger.table]
@@ -104,7 +122,7 @@ def _fire(conn: sqlite3.Connection, schema: Schema, name: str, mode: str) -> Non
     try:
         conn.execute(statement, [value, *params])
     except drivers.Error as exc:
-        if "recurs" in str(exc):
+        if mode == "ON" and _passes_without_recursion(conn, statement, [value, *params]):
             fail(
                 "trigger",
                 name,
