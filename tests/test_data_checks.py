@@ -11,8 +11,9 @@ import pytest
 
 from pytest_acodb import bundled_migrations_dir
 from pytest_acodb.checks import CHECK_KINDS, Check, plan
-from pytest_acodb.checks.data import check_data_survives, on_purpose, seeded_run
+from pytest_acodb.checks.data import check_data_survives
 from pytest_acodb.checks.objects import check_lost_objects, fire_targets
+from pytest_acodb.checks.seeding import on_purpose, seeded_run
 from pytest_acodb.checks.walk import Walk
 from pytest_acodb.db import connect as database
 from pytest_acodb.errors import AcodbError, CheckFailure, CheckSkipped, CheckWarning
@@ -304,7 +305,7 @@ def test_a_warning_is_a_skip_to_code_that_does_not_know_warnings() -> None:
 
 
 def test_only_tables_a_migration_can_reach_are_seeded() -> None:
-    from pytest_acodb.checks.data import reachable
+    from pytest_acodb.checks.seeding import reachable
     from pytest_acodb.db.connect import connect
     from pytest_acodb.schema import snapshot
 

@@ -4,6 +4,7 @@ and ``to_sql`` replaying to an equal snapshot on every real directory of migrati
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import re
@@ -502,6 +503,21 @@ def test_a_drop_refused_for_a_foreign_key_gets_the_rebuild_advice(tmp_path: Path
     message = _run(plan(directory), "data_survives[2]")
     assert message is not None and "FOREIGN KEY constraint failed" in message
     assert "DROP TABLE deletes the table's rows first" in message
+
+
+def test_no_check_module_imports_a_sibling() -> None:
+    """Check modules share only the helper modules (base, walk, seeding), never each other."""
+    checks = PACKAGE / "checks"
+    helpers = {"base", "walk", "seeding"}
+    planners = {"__init__", "subjects", "severity"}
+    modules = {p.stem for p in checks.glob("*.py")} - helpers - planners
+    found = []
+    for stem in sorted(modules):
+        tree = ast.parse((checks / f"{stem}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module in modules:
+                found.append(f"{stem} imports {node.module}")
+    assert found == []
 
 
 # -- to_sql replays ---------------------------------------------------------------------------

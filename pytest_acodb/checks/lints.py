@@ -20,7 +20,7 @@ from ..migrate import Migration, MigrationSource, MigrationType, parse_filename
 from ..migrate.sql import NO_TX_MARKER
 from ..migrate.statements import Action, actions
 from ..schema import Index, Schema
-from .keys import foreign_keys
+from .base import foreign_keys
 from .walk import Walk
 
 _MARKER = re.compile(r"^\ufeff?[ \t]*--[ \t]*no[-_ ]?transaction\b", re.I | re.M)

@@ -15,11 +15,11 @@ from pathlib import Path
 from ..db import driver as drivers
 from ..errors import AcodbError, CheckSkipped, SourceError
 from ..migrate import resolve
-from .base import Check, failing, passing
+from .base import Check, failing, foreign_keys, passing
 from .data import check_data_survives
 from .drift import BUNDLED_METADATA, check_models_match
 from .factory import check_factory, factory_names
-from .keys import check_cascade, check_constraint, foreign_keys, value_list_columns
+from .keys import check_cascade, check_constraint, value_list_columns
 from .lints import file_problems, schema_problems
 from .migrations import check_no_trace, check_round_trip, check_source, check_upgrade
 from .objects import check_lost_objects, check_triggers_fire, fire_targets
