@@ -16,7 +16,6 @@ import pytest
 from pytest_acodb import bundled_migrations_dir
 from pytest_acodb.checks import CHECK_KINDS, Check, plan
 from pytest_acodb.checks.migrations import check_round_trip
-from pytest_acodb.checks.triggers import TriggerEvent, trigger_event
 from pytest_acodb.checks.walk import Walk
 from pytest_acodb.errors import CheckFailure, CheckSkipped
 from pytest_acodb.migrate import Migrator, resolve
@@ -183,27 +182,6 @@ def test_upgrade_skips_after_a_failure() -> None:
     checks = {c.name: c for c in plan(OWN / "upgrade_fails_halfway")}
     with pytest.raises(CheckSkipped, match="migration 2 failed earlier"):
         checks["upgrade[3]"].run()
-
-
-@pytest.mark.parametrize(
-    ("sql", "expected"),
-    [
-        (
-            'CREATE TRIGGER "t x" AFTER UPDATE OF a, "b c", [d] ON "tab le" BEGIN SELECT 1; END',
-            TriggerEvent("UPDATE", ("a", "b c", "d")),
-        ),
-        (
-            "CREATE TRIGGER IF NOT EXISTS t BEFORE UPDATE ON x FOR EACH ROW BEGIN SELECT 1; END",
-            TriggerEvent("UPDATE", ()),
-        ),
-        (
-            'CREATE TRIGGER "update" AFTER INSERT ON x BEGIN UPDATE x SET a = 1; END',
-            TriggerEvent("INSERT", ()),
-        ),
-    ],
-)
-def test_trigger_event(sql: str, expected: TriggerEvent) -> None:
-    assert trigger_event(sql) == expected
 
 
 def test_checks_import_neither_pytest_nor_sqlalchemy() -> None:

@@ -11,15 +11,16 @@ import pytest
 
 from pytest_acodb import bundled_migrations_dir
 from pytest_acodb.checks import CHECK_KINDS, Check, plan
-from pytest_acodb.checks.data import check_data_survives, on_purpose, seeded_run
+from pytest_acodb.checks.data import check_data_survives
 from pytest_acodb.checks.objects import check_lost_objects, fire_targets
+from pytest_acodb.checks.seeding import on_purpose, seeded_run
 from pytest_acodb.checks.walk import Walk
 from pytest_acodb.db import connect as database
 from pytest_acodb.errors import AcodbError, CheckFailure, CheckSkipped, CheckWarning
 from pytest_acodb.migrate import Migrator, resolve
 from pytest_acodb.migrate.statements import actions, origins
 from pytest_acodb.schema import snapshot
-from pytest_acodb.synth.rows import RowSynth, shadow_tables
+from pytest_acodb.synth.rows import RowSynth
 
 HERE = Path(__file__).parent
 CASES = HERE / "cases"
@@ -197,10 +198,11 @@ def test_fts_shadow_and_virtual_tables_are_never_seeded() -> None:
         "INSERT INTO docs_fts(rowid, body) VALUES (new.id, new.body); END;"
         "CREATE VIRTUAL TABLE loose USING fts5(a);"
     )
-    assert shadow_tables(conn) == {
+    schema = snapshot(conn)
+    assert {n for n, t in schema.tables.items() if t.shadow} == {
         f"{t}_{s}" for t in ("docs_fts", "loose") for s in ("config", "data", "docsize", "idx")
     } | {"loose_content"}
-    synth = RowSynth(conn, snapshot(conn))
+    synth = RowSynth(conn, schema)
     assert synth.order() == ["docs"]
     assert synth.seed_all(3) == {"docs": 3}
     assert conn.execute("SELECT count(*) FROM docs_fts WHERE docs_fts MATCH 'body'").fetchone() == (
@@ -302,7 +304,7 @@ def test_a_warning_is_a_skip_to_code_that_does_not_know_warnings() -> None:
 
 
 def test_only_tables_a_migration_can_reach_are_seeded() -> None:
-    from pytest_acodb.checks.data import reachable
+    from pytest_acodb.checks.seeding import reachable
     from pytest_acodb.db.connect import connect
     from pytest_acodb.schema import snapshot
 

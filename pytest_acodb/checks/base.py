@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 from ..errors import CheckFailure, CheckSkipped
 
 if TYPE_CHECKING:
+    from ..schema import ForeignKey, Schema
     from .walk import Walk
 
 CHECK_KINDS: tuple[str, ...] = (
@@ -96,3 +97,17 @@ def require_complete(walk: Walk) -> None:
             f"migration {walk.failure.version} does not apply, so the final schema "
             f"is unknown; see upgrade[{walk.failure.version}]"
         )
+
+
+def foreign_keys(schema: Schema) -> dict[str, tuple[str, ForeignKey]]:
+    """``{subject: (child table, foreign key)}`` for every foreign key of ``schema``: the
+    subjects of ``cascade`` and ``fk_index``. The subject is ``child.col`` (``child.a,b`` for a
+    composite key), with ``->parent`` added on a clash."""
+    found: dict[str, tuple[str, ForeignKey]] = {}
+    for table in schema.tables.values():
+        for fk in table.foreign_keys:
+            subject = f"{table.name}.{','.join(fk.columns)}"
+            if subject in found:
+                subject += f"->{fk.parent}"
+            found[subject] = (table.name, fk)
+    return found

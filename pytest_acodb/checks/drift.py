@@ -23,22 +23,9 @@ BUNDLED_METADATA = "pytest_acodb.acolib.models:Base.metadata"
 """Import spec of the bundled models, always compared with the bundled schema."""
 
 
-def sqlite_affinity(declared: str) -> str:
-    """SQLite's type affinity of a declared column type (sqlite.org/datatype3.html, 3.1)."""
-    t = declared.upper()
-    if "INT" in t:
-        return "INTEGER"
-    if any(k in t for k in ("CHAR", "CLOB", "TEXT")):
-        return "TEXT"
-    if not t or "BLOB" in t:
-        return "BLOB"
-    if any(k in t for k in ("REAL", "FLOA", "DOUB")):
-        return "REAL"
-    return "NUMERIC"
-
-
 def model_affinity(sa_type: Any) -> str:
-    """The affinity a SQLAlchemy column type needs on SQLite, judged by how it stores values."""
+    """The affinity a SQLAlchemy column type needs on SQLite, judged by how it stores values;
+    compared with the schema's :attr:`Column.affinity <pytest_acodb.schema.Column.affinity>`."""
     from sqlalchemy import types
 
     impl = sa_type
@@ -97,7 +84,7 @@ def drift(metadata: MetaData, schema: Schema) -> list[str]:
         problems += [
             f"{table.name}.{c.name} is in the schema but not the model"
             for c in actual.columns
-            if c.name.lower() not in modelled
+            if c.name.lower() not in modelled and c.hidden != 1
         ]
         model_fks = {
             (tuple(e.parent.name for e in fk.elements), fk.referred_table.name)
@@ -137,7 +124,7 @@ def _column_drift(table: str, column: Any, found: Column) -> list[str]:
             f"{table}.{column.name}: model says {words(not column.nullable)}, "
             f"schema says {words(found.notnull)}"
         )
-    want, have = model_affinity(column.type), sqlite_affinity(found.type)
+    want, have = model_affinity(column.type), found.affinity
     if want != have:
         problems.append(
             f"{table}.{column.name}: model stores {want} ({column.type!r}), schema "

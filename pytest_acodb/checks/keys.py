@@ -14,21 +14,8 @@ from ..errors import AcodbError
 from ..migrate import quote
 from ..schema import ForeignKey, Schema, Table
 from ..synth.rows import RowSynth, value_lists
-from .base import fail, require_complete
+from .base import fail, foreign_keys, require_complete
 from .walk import Walk
-
-
-def foreign_keys(schema: Schema) -> dict[str, tuple[str, ForeignKey]]:
-    """``{subject: (child table, foreign key)}`` for every foreign key; the subject is
-    ``child.col`` (``child.a,b`` for a composite key), with ``->parent`` added on a clash."""
-    found: dict[str, tuple[str, ForeignKey]] = {}
-    for table in schema.tables.values():
-        for fk in table.foreign_keys:
-            subject = f"{table.name}.{','.join(fk.columns)}"
-            if subject in found:
-                subject += f"->{fk.parent}"
-            found[subject] = (table.name, fk)
-    return found
 
 
 def _locate(
@@ -37,10 +24,9 @@ def _locate(
     """A WHERE clause for ``row`` that survives changes to its key columns (rowid when there is
     one)."""
     where, params = synth.where(table, row)
-    try:
-        found = conn.execute(f"SELECT rowid FROM {quote(table)} WHERE {where}", params).fetchone()
-    except drivers.OperationalError:
+    if not synth.table(table).has_rowid:
         return where, params
+    found = conn.execute(f"SELECT rowid FROM {quote(table)} WHERE {where}", params).fetchone()
     return ("rowid = ?", [found[0]]) if found else (where, params)
 
 

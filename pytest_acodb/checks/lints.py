@@ -15,13 +15,12 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..db.connect import Connector
 from ..errors import SourceError
 from ..migrate import Migration, MigrationSource, MigrationType, parse_filename
 from ..migrate.sql import NO_TX_MARKER
 from ..migrate.statements import Action, actions
 from ..schema import Index, Schema
-from .keys import foreign_keys
+from .base import foreign_keys
 
 _MARKER = re.compile(r"^\ufeff?[ \t]*--[ \t]*no[-_ ]?transaction\b", re.I | re.M)
 _OFF = {"OFF", "0", "FALSE", "NO"}
@@ -225,9 +224,8 @@ def _covered(schema: Schema, table: str, columns: tuple[str, ...]) -> bool:
     """True when an index of ``table`` (not partial) starts with ``columns``, in any order, or
     they are its INTEGER PRIMARY KEY (the rowid)."""
     want = {c.lower() for c in columns}
-    t = schema.tables[table]
-    pk = t.column(t.primary_key[0]) if len(t.primary_key) == 1 else None
-    if pk is not None and want == {pk.name.lower()} and pk.type == "INTEGER":
+    alias = schema.tables[table].rowid_alias
+    if alias is not None and want == {alias.lower()}:
         return True
     return any(
         i.table == table
@@ -252,25 +250,13 @@ def _fk_index(source: MigrationSource, schema: Schema) -> Iterator[Problem]:
         )
 
 
-def _duplicate_index(
-    source: MigrationSource, schema: Schema, image: bytes, connector: Connector
-) -> Iterator[Problem]:
-    shape: dict[str, tuple[object, ...]] = {}
-    conn = connector.open_image(image)
-    try:
-        for key, index in schema.indexes.items():
-            if "<expr>" in index.columns:
-                continue
-            keys = tuple(
-                conn.execute(
-                    "SELECT name, desc, coll FROM pragma_index_xinfo(?) "
-                    "WHERE key = 1 ORDER BY seqno",
-                    (index.name,),
-                )
-            )
-            shape[key] = (index.table.lower(), keys, index.unique, index.where)
-    finally:
-        conn.close()
+def _duplicate_index(source: MigrationSource, schema: Schema) -> Iterator[Problem]:
+    """Indexes with the same table, keys (column or expression, order, collation),
+    uniqueness and WHERE as an earlier one (automatic indexes count as earliest)."""
+    shape = {
+        key: (index.table.lower(), index.keys, index.unique, index.where)
+        for key, index in schema.indexes.items()
+    }
     seen: dict[tuple[object, ...], Index] = {}
     where: dict[str, str] = {}
     for key in sorted(shape, key=lambda k: _rank(source, schema.indexes[k], where)):
@@ -279,7 +265,7 @@ def _duplicate_index(
         if first is index or index.origin != "c":
             continue
         at = where[index.name]
-        cols = ", ".join(index.columns)
+        cols = ", ".join(k.column or k.expression or "<expr>" for k in index.keys)
         yield Problem(
             "duplicate_index",
             index.name,
@@ -301,9 +287,7 @@ def _rank(
     return index.origin == "c", order, int(line) if line.isdigit() else 0, index.name
 
 
-def schema_problems(
-    source: MigrationSource, schema: Schema, image: bytes, connector: Connector
-) -> list[Problem]:
+def schema_problems(source: MigrationSource, schema: Schema) -> list[Problem]:
     """``fk_index`` and ``duplicate_index`` on ``schema``, the schema after the last migration
-    that applied, whose database image is ``image`` (opened with ``connector``)."""
-    return [*_fk_index(source, schema), *_duplicate_index(source, schema, image, connector)]
+    that applied."""
+    return [*_fk_index(source, schema), *_duplicate_index(source, schema)]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from ..errors import CheckSkipped, MigrateError
 from ..migrate import MigrationSource
+from ..migrate.statements import actions
 from ..schema import Change
 from .base import fail
+from .seeding import explain, failed_with_rows, lost, on_purpose, seeded_run
 from .walk import Walk
 
 
@@ -86,12 +88,10 @@ def check_round_trip(walk: Walk, version: int, *, require_down: bool = False) ->
     """Reverting ``version`` gives back the schema before it, and applying it again gives the
     schema after it (on a copy of the state after the migration); then, with rows in every
     table, applying and reverting it keeps the rows of the tables that exist before and after
-    it (:func:`~pytest_acodb.checks.data.check_round_trip_rows`).
+    it (:func:`check_round_trip_rows`).
 
     A migration with no down script is skipped, or fails with ``require_down`` (it is at or
     above the oldest version the project supports downgrading to)."""
-    from .data import check_round_trip_rows
-
     subject = str(version)
     migration = walk.source.get(version)
     assert migration is not None
@@ -138,6 +138,49 @@ def check_round_trip(walk: Walk, version: int, *, require_down: bool = False) ->
     finally:
         conn.close()
     check_round_trip_rows(walk, version)
+
+
+def check_round_trip_rows(walk: Walk, version: int) -> None:
+    """Rows present before ``version`` are still there after applying and reverting it, in
+    every table that exists both before and after it (tables the up or down script deletes from
+    or drops on purpose left out, and rows the up already lost, which ``data_survives``
+    reports). Raises :class:`CheckFailure` (kind ``round_trip``) when the down script fails on
+    the seeded database or loses rows."""
+    subject = str(version)
+    migration = walk.source.get(version)
+    before, after = walk.before(version), walk.after(version)
+    if migration is None or migration.down_sql is None or before is None or after is None:
+        return
+    run = seeded_run(walk, version)
+    if run.revert_error is not None:
+        fail(
+            "round_trip",
+            subject,
+            failed_with_rows(run.revert_error, version, "reverting", after.schema),
+        )
+    if run.reverted is None or run.after is None:
+        return
+    now = run.reverted
+    both = {n.lower() for n in before.schema.tables} & {n.lower() for n in after.schema.tables}
+    up_after = {n.lower(): c for n, c in run.after.items()}
+    exempt = on_purpose([actions(migration.sql), actions(migration.down_sql)], before.schema)
+    exempt |= {
+        n.lower()
+        for n, c in run.before.items()
+        if n.lower() not in both or up_after.get(n.lower(), 0) < c
+    }
+    found = lost(run.before, now, exempt)
+    if found:
+        down = (migration.down_path or migration.path).name
+        fail(
+            "round_trip",
+            subject,
+            f"after applying and reverting {version}: "
+            + "; ".join(
+                explain(t, was, left, migration.down_sql, down, after.schema, before.schema)
+                for t, was, left in found
+            ),
+        )
 
 
 def check_no_trace(walk: Walk, min_version: int | None = None) -> None:

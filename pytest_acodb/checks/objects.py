@@ -4,9 +4,10 @@
   it, though the migration never drops it by name and its table is still there (SQLite drops a
   table's indexes and triggers with it, so a rebuild must create them again).
 - ``triggers_fire[version]``: every trigger the migration creates, changes, or could break (its
-  SQL names a table the migration changes) fires once on a synthesised row inside a savepoint
-  that is rolled back, without ``no such table`` / ``no such column`` (a trigger left pointing at
-  a table or column a rename or rebuild removed).
+  SQL names a table the migration changes) and that names a table or column the schema lacks
+  (:meth:`Schema.dangling <pytest_acodb.schema.Schema.dangling>`: a trigger left pointing at a
+  table or column a rename or rebuild removed) is fired once on a synthesised row inside a
+  savepoint that is rolled back; it is broken when SQLite refuses the statement that fires it.
 
 Both read the states the :class:`~.walk.Walk` kept; neither applies a migration.
 """
@@ -20,30 +21,35 @@ from ..db import driver as drivers
 from ..errors import AcodbError, CheckSkipped
 from ..migrate import quote
 from ..migrate.statements import Action, actions, named, origins
-from ..schema import Index, Schema, Table, Trigger
+from ..schema import Index, Schema, Table, Trigger, normalise_sql
 from ..synth.rows import RowSynth
 from .base import fail
-from .triggers import trigger_event
 from .walk import Walk
 
-BROKEN = re.compile(r"no such (?:table|column): (?:\w+\.)?(\w+)", re.I)
-"""What SQLite says when a trigger names a table or column that is gone (group 1: the name)."""
+SQLITE_ERROR = 1
+"""SQLite's primary result code for an SQL error, such as a table or column that does not exist
+(``no such table`` / ``no such column``), as opposed to a constraint that failed."""
 
 
 def _same(a: Index, b: Index) -> bool:
-    return (a.table.lower(), a.columns, a.unique, a.where) == (
+    """Same table, keys (column or expression, order, collation), uniqueness and WHERE."""
+    return (a.table.lower(), a.keys, a.unique, a.where) == (
         b.table.lower(),
-        b.columns,
+        b.keys,
         b.unique,
         b.where,
     )
 
 
 def index_sql(index: Index) -> str:
-    """A ``CREATE INDEX`` statement for ``index`` (expression columns shown as ``<expr>``)."""
+    """The ``CREATE INDEX`` statement of ``index`` as SQLite kept it (whitespace-normalised), or
+    one made from its keys when it has none."""
+    if index.sql:
+        return normalise_sql(index.sql)
     unique = "UNIQUE " if index.unique else ""
     where = f" WHERE {index.where}" if index.where else ""
-    return f"CREATE {unique}INDEX {index.name} ON {index.table}({', '.join(index.columns)}){where}"
+    keys = ", ".join(str(k) for k in index.keys) or ", ".join(index.columns)
+    return f"CREATE {unique}INDEX {index.name} ON {index.table}({keys}){where}"
 
 
 def _taken_by(table: str, found: tuple[Action, ...]) -> str:
@@ -127,34 +133,39 @@ def fire_targets(before: Schema | None, after: Schema | None) -> list[str]:
     )
 
 
-def _blames(trigger: Trigger, message: str) -> bool:
-    """True when ``message`` says ``no such table/column`` about a name ``trigger`` uses (another
-    trigger fired by the same statement may be the broken one)."""
-    found = BROKEN.search(message)
-    return found is not None and found.group(1).lower() in _words(trigger.sql)
+def _refused(exc: BaseException) -> bool:
+    """True when ``exc`` (or the driver error it comes from) is SQLite refusing a statement as
+    an SQL error (:data:`SQLITE_ERROR`), not a constraint failing; a driver that gives no result
+    code counts as refusing."""
+    cause = exc if isinstance(exc, drivers.Error) else exc.__cause__
+    if not isinstance(cause, drivers.Error):
+        return False
+    code = drivers.error_code(cause)
+    return code is None or code & 0xFF == SQLITE_ERROR
 
 
 def _fire(conn: sqlite3.Connection, synth: RowSynth, trigger: Trigger, table: Table) -> str | None:
     """Fire ``trigger`` once on a new row of ``table``; the failing statement and SQLite's
-    message when it says ``no such table/column`` about a name the trigger uses, else ``None``."""
-    event = trigger_event(trigger.sql)
-    if event is None:
+    message when SQLite refuses it (the caller knows the trigger names something missing), else
+    ``None``."""
+    if not trigger.event:
         return None
     try:
         row = synth.insert(table.name)
     except AcodbError as exc:
-        return f"INSERT INTO {table.name} failed: {exc}" if _blames(trigger, str(exc)) else None
-    if event.event == "INSERT":
+        return f"INSERT INTO {table.name} failed: {exc}" if _refused(exc) else None
+    if trigger.event == "INSERT":
         return None
     try:
         where, params = synth.where(table.name, row)
     except AcodbError:
         return None
-    if event.event == "DELETE":
+    if trigger.event == "DELETE":
         statement, values = f"DELETE FROM {quote(table.name)} WHERE {where}", params
     else:
-        listed = [c for c in (table.column(n) for n in event.columns) if c]
-        column = (listed or [c for c in table.columns if not c.pk] or list(table.columns))[0]
+        listed = [c for c in (table.column(n) for n in trigger.update_of) if c]
+        settable = [c for c in table.columns if c.insertable]
+        column = (listed or [c for c in settable if not c.pk] or settable)[0]
         statement = f"UPDATE {quote(table.name)} SET {quote(column.name)} = ? WHERE {where}"
         try:
             value = synth.other_value(table.name, column.name, row.get(column.name))
@@ -164,17 +175,18 @@ def _fire(conn: sqlite3.Connection, synth: RowSynth, trigger: Trigger, table: Ta
     try:
         conn.execute(statement, values)
     except drivers.Error as exc:
-        if _blames(trigger, str(exc)):
+        if _refused(exc):
             return f"{statement.split(' WHERE ')[0]} failed: {exc}"
     return None
 
 
 def check_triggers_fire(walk: Walk, version: int) -> None:
-    """Each trigger of :func:`fire_targets` fires on a synthesised row of its table (an
-    ``INSERT``, ``UPDATE`` of a column it watches, or ``DELETE``) inside a savepoint that is rolled
-    back, on a copy of the state after ``version``. Raises :class:`CheckFailure` for each trigger
-    that fails with ``no such table`` / ``no such column``; triggers on views and rows that
-    cannot be made are passed over."""
+    """Each trigger of :func:`fire_targets` that names a table or column the schema after
+    ``version`` lacks (:meth:`Schema.dangling <pytest_acodb.schema.Schema.dangling>`) fires on
+    a synthesised row of its table (an ``INSERT``, ``UPDATE`` of a column it watches, or
+    ``DELETE``) inside a savepoint that is rolled back, on a copy of the state after
+    ``version``. Raises :class:`CheckFailure` for each such trigger SQLite refuses to run;
+    triggers on views and rows that cannot be made are passed over."""
     subject = str(version)
     after = walk.after(version)
     migration = walk.source.get(version)
@@ -188,10 +200,8 @@ def check_triggers_fire(walk: Walk, version: int) -> None:
         before = walk.before(version)
         for name in fire_targets(before.schema if before else None, schema):
             trigger = schema.triggers[name]
-            table = next(
-                (t for n, t in schema.tables.items() if n.lower() == trigger.table.lower()), None
-            )
-            if table is None or table.virtual:
+            table = schema.table(trigger.table)
+            if table is None or table.virtual or not schema.dangling(trigger):
                 continue
             conn.execute("SAVEPOINT acodb_fire")
             try:

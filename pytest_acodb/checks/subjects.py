@@ -20,11 +20,11 @@ from ..db import driver as drivers
 from ..db.connect import Connector, default_connector
 from ..errors import AcodbError, CheckSkipped, SourceError, UnknownCheckError
 from ..migrate import MigrationSource, resolve
-from .base import Check, failing, passing
+from .base import Check, failing, foreign_keys, passing
 from .data import check_data_survives
 from .drift import BUNDLED_METADATA, check_models_match
 from .factory import check_factory, factory_names
-from .keys import check_cascade, check_constraint, foreign_keys, value_list_columns
+from .keys import check_cascade, check_constraint, value_list_columns
 from .lints import file_problems, schema_problems
 from .migrations import check_no_trace, check_round_trip, check_source, check_upgrade
 from .objects import check_lost_objects, check_triggers_fire, fire_targets
@@ -202,7 +202,7 @@ class Plan:
         """One ``lint[<name>:<thing>]`` check per problem, or one passing ``lint[<dirname>]``."""
         problems = file_problems(source, self.options.skip_versions)
         if outline.final is not None:
-            problems += schema_problems(source, outline.final, outline.image, self.connector)
+            problems += schema_problems(source, outline.final)
         if not problems:
             return [Check("lint", source.directory.name, passing)]
         return [Check("lint", p.subject, failing("lint", p.subject, p.message)) for p in problems]

@@ -10,54 +10,18 @@ sentinel is in the year 2000.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from typing import Any
 
 from ..db import driver as drivers
 from ..errors import AcodbError, CheckSkipped
 from ..migrate import quote
 from ..schema import Schema, Table, Trigger
-from ..synth.rows import RowSynth, affinity
+from ..synth.rows import RowSynth, value_kind
 from .base import fail, require_complete
 from .walk import Walk
 
 SENTINEL = "2000-01-01T00:00:00.000Z"
 """The timestamp a row starts with; any real ``now`` differs from it."""
-
-
-@dataclass(frozen=True)
-class TriggerEvent:
-    """What fires a trigger: ``event`` (``INSERT``, ``UPDATE``, ``DELETE``) and, for
-    ``UPDATE OF a, b``, the ``columns`` listed (empty: any column)."""
-
-    event: str
-    columns: tuple[str, ...]
-
-
-def trigger_event(sql: str) -> TriggerEvent | None:
-    """Read the event of a ``CREATE TRIGGER`` statement with sqlglot's SQLite tokenizer (quoted
-    names handled); ``None`` when it cannot be read."""
-    from sqlglot import TokenType
-    from sqlglot.dialects.sqlite import SQLite
-
-    try:
-        tokens = SQLite().tokenize(sql)
-    except Exception:  # sqlglot raises several error types from its tokenizer
-        return None
-    seen_trigger = False
-    for i, token in enumerate(tokens):
-        word = token.text.upper() if token.token_type != TokenType.IDENTIFIER else ""
-        if word == "TRIGGER":
-            seen_trigger = True
-        elif seen_trigger and word in ("INSERT", "UPDATE", "DELETE"):
-            columns: list[str] = []
-            if word == "UPDATE" and i + 1 < len(tokens) and tokens[i + 1].text.upper() == "OF":
-                for t in tokens[i + 2 :]:
-                    if t.token_type != TokenType.IDENTIFIER and t.text.upper() == "ON":
-                        break
-                    if t.token_type != TokenType.COMMA:
-                        columns.append(t.text)
-            return TriggerEvent(word, tuple(columns))
-    return None
 
 
 def updated_at_triggers(schema: Schema) -> list[Trigger]:
@@ -66,13 +30,11 @@ def updated_at_triggers(schema: Schema) -> list[Trigger]:
     found = []
     for trigger in schema.triggers.values():
         table = schema.tables.get(trigger.table)
-        event = trigger_event(trigger.sql)
         if (
             table is not None
             and table.column("updated_at") is not None
             and "updated_at" in trigger.sql.lower()
-            and event
-            and event.event == "UPDATE"
+            and trigger.event == "UPDATE"
         ):
             found.append(trigger)
     return sorted(found, key=lambda t: t.name)
@@ -93,7 +55,7 @@ def _candidates(table: Table, listed: tuple[str, ...], generated: set[str]) -> l
     def rank(name: str) -> tuple[bool, bool, bool, int]:
         col = table.column(name)
         assert col is not None
-        return (bool(col.pk), name in fk, affinity(col) == "timestamp", names.index(name))
+        return (bool(col.pk), name in fk, value_kind(col) == "timestamp", names.index(name))
 
     return sorted(names, key=rank)
 
@@ -110,6 +72,23 @@ def check_trigger(walk: Walk, name: str) -> None:
                 _fire(conn, walk.steps[-1].schema, name, mode)
             finally:
                 conn.execute(f"PRAGMA recursive_triggers = {was}")
+
+
+def _passes_without_recursion(conn: sqlite3.Connection, statement: str, params: list[Any]) -> bool:
+    """True when ``statement``, which just failed with ``recursive_triggers`` ON, succeeds with it
+    OFF: the failure comes from triggers firing themselves. Tried in a savepoint rolled back."""
+    conn.execute("PRAGMA recursive_triggers = OFF")
+    conn.execute("SAVEPOINT acodb_recursion")
+    try:
+        conn.execute(statement, params)
+    except drivers.Error:
+        return False
+    else:
+        return True
+    finally:
+        conn.execute("ROLLBACK TO acodb_recursion")
+        conn.execute("RELEASE acodb_recursion")
+        conn.execute("PRAGMA recursive_triggers = ON")
 
 
 def _fire(conn: sqlite3.Connection, schema: Schema, name: str, mode: str) -> None:
@@ -129,8 +108,7 @@ def _fire(conn: sqlite3.Connection, schema: Schema, name: str, mode: str) -> Non
             f"an INSERT trigger rewrites {table.name}.{updated.name}, so {name} "
             "cannot be observed on its own"
         )
-    event = trigger_event(trigger.sql)
-    for column in _candidates(table, event.columns if event else (), synth.generated(table.name)):
+    for column in _candidates(table, trigger.update_of, synth.generated(table.name)):
         try:
             value = synth.other_value(table.name, column, row.get(column))
         except AcodbError:
@@ -144,7 +122,7 @@ def _fire(conn: sqlite3.Connection, schema: Schema, name: str, mode: str) -> Non
     try:
         conn.execute(statement, [value, *params])
     except drivers.Error as exc:
-        if "recurs" in str(exc):
+        if mode == "ON" and _passes_without_recursion(conn, statement, [value, *params]):
             fail(
                 "trigger",
                 name,

@@ -1,7 +1,7 @@
 """Schema snapshots: the only reader of a database's structure, its diff and its renderers."""
 
 from .diff import Change
-from .model import Column, ForeignKey, Index, Schema, Table, Trigger
+from .model import Column, ForeignKey, Index, IndexKey, Schema, Table, Trigger, View, type_affinity
 from .snapshot import SnapshotCache, check_constraints, normalise_sql, snapshot
 
 __all__ = [
@@ -9,11 +9,14 @@ __all__ = [
     "Column",
     "ForeignKey",
     "Index",
+    "IndexKey",
     "Schema",
     "SnapshotCache",
     "Table",
     "Trigger",
+    "View",
     "check_constraints",
     "normalise_sql",
     "snapshot",
+    "type_affinity",
 ]

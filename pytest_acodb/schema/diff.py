@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .model import Column, Schema, Table
+from .model import Column, Index, Schema, Table, Trigger, View
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,29 @@ def _describe(before: object, after: object) -> str:
             notes.append(f"foreign keys {_fks(before)} -> {_fks(after)}")
         if before.checks != after.checks:
             notes.append(f"checks {list(before.checks)} -> {list(after.checks)}")
+        if _options(before) != _options(after):
+            notes.append(f"{_options(before) or 'ordinary'} -> {_options(after) or 'ordinary'}")
         return "; ".join(notes)
+    if isinstance(before, Index) and isinstance(after, Index):
+        return f"{_index(before)} -> {_index(after)}"
+    if isinstance(before, Trigger | View) and isinstance(after, Trigger | View):
+        return f"{before.sql} -> {after.sql}"
     return f"{before} -> {after}"
+
+
+def _options(t: Table) -> str:
+    """The kind and options of a table in words: ``virtual (fts5)``, ``WITHOUT ROWID``..."""
+    words = [f"virtual ({t.module})"] if t.virtual else []
+    words += ["shadow"] if t.shadow else []
+    words += ["WITHOUT ROWID"] if t.without_rowid else []
+    words += ["STRICT"] if t.strict else []
+    return ", ".join(words)
+
+
+def _index(i: Index) -> str:
+    keys = [str(k) for k in i.keys] or list(i.columns)
+    where = f" WHERE {i.where}" if i.where else ""
+    return f"{'UNIQUE ' if i.unique else ''}{i.table}({', '.join(keys)}){where}"
 
 
 def _fmt(c: Column) -> str:
@@ -71,7 +92,8 @@ def _fmt(c: Column) -> str:
     parts += ["NOT NULL"] if c.notnull else []
     parts += [f"DEFAULT {c.default}"] if c.default is not None else []
     parts += [f"PK#{c.pk}"] if c.pk else []
-    return " ".join(parts)
+    parts += [{1: "HIDDEN", 2: "GENERATED VIRTUAL", 3: "GENERATED STORED"}.get(c.hidden, "")]
+    return " ".join(p for p in parts if p)
 
 
 def _fks(t: Table) -> list[str]:

@@ -5,41 +5,85 @@
 child, labelled with the child's columns. Cardinality on the parent side is "exactly one" for a
 foreign key whose columns are all NOT NULL and "zero or one" otherwise; on the child side "zero or
 one" when the foreign key's columns are also the child's primary key or unique, "zero or more"
-otherwise. Views and triggers are not drawn.
+otherwise. Views, triggers and the hidden columns of virtual tables are not drawn.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict
+from dataclasses import fields, is_dataclass
 from typing import Any
 
-from .model import Schema, Table
+from .model import Column, Schema, Table, View
+
+
+def _data(obj: Any) -> Any:
+    """A dataclass of the snapshot as plain data: its compared fields only (the SQL text kept
+    for rendering is left out), and a column's ``affinity`` besides."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        data = {f.name: _data(getattr(obj, f.name)) for f in fields(obj) if f.compare}
+        if isinstance(obj, Column):
+            data["affinity"] = obj.affinity
+        return data
+    if isinstance(obj, tuple):
+        return [_data(item) for item in obj]
+    return obj
 
 
 def to_json(schema: Schema) -> str:
-    """The snapshot as indented JSON (tables, indexes, triggers, views), keys sorted."""
-
-    def strip(data: dict[str, Any]) -> dict[str, Any]:
-        data.pop("sql", None)
-        return data
-
+    """The snapshot as indented JSON, keys sorted: ``tables``, ``indexes``, ``triggers`` and
+    ``views`` by name, each object with its compared fields (see
+    :mod:`~pytest_acodb.schema.model`) and each column with its ``affinity``."""
     data = {
-        "tables": {n: strip(asdict(t)) for n, t in schema.tables.items()},
-        "indexes": {n: asdict(i) for n, i in schema.indexes.items()},
-        "triggers": {n: asdict(t) for n, t in schema.triggers.items()},
-        "views": schema.views,
+        kind: {name: _data(obj) for name, obj in getattr(schema, kind).items()}
+        for kind in ("tables", "indexes", "triggers", "views")
     }
     return json.dumps(data, indent=2, sort_keys=True)
 
 
 def to_sql(schema: Schema) -> str:
-    """The schema as SQL: each object's CREATE statement, tables first, sorted by name."""
-    parts = [t.sql for _, t in sorted(schema.tables.items())]
-    parts += [t.sql for _, t in sorted(schema.triggers.items())]
-    parts += [v for _, v in sorted(schema.views.items())]
+    """The schema as SQL that replays to an equal snapshot, each statement as SQLite keeps it:
+    virtual tables (``CREATE VIRTUAL TABLE``), then the other tables but shadow tables (a
+    virtual table creates its own), each group sorted by name; then the ``CREATE INDEX``
+    indexes (automatic ones come with their table), sorted by name; then views, each after the
+    views it reads; then triggers, sorted by name. A table named like a virtual table plus
+    ``_`` that SQLite does not count as a shadow table (sqlite-vec's ``*_vector_chunks00``) is
+    created ``IF NOT EXISTS``, as its virtual table may have made it already."""
+    tables = sorted(schema.tables.values(), key=lambda t: (not t.virtual, t.name))
+    virtual = tuple(t.name.lower() + "_" for t in tables if t.virtual)
+    parts = [_table_sql(t, virtual) for t in tables if not t.shadow]
+    parts += [i.sql for _, i in sorted(schema.indexes.items()) if i.origin == "c" and i.sql]
+    parts += [v.text or v.sql for v in _view_order(schema.views)]
+    parts += [t.text or t.sql for _, t in sorted(schema.triggers.items())]
     return ";\n\n".join(parts) + (";\n" if parts else "")
+
+
+def _table_sql(table: Table, virtual: tuple[str, ...]) -> str:
+    prefix = "CREATE TABLE "
+    if table.virtual or not table.name.lower().startswith(virtual):
+        return table.sql
+    if table.sql.upper().startswith(prefix):
+        return f"{prefix}IF NOT EXISTS {table.sql[len(prefix) :]}"
+    return table.sql
+
+
+def _view_order(views: dict[str, View]) -> list[View]:
+    """``views`` sorted by name, each moved after the views it reads (a cycle, which SQLite
+    would refuse to query, keeps name order)."""
+    by_name = {n.lower(): v for n, v in sorted(views.items())}
+    done: dict[str, View] = {}
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in done or name in path or name not in by_name:
+            return
+        for read in by_name[name].reads:
+            visit(read, (*path, name))
+        done[name] = by_name[name]
+
+    for name in by_name:
+        visit(name, ())
+    return list(done.values())
 
 
 _WORD = re.compile(r"[^A-Za-z0-9_]")
@@ -73,6 +117,8 @@ def _entity(schema: Schema, table: Table) -> list[str]:
     unique_single = {c for cols in _unique_sets(schema, table) if len(cols) == 1 for c in cols}
     lines = [f"    {_name(table.name)} {{"]
     for column in table.columns:
+        if column.hidden == 1:  # a virtual table's own hidden column (FTS5's rank...)
+            continue
         keys = [
             k
             for k, on in (

@@ -2,52 +2,56 @@
 
 Schemas are compared by structure, not by their SQL text (SQLite rewrites the text of a table on
 ``ALTER TABLE ... RENAME``): tables with their columns (type, NOT NULL, default, primary-key
-position), CHECK constraints and foreign keys; indexes with their table, columns, uniqueness and
-WHERE clause; triggers and views by whitespace-normalised SQL.
+position, hidden and generated columns), CHECK constraints, foreign keys, options (``WITHOUT
+ROWID``, ``STRICT``) and kind (ordinary, virtual with its module, shadow); indexes with their
+table, keys (column or expression, order, collation), uniqueness and WHERE clause; triggers
+(with their timing and event) and views by whitespace-normalised SQL.
 
-Introspection reads SQLite's own PRAGMA table-valued functions in a handful of queries per
-snapshot, whatever the number of tables; with a :class:`SnapshotCache` only the objects whose SQL
-text is new are read, so snapshotting after every migration step costs what the step changed
-(plus one read of ``sqlite_schema``), not the size of the schema. SQLAlchemy's inspector would
-issue several queries per table and does not report triggers.
+Introspection reads SQLite's own PRAGMA table-valued functions (``table_list``, ``table_xinfo``,
+``foreign_key_list``, ``index_list``, ``index_xinfo``) in a handful of queries per snapshot,
+whatever the number of tables; with a :class:`SnapshotCache` only the objects whose SQL text is
+new are read, so snapshotting after every migration step costs what the step changed (plus one
+read of ``sqlite_schema``), not the size of the schema. What only the SQL text says (CHECKs,
+trigger events, index expressions) is read by :mod:`~pytest_acodb.schema.parse`, cached by text.
+SQLAlchemy's inspector would issue several queries per table and does not report triggers.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from .model import Column, ForeignKey, Index, Schema, Table, Trigger
+from .model import Column, ForeignKey, Index, IndexKey, Schema, Table, Trigger, View
+from .parse import (
+    check_constraints,
+    index_parts,
+    normalise_sql,
+    table_options,
+    trigger_event,
+    view_reads,
+    virtual_module,
+)
 
+__all__ = ["SHADOW_NAMES", "SnapshotCache", "check_constraints", "normalise_sql", "snapshot"]
 
-def normalise_sql(sql: str) -> str:
-    """Collapse whitespace runs to one space and drop ``IF NOT EXISTS`` (not kept by SQLite)."""
-    text = " ".join(sql.split())
-    return re.sub(r"\bIF NOT EXISTS\b ?", "", text, flags=re.I)
+VIRTUAL_PREFIX = "CREATE VIRTUAL TABLE"
+"""How SQLite's stored text of every virtual table starts (it rewrites the first words)."""
 
+SHADOW_NAMES: dict[str, frozenset[str]] = {
+    "fts3": frozenset({"content", "segments", "segdir", "docsize", "stat"}),
+    "fts4": frozenset({"content", "segments", "segdir", "docsize", "stat"}),
+    "fts5": frozenset({"data", "idx", "content", "docsize", "config"}),
+    "rtree": frozenset({"node", "parent", "rowid"}),
+    "geopoly": frozenset({"node", "parent", "rowid"}),
+    "vec0": frozenset({"info", "chunks", "rowids", "auxiliary"}),
+}
+"""The suffixes of the shadow tables each module keeps (``docs_data`` for an FTS5 table
+``docs``), used only when SQLite is too old for ``pragma_table_list`` (before 3.37) to say
+which tables are shadow tables; a module not listed here gets the union of them all."""
 
-@lru_cache(maxsize=4096)
-def check_constraints(create_table_sql: str) -> tuple[str, ...]:
-    """The CHECK expressions of a ``CREATE TABLE`` statement, as SQLite SQL, in order.
-
-    Parsed with sqlglot's SQLite dialect; a statement sqlglot cannot parse yields ``()``.
-    Results are cached by statement text, so unchanged tables cost nothing across snapshots.
-    """
-    import sqlglot
-    from sqlglot import exp
-
-    try:
-        tree = sqlglot.parse_one(create_table_sql, read="sqlite")
-    except sqlglot.errors.SqlglotError:
-        return ()
-    return tuple(
-        node.this.sql(dialect="sqlite")
-        for node in tree.find_all(exp.CheckColumnConstraint)
-        if node.this is not None
-    )
+TABLE_LIST = (3, 37, 0)
+"""The first SQLite with ``pragma_table_list``."""
 
 
 @dataclass
@@ -55,23 +59,25 @@ class SnapshotCache:
     """What earlier snapshots read, keyed by the SQL text SQLite keeps for each object, so a
     snapshot runs PRAGMA queries only for objects that are new or whose text changed.
 
-    A table's columns, foreign keys, CHECKs and automatic (``UNIQUE`` / ``PRIMARY KEY``) indexes
-    follow from its name and ``CREATE TABLE`` text alone (a foreign key names its parent as
-    written, without resolving it); a ``CREATE INDEX`` index from its own name and text, its
-    table's name and that table's text. SQLite rewrites the stored text on every ``ALTER TABLE``
-    (rename, add, drop or rename column), so equal keys mean equal objects. ``tables``: ``(name,
-    sql) -> (Table, ((key, automatic Index), ...))``; ``indexes``: ``(name, sql, table, table
-    sql) -> Index``; ``triggers``: ``(name, table, sql) -> Trigger``; ``views``: ``sql ->
-    normalised sql``. One cache serves snapshots of any number of connections (same SQLite
-    library); it only grows, so keep it as long as the databases it describes (e.g. one walk).
+    A table's columns, foreign keys, CHECKs, options and automatic (``UNIQUE`` / ``PRIMARY
+    KEY``) indexes follow from its name and ``CREATE TABLE`` text alone (a foreign key names its
+    parent as written, without resolving it); whether it is a shadow table also from the text
+    of the virtual table that may own it (the one named like it up to its last ``_``); a
+    ``CREATE INDEX`` index from its own name and text, its table's name and that table's text.
+    SQLite rewrites the stored text on every ``ALTER TABLE`` (rename, add, drop or rename
+    column), so equal keys mean equal objects. ``tables``: ``(name, sql, owner sql) -> (Table,
+    ((key, automatic Index), ...))``; ``indexes``: ``(name, sql, table, table sql) -> Index``;
+    ``triggers``: ``(name, table, sql) -> Trigger``; ``views``: ``(name, sql) -> View``. One
+    cache serves snapshots of any number of connections (same SQLite library); it only grows, so
+    keep it as long as the databases it describes (e.g. one walk).
     """
 
-    tables: dict[tuple[str, str], tuple[Table, tuple[tuple[str, Index], ...]]] = field(
+    tables: dict[tuple[str, str, str], tuple[Table, tuple[tuple[str, Index], ...]]] = field(
         default_factory=dict
     )
     indexes: dict[tuple[str, str, str, str], Index] = field(default_factory=dict)
     triggers: dict[tuple[str, str, str], Trigger] = field(default_factory=dict)
-    views: dict[str, str] = field(default_factory=dict)
+    views: dict[tuple[str, str], View] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
     """One copy of each text kept in :attr:`Schema.rows`, so snapshots share them."""
 
@@ -100,8 +106,8 @@ def snapshot(
     costs one read of ``sqlite_schema`` plus the objects the migration created or changed.
     Without one, every object is read. ``known``: earlier snapshots taken with the same
     ``exclude``; when ``conn``'s ``sqlite_schema`` holds exactly the rows one of them was read
-    from, that snapshot itself is returned (so comparing it is instant). Raises
-    :class:`sqlite3.Error` when SQLite cannot read the schema (e.g. a virtual table whose module
+    from, that snapshot itself is returned (so comparing it is instant). Raises the driver's
+    ``OperationalError`` when SQLite cannot read the schema (e.g. a virtual table whose module
     is not loaded).
     """
     cache = SnapshotCache() if cache is None else cache
@@ -115,40 +121,65 @@ def snapshot(
     )
     skip = set(exclude)
     tables_sql = {n: s for t, n, _, s in objects if t == "table" and n not in skip}
+    keys = _table_keys(tables_sql)
     lower = {n.lower(): n for n in tables_sql}
     created = [  # CREATE INDEX indexes: (name, sql, table, table sql)
         (n, s, owner, tables_sql[owner])
         for t, n, tbl, s in objects
         if t == "index" and (owner := tbl if tbl in tables_sql else lower.get(tbl.lower()))
     ]
-    missed = [n for n, s in tables_sql.items() if (n, s) not in cache.tables]
+    missed = [n for n, key in keys.items() if key not in cache.tables]
     missed_indexes = [key for key in created if key not in cache.indexes]
     if missed or missed_indexes:
-        _read(conn, cache, tables_sql, missed, missed_indexes)
+        _read(conn, cache, keys, missed, missed_indexes)
     tables: dict[str, Table] = {}
     indexes: dict[str, Index] = {}
-    for name, sql in tables_sql.items():
-        table, automatic = cache.tables[(name, sql)]
+    for name, key in keys.items():
+        table, automatic = cache.tables[key]
         tables[name] = table
         indexes.update(automatic)
-    for key in created:
-        index = cache.indexes.get(key)
+    for created_key in created:
+        index = cache.indexes.get(created_key)
         if index is not None:
-            indexes[key[0]] = index
+            indexes[created_key[0]] = index
     triggers: dict[str, Trigger] = {}
-    views: dict[str, str] = {}
+    views: dict[str, View] = {}
     for kind, name, tbl, sql in objects:
         if kind == "trigger" and tbl not in skip:
             trigger = cache.triggers.get((name, tbl, sql))
             if trigger is None:
-                trigger = Trigger(name, tbl, normalise_sql(sql))
+                trigger = _trigger(name, tbl, sql)
                 cache.triggers[(name, tbl, sql)] = trigger
             triggers[name] = trigger
         elif kind == "view":
-            if sql not in cache.views:
-                cache.views[sql] = normalise_sql(sql)
-            views[name] = cache.views[sql]
+            view = cache.views.get((name, sql))
+            if view is None:
+                view = View(name, normalise_sql(sql), view_reads(sql), sql)
+                cache.views[(name, sql)] = view
+            views[name] = view
     return Schema(tables, dict(sorted(indexes.items())), triggers, views, objects)
+
+
+def _table_keys(tables_sql: dict[str, str]) -> dict[str, tuple[str, str, str]]:
+    """``{name: (name, sql, owner sql)}``: the cache key of each table, where ``owner sql`` is
+    the text of the virtual table that may keep it as a shadow table (SQLite looks for a
+    virtual table named like it up to its last ``_``), else ``""``."""
+    virtual = {n.lower(): s for n, s in tables_sql.items() if s.startswith(VIRTUAL_PREFIX)}
+    keys = {}
+    for name, sql in tables_sql.items():
+        cut = name.rfind("_")
+        owner = virtual.get(name[:cut].lower(), "") if virtual and cut > 0 else ""
+        keys[name] = (name, sql, owner)
+    return keys
+
+
+def _trigger(name: str, table: str, sql: str) -> Trigger:
+    event = trigger_event(sql)
+    if event is None:
+        return Trigger(name, table, normalise_sql(sql), text=sql)
+    return Trigger(
+        name, table, normalise_sql(sql), event.timing, event.event, event.columns, text=sql
+    )
 
 
 def _chunks(names: list[str]) -> list[list[str]]:
@@ -158,7 +189,7 @@ def _chunks(names: list[str]) -> list[list[str]]:
 def _read(
     conn: sqlite3.Connection,
     cache: SnapshotCache,
-    tables_sql: dict[str, str],
+    keys: dict[str, tuple[str, str, str]],
     missed: list[str],
     missed_indexes: list[tuple[str, str, str, str]],
 ) -> None:
@@ -174,9 +205,9 @@ def _read(
             f"WHERE m.type = 'table' AND m.name IN ({marks}) ORDER BY m.name, p.cid",
             chunk,
         ):
-            if table in columns and hidden in (0, 2, 3):
+            if table in columns:
                 columns[table].append(
-                    Column(name, (ctype or "").upper(), bool(notnull), default, pk)
+                    Column(name, (ctype or "").upper(), bool(notnull), default, pk, hidden)
                 )
         for table, fk_id, parent, col, to, on_update, on_delete in conn.execute(
             'SELECT m.name, f.id, f."table", f."from", f."to", f.on_update, f.on_delete '
@@ -186,31 +217,87 @@ def _read(
         ):
             if table in fks:
                 fks[table].setdefault(fk_id, []).append((parent, col, to, on_update, on_delete))
+    kinds = _table_kinds(conn, keys, missed)
     wanted = {key[0]: key for key in missed_indexes}
     found = _index_rows(conn, sorted({*missed, *(key[2] for key in missed_indexes)}))
     automatic: dict[str, list[tuple[str, Index]]] = {n: [] for n in missed}
-    for name, (table, unique, origin, partial, cols) in found.items():
+    for name, (table, unique, origin, partial, index_keys) in found.items():
+        cols = tuple(k.column if k.column is not None else "<expr>" for k in index_keys)
         if origin == "c" and name in wanted:
-            key = wanted[name]
-            where = None
-            if partial:
-                match = re.search(r"\bWHERE\b(.*)$", key[1], flags=re.I | re.S)
-                where = normalise_sql(match.group(1)) if match else None
-            cache.indexes[key] = Index(name, table, cols, unique, where, origin)
+            sql = wanted[name][1]
+            texts, where = index_parts(sql)
+            index_keys = tuple(
+                _expression(k, texts[i] if i < len(texts) else None)
+                for i, k in enumerate(index_keys)
+            )
+            cache.indexes[wanted[name]] = Index(
+                name, table, cols, unique, where if partial else None, origin, index_keys, sql
+            )
         elif origin != "c" and table in automatic:
             content = f"{table}({','.join(cols)}) {origin}"
-            automatic[table].append((content, Index(name, table, cols, unique, None, origin)))
+            automatic[table].append(
+                (content, Index(name, table, cols, unique, None, origin, index_keys))
+            )
     for name in missed:
-        sql = tables_sql[name]
+        key = keys[name]
+        sql = key[1]
+        kind, without_rowid, strict = kinds[name]
         table = Table(
             name=name,
             columns=tuple(columns[name]),
             foreign_keys=tuple(sorted(_foreign_key(rows) for rows in fks[name].values())),
             checks=check_constraints(sql),
-            virtual=sql.upper().startswith("CREATE VIRTUAL"),
+            virtual=kind == "virtual",
+            module=virtual_module(sql) if kind == "virtual" else None,
+            shadow=kind == "shadow",
+            without_rowid=without_rowid,
+            strict=strict,
             sql=sql,
         )
-        cache.tables[(name, sql)] = (table, tuple(automatic[name]))
+        cache.tables[key] = (table, tuple(automatic[name]))
+
+
+def _expression(key: IndexKey, text: str | None) -> IndexKey:
+    """``key`` with the text of its expression, when it is an expression key."""
+    if key.column is not None or not text:
+        return key
+    return IndexKey(None, text, key.desc, key.collation)
+
+
+def _table_kinds(
+    conn: sqlite3.Connection, keys: dict[str, tuple[str, str, str]], names: list[str]
+) -> dict[str, tuple[str, bool, bool]]:
+    """``{name: (kind, without_rowid, strict)}`` of the tables ``names``, ``kind`` one of
+    ``table``, ``virtual``, ``shadow``: as ``pragma_table_list`` says (SQLite 3.37+), else read
+    from the text of each table and of the virtual table that may own it
+    (:data:`SHADOW_NAMES`)."""
+    kinds: dict[str, tuple[str, bool, bool]] = {}
+    version = conn.execute("SELECT sqlite_version()").fetchone()[0] if names else "0"
+    new = tuple(int(p) for p in version.split(".")[:3]) >= TABLE_LIST
+    for chunk in _chunks(names) if new else []:
+        for table, kind, wr, strict in conn.execute(
+            "SELECT m.name, l.type, l.wr, l.strict "
+            "FROM main.sqlite_schema m, pragma_table_list(m.name) l "
+            "WHERE m.type = 'table' AND l.schema = 'main' "
+            f"AND m.name IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        ):
+            kinds[table] = (kind, bool(wr), bool(strict))
+    return {name: kinds.get(name) or _kind_from_text(*keys[name]) for name in names}
+
+
+def _kind_from_text(name: str, sql: str, owner: str) -> tuple[str, bool, bool]:
+    """``(kind, without_rowid, strict)`` of table ``name`` from its text ``sql`` and the text
+    ``owner`` of the virtual table it may be a shadow table of (see :func:`_table_keys`)."""
+    if sql.startswith(VIRTUAL_PREFIX):
+        return "virtual", False, False
+    without_rowid, strict = table_options(sql)
+    module = virtual_module(owner) if owner else None
+    if module is not None:
+        suffixes = SHADOW_NAMES.get(module) or frozenset().union(*SHADOW_NAMES.values())
+        if name[name.rfind("_") + 1 :].lower() in suffixes:
+            return "shadow", without_rowid, strict
+    return "table", without_rowid, strict
 
 
 def _foreign_key(rows: list[tuple[Any, ...]]) -> ForeignKey:
@@ -225,20 +312,19 @@ def _foreign_key(rows: list[tuple[Any, ...]]) -> ForeignKey:
 
 def _index_rows(
     conn: sqlite3.Connection, tables: list[str]
-) -> dict[str, tuple[str, bool, str, bool, tuple[str, ...]]]:
-    """``{index name: (table, unique, origin, partial, key columns)}`` for every index of
-    ``tables`` (``"<expr>"`` for an expression column)."""
-    found: dict[str, tuple[str, bool, str, bool, list[str]]] = {}
+) -> dict[str, tuple[str, bool, str, bool, tuple[IndexKey, ...]]]:
+    """``{index name: (table, unique, origin, partial, keys)}`` for every index of ``tables``;
+    an expression key has neither column nor text yet (only the index's SQL has it)."""
+    found: dict[str, tuple[str, bool, str, bool, list[IndexKey]]] = {}
     for chunk in _chunks(tables):
-        for table, name, unique, origin, partial, col, key in conn.execute(
-            'SELECT m.name, il.name, il."unique", il.origin, il.partial, ix.name, ix.key '
-            "FROM main.sqlite_schema m, pragma_index_list(m.name, 'main') il, "
+        for table, name, unique, origin, partial, col, desc, coll in conn.execute(
+            'SELECT m.name, il.name, il."unique", il.origin, il.partial, ix.name, ix.desc, '
+            "ix.coll FROM main.sqlite_schema m, pragma_index_list(m.name, 'main') il, "
             "pragma_index_xinfo(il.name, 'main') ix "
             f"WHERE m.type = 'table' AND m.name IN ({', '.join('?' * len(chunk))}) "
-            "ORDER BY m.name, il.name, ix.seqno",
+            "AND ix.key ORDER BY m.name, il.name, ix.seqno",
             chunk,
         ):
-            if key:
-                entry = found.setdefault(name, (table, bool(unique), origin, bool(partial), []))
-                entry[4].append(col if col is not None else "<expr>")
-    return {n: (t, u, o, p, tuple(c)) for n, (t, u, o, p, c) in found.items()}
+            entry = found.setdefault(name, (table, bool(unique), origin, bool(partial), []))
+            entry[4].append(IndexKey(col, None, bool(desc), coll or "BINARY"))
+    return {n: (t, u, o, p, tuple(k)) for n, (t, u, o, p, k) in found.items()}

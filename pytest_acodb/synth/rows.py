@@ -29,11 +29,11 @@ from .rules import _NONE, Rule, check_rules, learn, table_checks, value_lists
 __all__ = [
     "RowSynth",
     "Rule",
-    "affinity",
     "check_rules",
     "column_value",
     "table_checks",
     "timestamp",
+    "value_kind",
     "value_lists",
 ]
 
@@ -49,24 +49,30 @@ def timestamp(offset_s: int = 0) -> str:
     return (BASE_TIME + timedelta(seconds=offset_s)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def affinity(column: Column) -> str:
+def value_kind(column: Column) -> str:
     """The kind of value a column gets: ``integer``, ``real``, ``text``, ``blob``, ``boolean``,
-    ``timestamp`` or ``date`` (SQLite's affinity rules, refined by type and column name)."""
-    t, name = column.type.upper(), column.name.lower()
-    textual = not t or any(k in t for k in ("CHAR", "CLOB", "TEXT"))
-    if "INT" in t:
-        return "integer"
-    if any(k in t for k in ("REAL", "FLOA", "DOUB")):
-        return "real"
-    if "BOOL" in t:
-        return "boolean"
-    if "TIMESTAMP" in t or "DATETIME" in t or (textual and name.endswith("_at")):
+    ``timestamp`` or ``date``.
+
+    Starts from the column's affinity (:attr:`Column.affinity
+    <pytest_acodb.schema.Column.affinity>`, SQLite's one rule) and refines it by declared type
+    and name: a NUMERIC ``BOOL*`` column gets 0 or 1, a NUMERIC ``TIMESTAMP`` / ``DATETIME`` column
+    and a TEXT or untyped column named ``*_at`` get RFC 3339 text, a NUMERIC ``DATE`` column a
+    date; other NUMERIC columns get integers; an untyped column (BLOB affinity, which stores
+    values as given) gets text, a column typed ``*BLOB*`` bytes.
+    """
+    affinity, t, name = column.affinity, column.type.upper(), column.name.lower()
+    if affinity in ("INTEGER", "REAL"):
+        return affinity.lower()
+    if affinity == "NUMERIC":
+        if "BOOL" in t:
+            return "boolean"
+        if "TIMESTAMP" in t or "DATETIME" in t:
+            return "timestamp"
+        return "date" if t == "DATE" else "integer"
+    untyped = affinity == "BLOB" and not t.strip()
+    if (affinity == "TEXT" or untyped) and name.endswith("_at"):
         return "timestamp"
-    if t == "DATE":
-        return "date"
-    if "BLOB" in t:
-        return "blob"
-    return "text" if textual else "integer"
+    return "blob" if affinity == "BLOB" and not untyped else "text"
 
 
 # -- values -----------------------------------------------------------------------------------
@@ -121,7 +127,7 @@ def column_value(column: Column, rule: Rule, n: int, attempt: int = 0, position:
         pool = [v for v in rule.allowed if v not in rule.excluded] or list(rule.allowed)
         return pool[n % len(pool)]
     kind = {"integer": "integer", "real": "real", "text": "text", "blob": "blob"}.get(
-        rule.sqltype or "", affinity(column)
+        rule.sqltype or "", value_kind(column)
     )
     if kind == "blob" and (rule.lo is not None or rule.hi is not None):
         kind = "integer"  # a BLOB column keeps numbers as numbers
@@ -157,46 +163,6 @@ def column_value(column: Column, rule: Rule, n: int, attempt: int = 0, position:
 
 # -- the synthesiser --------------------------------------------------------------------------
 
-SHADOW_SUFFIXES = (
-    "_data",
-    "_idx",
-    "_content",
-    "_docsize",
-    "_config",
-    "_node",
-    "_parent",
-    "_rowid",
-    "_segments",
-    "_segdir",
-    "_stat",
-    "_vocab",
-)
-"""Suffixes of the shadow tables FTS3/4/5 and R*Tree keep beside a virtual table (used only when
-SQLite is too old for ``pragma_table_list``)."""
-
-
-def shadow_tables(conn: sqlite3.Connection) -> set[str]:
-    """Names of the shadow tables of ``conn``'s virtual tables (``docs_fts_data``...).
-
-    Asks SQLite (``pragma_table_list``, type ``shadow``, SQLite 3.37+); on older versions, the
-    ordinary tables named after a virtual table plus one of :data:`SHADOW_SUFFIXES`."""
-    try:
-        return {
-            r[0]
-            for r in conn.execute(
-                "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'"
-            )
-        }
-    except drivers.OperationalError:
-        rows = conn.execute("SELECT name, sql FROM sqlite_schema WHERE type = 'table'").fetchall()
-        virtual = [n for n, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL")]
-        return {
-            n
-            for n, _ in rows
-            for v in virtual
-            if n.startswith(v + "_") and n[len(v) :] in SHADOW_SUFFIXES
-        }
-
 
 class RowSynth:
     """Inserts valid rows into the tables of ``schema`` over ``conn``, deterministically.
@@ -223,8 +189,6 @@ class RowSynth:
         # seeds differ; bounded, so a 64-bit seed (acodb_seed's) still gives dates in range.
         self._n = seed % 1_000 * 10_000
         self._rules: dict[str, dict[str, Rule]] = {}
-        self._generated: dict[str, set[str]] = {}
-        self._rowid: dict[str, bool] = {}
         self.unseeded: dict[str, str] = {}
         """Tables :meth:`seed_all` (``lenient``) could not fill, with SQLite's complaint."""
 
@@ -282,12 +246,7 @@ class RowSynth:
     def order(self, *, exclude: tuple[str, ...] = ()) -> list[str]:
         """Ordinary tables of the schema, parents before children (cycles broken by name):
         virtual tables and their shadow tables are left out."""
-        shadows = shadow_tables(self.conn)
-        left = {
-            n: t
-            for n, t in self.schema.tables.items()
-            if not t.virtual and n not in exclude and n not in shadows
-        }
+        left = {n: t for n, t in self.schema.tables.items() if t.ordinary and n not in exclude}
         done: list[str] = []
         while left:
             ready = [
@@ -375,27 +334,9 @@ class RowSynth:
         return self._rules[t.name]
 
     def generated(self, table: str) -> set[str]:
-        """Names of the generated (computed) columns of ``table``: never inserted into."""
-        t = self.table(table)
-        if t.name not in self._generated:
-            rows = self.conn.execute(
-                "SELECT name FROM pragma_table_xinfo(?) WHERE hidden IN (2, 3)", (t.name,)
-            )
-            self._generated[t.name] = {r[0] for r in rows}
-        return self._generated[t.name]
-
-    def _has_rowid(self, t: Table) -> bool:
-        if t.name not in self._rowid:
-            try:
-                self.conn.execute(f"SELECT rowid FROM {quote(t.name)} LIMIT 0")
-                self._rowid[t.name] = True
-            except drivers.OperationalError:
-                self._rowid[t.name] = False
-        return self._rowid[t.name]
-
-    def _rowid_alias(self, t: Table) -> str | None:
-        pk = [c for c in t.columns if c.pk]
-        return pk[0].name if len(pk) == 1 and pk[0].type == "INTEGER" else None
+        """Names of the columns of ``table`` no ``INSERT`` may name: generated (computed) ones,
+        and the hidden columns of a virtual table."""
+        return {c.name for c in self.table(table).columns if not c.insertable}
 
     def _parent_columns(self, t: Table, fk: ForeignKey) -> tuple[str, ...]:
         if fk.parent_columns:
@@ -440,7 +381,7 @@ class RowSynth:
         )
 
     def _read_back(self, t: Table, values: dict[str, Any], rowid: int | None) -> dict[str, Any]:
-        if self._has_rowid(t):
+        if t.has_rowid:
             where, params = "rowid = ?", [rowid]
         else:
             where = " AND ".join(f"{quote(c)} = ?" for c in t.primary_key)
@@ -457,7 +398,7 @@ class RowSynth:
         n = self._next()
         rules = self._rules_of(t)
         generated = self.generated(t.name)
-        alias = self._rowid_alias(t)
+        alias = t.rowid_alias
         fk_columns = {c for f in t.foreign_keys for c in f.columns}
         values: dict[str, Any] = {}
         for position, col in enumerate(t.columns):
@@ -532,7 +473,7 @@ class RowSynth:
     def _self_reference(
         self, t: Table, fk: ForeignKey, targets: tuple[str, ...], values: dict[str, Any]
     ) -> dict[str, Any]:
-        alias = self._rowid_alias(t)
+        alias = t.rowid_alias
         for target in targets:
             if target not in values and target == alias:
                 values[target] = self.conn.execute(

@@ -1,0 +1,404 @@
+"""What the SQL text SQLite keeps for an object says, read with sqlglot's SQLite dialect.
+
+The snapshot (:mod:`~pytest_acodb.schema.snapshot`) reads structure from SQLite itself; a few
+facts exist only in the text: the CHECK expressions of a table, the event of a trigger, the
+expression of an index key and the clause of a partial index, the tables a view reads, what a
+trigger's statements name. Each function here reads one kind of text and is cached by it, so a
+text seen in an earlier snapshot costs nothing. None raises for text it cannot read: it returns
+what it could read (empty when nothing).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+Token = Any
+"""A sqlglot token (``.token_type``, ``.text``, ``.start``, ``.end``); its class moved between
+sqlglot releases, so it is not named here."""
+Tree = Any
+"""A parsed sqlglot expression (``sqlglot.exp.Expression``, ``Expr`` in recent releases)."""
+
+_CACHE = 4096
+
+
+def normalise_sql(sql: str) -> str:
+    """Collapse whitespace runs to one space and drop ``IF NOT EXISTS`` (not kept by SQLite)."""
+    text = " ".join(sql.split())
+    return re.sub(r"\bIF NOT EXISTS\b ?", "", text, flags=re.I)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence sqlglot's warning about text it parses as an opaque command."""
+    logger = logging.getLogger("sqlglot")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _parse(sql: str) -> Tree | None:
+    """``sql`` (one statement) as a sqlglot tree, or ``None`` when sqlglot cannot parse it."""
+    import sqlglot
+
+    try:
+        with _quiet():
+            return sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.SqlglotError:
+        return None
+
+
+def _tokens(sql: str) -> list[Token]:
+    """sqlglot's SQLite tokens of ``sql`` (comments dropped, quoted names as IDENTIFIER), or
+    ``[]`` when it cannot tokenize it."""
+    from sqlglot.dialects.sqlite import SQLite
+
+    try:
+        return list(SQLite().tokenize(sql))
+    except Exception:  # sqlglot raises several error types from its tokenizer
+        return []
+
+
+def _word(token: Token) -> str:
+    """The upper-cased keyword ``token`` is, or ``""`` for a quoted name."""
+    from sqlglot import TokenType
+
+    return "" if token.token_type == TokenType.IDENTIFIER else token.text.upper()
+
+
+def _span(sql: str, tokens: list[Token]) -> str:
+    """The original text from the first to the last of ``tokens``, whitespace-normalised."""
+    return normalise_sql(sql[tokens[0].start : tokens[-1].end + 1]) if tokens else ""
+
+
+def _closing(tokens: list[Token], start: int) -> int:
+    """Index of the ``)`` matching the ``(`` at ``start`` (``len(tokens)`` when unmatched)."""
+    from sqlglot import TokenType
+
+    depth = 0
+    for i in range(start, len(tokens)):
+        if tokens[i].token_type == TokenType.L_PAREN:
+            depth += 1
+        elif tokens[i].token_type == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                return i
+    return len(tokens)
+
+
+# -- tables ----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=_CACHE)
+def check_constraints(create_table_sql: str) -> tuple[str, ...]:
+    """The CHECK expressions of a ``CREATE TABLE`` statement, as SQLite SQL, in order; ``()``
+    when sqlglot cannot parse it."""
+    from sqlglot import exp
+
+    tree = _parse(create_table_sql)
+    if tree is None:
+        return ()
+    return tuple(
+        node.this.sql(dialect="sqlite")
+        for node in tree.find_all(exp.CheckColumnConstraint)
+        if node.this is not None
+    )
+
+
+@lru_cache(maxsize=_CACHE)
+def table_options(create_table_sql: str) -> tuple[bool, bool]:
+    """``(without_rowid, strict)`` of a ``CREATE TABLE`` statement, from the options after its
+    column list (for SQLite older than 3.37, which has no ``pragma_table_list``)."""
+    from sqlglot import TokenType
+
+    tokens = _tokens(create_table_sql)
+    start = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.L_PAREN), None)
+    if start is None:
+        return False, False
+    tail = [_word(t) for t in tokens[_closing(tokens, start) + 1 :]]
+    without = any(pair == ("WITHOUT", "ROWID") for pair in itertools.pairwise(tail))
+    return without, "STRICT" in tail
+
+
+@lru_cache(maxsize=_CACHE)
+def virtual_module(create_sql: str) -> str | None:
+    """The module of a ``CREATE VIRTUAL TABLE`` statement, lower-cased (``fts5``), or ``None``
+    for any other statement."""
+    tokens = _tokens(create_sql)
+    if [_word(t) for t in tokens[:3]] != ["CREATE", "VIRTUAL", "TABLE"]:
+        return None
+    for i, token in enumerate(tokens[3:-1], 3):
+        if _word(token) == "USING":
+            return str(tokens[i + 1].text).lower()
+    return None
+
+
+# -- indexes ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=_CACHE)
+def index_parts(create_index_sql: str) -> tuple[tuple[str, ...], str | None]:
+    """``(keys, where)`` of a ``CREATE INDEX`` statement: the text of each key without its
+    ``COLLATE`` and ``ASC`` / ``DESC``, and the ``WHERE`` clause of a partial index (``None``
+    when there is none), both whitespace-normalised as written."""
+    from sqlglot import TokenType
+
+    tokens = _tokens(create_index_sql)
+    on = next((i for i, t in enumerate(tokens) if _word(t) == "ON"), None)
+    start = next(
+        (
+            i
+            for i, t in enumerate(tokens)
+            if on is not None and i > on and t.token_type == TokenType.L_PAREN
+        ),
+        None,
+    )
+    if start is None:
+        return (), None
+    end = _closing(tokens, start)
+    keys: list[str] = []
+    current: list[Token] = []
+    depth = 0
+    for token in tokens[start + 1 : end]:
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        if token.token_type == TokenType.COMMA and depth == 0:
+            keys.append(_key_text(create_index_sql, current))
+            current = []
+        else:
+            current.append(token)
+    if current:
+        keys.append(_key_text(create_index_sql, current))
+    rest = tokens[end + 1 :]
+    where = _span(create_index_sql, rest[1:]) if rest and _word(rest[0]) == "WHERE" else None
+    return tuple(keys), where or None
+
+
+def _key_text(sql: str, tokens: list[Token]) -> str:
+    if tokens and _word(tokens[-1]) in ("ASC", "DESC"):
+        tokens = tokens[:-1]
+    if len(tokens) > 2 and _word(tokens[-2]) == "COLLATE":
+        tokens = tokens[:-2]
+    return _span(sql, tokens)
+
+
+# -- triggers --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TriggerEvent:
+    """What fires a trigger: ``timing`` (``BEFORE``, the default, ``AFTER`` or ``INSTEAD OF``),
+    ``event`` (``INSERT``, ``UPDATE``, ``DELETE``) and, for ``UPDATE OF a, b``, the ``columns``
+    listed (empty: any column)."""
+
+    timing: str
+    event: str
+    columns: tuple[str, ...]
+
+
+@lru_cache(maxsize=_CACHE)
+def trigger_event(sql: str) -> TriggerEvent | None:
+    """The :class:`TriggerEvent` of a ``CREATE TRIGGER`` statement (quoted names handled);
+    ``None`` when it cannot be read."""
+    from sqlglot import TokenType
+
+    tokens = _tokens(sql)
+    seen_trigger = False
+    timing = "BEFORE"
+    for i, token in enumerate(tokens):
+        word = _word(token)
+        if word == "TRIGGER":
+            seen_trigger = True
+        elif seen_trigger and word in ("BEFORE", "AFTER"):
+            timing = word
+        elif seen_trigger and word == "INSTEAD":
+            timing = "INSTEAD OF"
+        elif seen_trigger and word in ("INSERT", "UPDATE", "DELETE"):
+            columns: list[str] = []
+            if word == "UPDATE" and i + 1 < len(tokens) and _word(tokens[i + 1]) == "OF":
+                for t in tokens[i + 2 :]:
+                    if _word(t) == "ON":
+                        break
+                    if t.token_type != TokenType.COMMA:
+                        columns.append(t.text)
+            return TriggerEvent(timing, word, tuple(columns))
+    return None
+
+
+@dataclass(frozen=True)
+class ColumnRef:
+    """A column a statement names: ``name``, and ``owners``, the lower-cased names of the tables
+    it can belong to (``new`` / ``old``: the trigger's own table)."""
+
+    owners: tuple[str, ...]
+    name: str
+
+
+@dataclass(frozen=True)
+class References:
+    """What a trigger's ``WHEN`` clause and statements name: ``tables`` (lower-cased, common
+    table expressions and table-valued functions left out) and the ``columns`` that can be
+    placed (see :func:`references`)."""
+
+    tables: tuple[str, ...]
+    columns: tuple[ColumnRef, ...]
+
+
+@lru_cache(maxsize=_CACHE)
+def references(create_trigger_sql: str) -> References:
+    """The tables and columns a ``CREATE TRIGGER`` statement names in its ``WHEN`` clause and
+    its statements.
+
+    A column qualified by ``NEW`` / ``OLD`` belongs to the trigger's table, by ``excluded`` to
+    the table an upsert inserts into, by a table name or alias to that table; an unqualified one
+    to any table its statement names, unless the statement also reads something whose columns a
+    schema does not list (a subquery, a common table expression, a table-valued function), the
+    name is a result alias or a double-quoted name (SQLite may read it as a string). Columns that
+    cannot be placed that way are left out. Statements sqlglot cannot parse add nothing."""
+    tokens = _tokens(create_trigger_sql)
+    begin = next((i for i, t in enumerate(tokens) if _word(t) == "BEGIN"), None)
+    if begin is None:
+        return References((), ())
+    texts: list[str] = []
+    when = next((i for i, t in enumerate(tokens[:begin]) if _word(t) == "WHEN"), None)
+    if when is not None and when + 1 < begin:
+        texts.append("SELECT " + create_trigger_sql[tokens[when + 1].start : tokens[begin].start])
+    body = tokens[begin + 1 : -1] if tokens and _word(tokens[-1]) == "END" else tokens[begin + 1 :]
+    current: list[Token] = []
+    for token in [*body, None]:
+        if token is None or token.text == ";":
+            if current:
+                texts.append(create_trigger_sql[current[0].start : current[-1].end + 1])
+            current = []
+        else:
+            current.append(token)
+    tables: list[str] = []
+    columns: list[ColumnRef] = []
+    for text in texts:
+        tree = _parse(_LENIENT.sub(_lenient, text, count=1))
+        if tree is not None:
+            _statement(tree, tables, columns)
+    return References(tuple(dict.fromkeys(tables)), tuple(dict.fromkeys(columns)))
+
+
+_LENIENT = re.compile(r"^\s*(?:(UPDATE)\s+OR\s+\w+|(REPLACE)(?=\s+INTO\b))", re.I)
+"""``UPDATE OR IGNORE`` and ``REPLACE INTO``, which sqlglot does not parse; their references
+are those of a plain ``UPDATE`` / ``INSERT INTO``."""
+
+
+def _lenient(match: re.Match[str]) -> str:
+    return "UPDATE" if match.group(1) else "INSERT"
+
+
+def _statement(tree: Tree, tables: list[str], columns: list[ColumnRef]) -> None:
+    """Add what one parsed statement names to ``tables`` and ``columns``."""
+    from sqlglot import exp
+
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    sources: dict[str, list[str | None]] = {}
+    named: list[str] = []
+    opaque = False
+    for table in tree.find_all(exp.Table):
+        alias = table.alias.lower() if table.alias else ""
+        if table.arg_key == "indexed":
+            continue
+        if not isinstance(table.this, exp.Identifier) or not table.name:
+            opaque = True  # a table-valued function such as json_each(...)
+            sources.setdefault(alias, []).append(None)
+            continue
+        name = table.name.lower()
+        if name in ctes or (table.db and table.db.lower() != "main"):
+            opaque = True
+            sources.setdefault(alias or name, []).append(None)
+            continue
+        named.append(name)
+        sources.setdefault(alias or name, []).append(name)
+    for sub in tree.find_all(exp.Subquery):
+        if sub.alias:
+            opaque = True
+            sources.setdefault(sub.alias.lower(), []).append(None)
+    tables.extend(named)
+    target = _target(tree)
+    if target is not None and isinstance(tree.this, exp.Schema):
+        columns.extend(
+            ColumnRef((target,), ident.name)
+            for ident in tree.this.expressions
+            if isinstance(ident, exp.Identifier)
+        )
+    aliases = {a.alias.lower() for a in tree.find_all(exp.Alias) if a.alias}
+    candidates = tuple(dict.fromkeys(named))
+    for column in tree.find_all(exp.Column):
+        if not column.name or _in_raise(column):
+            continue
+        qualifier = column.table.lower()
+        owners: tuple[str | None, ...]
+        if qualifier in ("new", "old"):
+            owners = (qualifier,)
+        elif qualifier == "excluded":
+            owners = (target,)
+        elif qualifier:
+            owners = tuple(sources.get(qualifier, [None]))
+        elif (
+            (isinstance(column.this, exp.Identifier) and column.this.quoted)
+            or opaque
+            or not candidates
+            or column.name.lower() in aliases
+        ):
+            continue  # a string, or a column of something whose columns are not listed
+        else:
+            owners = candidates
+        if all(o is not None for o in owners):
+            columns.append(ColumnRef(tuple(o for o in owners if o is not None), column.name))
+
+
+def _target(tree: Tree) -> str | None:
+    """The lower-cased table an ``INSERT`` writes to, else ``None``."""
+    from sqlglot import exp
+
+    if not isinstance(tree, exp.Insert):
+        return None
+    table: Any = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+    return table.name.lower() if isinstance(table, exp.Table) and table.name else None
+
+
+def _in_raise(node: Tree) -> bool:
+    """True inside ``RAISE(ABORT, ...)``, whose first argument is a keyword, not a column."""
+    from sqlglot import exp
+
+    found = node.find_ancestor(exp.Anonymous)
+    return found is not None and str(found.this).upper() == "RAISE"
+
+
+# -- views -----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=_CACHE)
+def view_reads(create_view_sql: str) -> tuple[str, ...]:
+    """Lower-cased names of the tables and views a ``CREATE VIEW`` statement's query names,
+    sorted (common table expressions and table-valued functions left out); ``()`` when sqlglot
+    cannot parse it."""
+    from sqlglot import exp
+
+    tree = _parse(create_view_sql)
+    if tree is None:
+        return ()
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    found = {
+        t.name.lower()
+        for t in tree.find_all(exp.Table)
+        if isinstance(t.this, exp.Identifier) and t.name and t.arg_key != "indexed"
+    }
+    own = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+    view = own.name.lower() if isinstance(own, exp.Table) else ""
+    return tuple(sorted(found - ctes - {view}))
