@@ -3,6 +3,8 @@ the clone slot and the rollback database."""
 
 from __future__ import annotations
 
+import resource
+import signal
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -148,7 +150,57 @@ def test_corrupt_cached_image_is_rebuilt(tmp_path: Path, content: bytes) -> None
     first.cache_path.write_bytes(content)
     again = Template.cached(resolve(directory), cache)
     assert again.applied == 2
-    assert first.cache_path.read_bytes()[:6] == b"SQLite"
+    assert again.cache_path is not None and again.cache_path.read_bytes()[:6] == b"SQLite"
+    assert not first.cache_path.exists() or first.cache_path == again.cache_path
+
+
+def test_cached_image_whose_rows_or_schema_changed_is_rebuilt(tmp_path: Path) -> None:
+    # The migrations table still matches, but the image is not what was stored: never used.
+    directory = _migrations(tmp_path / "m")
+    cache = tmp_path / "cache"
+    first = Template.cached(resolve(directory), cache)
+    assert first.cache_path is not None
+    conn = connect(first.cache_path)
+    conn.execute("CREATE TABLE intruder (x)")
+    conn.execute("INSERT INTO tags VALUES ('planted')")
+    conn.close()
+    again = Template.cached(resolve(directory), cache)
+    assert again.applied == 2
+    clone = again.clone_memory()
+    assert _count(clone.url, "tags") == 0
+    clone.close()
+
+
+@pytest.mark.parametrize("blocked", ["lock", "full"])
+def test_a_cache_that_cannot_be_used_still_gives_a_template(
+    tmp_path: Path, blocked: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a read-only or full cache does to the kit, made so that running as root (which
+    # permissions do not stop) still hits it: a directory where the lock file must go, and a
+    # file size limit of one byte (EFBIG, as ENOSPC would be) while the image is stored.
+    directory = _migrations(tmp_path / "m")
+    cache = tmp_path / "cache"
+    source = resolve(directory)
+    if blocked == "lock":
+        (cache / "template.lock").mkdir(parents=True)
+    else:
+        store = Path.write_bytes
+
+        def full_disk(path: Path, data: bytes) -> int:
+            soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+            previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1, hard))
+            try:
+                return store(path, data)
+            finally:
+                resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+                signal.signal(signal.SIGXFSZ, previous)
+
+        monkeypatch.setattr(Path, "write_bytes", full_disk)
+    template = Template.cached(source, cache)
+    assert template.applied == 2 and template.cache_path is None
+    assert template.cache_problem is not None and str(cache) in template.cache_problem
+    assert not list(cache.glob("*.tmp"))  # nothing left half-written
 
 
 # -- isolation clone ---------------------------------------------------------------------------

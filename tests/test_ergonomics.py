@@ -147,7 +147,7 @@ def test_keep_failed_keeps_an_openable_copy(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--acodb-keep-failed")
     result.assert_outcomes(passed=1, failed=1)
     line = next(line for line in result.stdout.lines if "database kept at" in line)
-    path = Path(line.split("database kept at ")[1].split(" (open it")[0])
+    path = Path(line.split("database kept at ")[1].split(" (")[0])
     assert path.is_file() and "test_broken" in path.name
     kept = sqlite3.connect(path)
     assert kept.execute("SELECT count(*) FROM workflow_tasks").fetchone() == (2,)

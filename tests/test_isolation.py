@@ -200,7 +200,7 @@ def test_reuse_template_without_the_cache_plugin_warns(pytester: pytest.Pytester
     _own_migrations(pytester)
     result = pytester.runpytest("--acodb-reuse-template", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, warnings=1)
-    result.stdout.fnmatch_lines(["*--acodb-reuse-template needs pytest's cache*"])
+    result.stdout.fnmatch_lines(["*--acodb-reuse-template: pytest's cache is disabled*"])
 
 
 # -- pytest-xdist ------------------------------------------------------------------------------

@@ -350,27 +350,20 @@ class Configuration(Base):
     )
 
     def __repr__(self) -> str:
-        # Hide the value unless is_secret is loaded and false: an unknown flag counts as secret.
-        secret = inspect(self).dict.get("is_secret")
-        if secret is None and inspect(self).session is not None:
+        # Hide the value unless is_secret is loaded and false, and was false when last loaded
+        # (a flag flipped in memory does not reveal a stored secret): unknown counts as secret.
+        state = inspect(self)
+        secret = state.dict.get("is_secret")
+        if secret is None and state.session is not None:
             try:
                 secret = self.is_secret
             except SQLAlchemyError:
                 secret = None
+        stored = state.attrs.is_secret.history.deleted
+        if any(flag is not False and flag != 0 for flag in stored):
+            secret = True
         value = self._shown("value") if secret is False else "'***'"
         return (
             f"<Configuration key={self._shown('key')} value_type={self._shown('value_type')} "
             f"value={value} is_secret={secret!r}>"
         )
-
-
-def secret_safe_comparison(op: str, left: object, right: object) -> list[str] | None:
-    """pytest's explanation of a failed comparison involving a :class:`Configuration`: the
-    models' ``repr`` only (secret values show as ``'***'``), never a field-by-field diff.
-
-    Returns ``None`` (pytest's default explanation) when neither side is a ``Configuration``.
-    Used by the plugin's ``pytest_assertrepr_compare`` hook.
-    """
-    if not isinstance(left, Configuration) and not isinstance(right, Configuration):
-        return None
-    return [f"{left!r} {op} {right!r}", "configuration values are hidden when is_secret is set"]

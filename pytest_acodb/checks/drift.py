@@ -45,8 +45,9 @@ def model_affinity(sa_type: Any) -> str:
 def load_metadata(spec: str) -> MetaData:
     """Import ``package.module:attribute.path`` (e.g. ``app.models:Base.metadata``).
 
-    Raises :class:`AcodbError` saying what is wrong when the module or attribute is missing or
-    is not a ``MetaData``.
+    Raises :class:`AcodbError` saying what is wrong when the module cannot be imported (a
+    relative name, a missing module, or any exception its code raises on import), or the
+    attribute is missing or is not a ``MetaData``.
     """
     from sqlalchemy import MetaData
 
@@ -55,8 +56,10 @@ def load_metadata(spec: str) -> MetaData:
         raise AcodbError(f"acodb_metadata = {spec!r}: write it as package.module:Base.metadata")
     try:
         obj: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise AcodbError(f"acodb_metadata = {spec!r}: cannot import {module_name}: {exc}") from exc
+    except Exception as exc:  # the user's module may raise anything while it is imported
+        raise AcodbError(
+            f"acodb_metadata = {spec!r}: cannot import {module_name}: {type(exc).__name__}: {exc}"
+        ) from exc
     for part in attr.split("."):
         if not hasattr(obj, part):
             raise AcodbError(f"acodb_metadata = {spec!r}: {module_name} has no {attr}")

@@ -17,8 +17,9 @@ from .walk import Walk
 
 
 def check_source(source: MigrationSource) -> None:
-    """Fail for files sqlx silently ignores: down scripts with no up file, and names that look
-    like migrations but do not parse as ``<VERSION>_<DESCRIPTION>.sql``."""
+    """Fail for files sqlx silently ignores (down scripts with no up file, names that look like
+    migrations but do not parse as ``<VERSION>_<DESCRIPTION>.sql``) and for a directory with no
+    migration at all (a gate that checks nothing must not pass)."""
     subject = source.directory.name
     problems = [
         f"{p.name} is a down script with no matching up migration; sqlx ignores it: add the up "
@@ -32,7 +33,13 @@ def check_source(source: MigrationSource) -> None:
     if problems:
         fail("source", subject, f"{source.directory}: " + "; ".join(problems))
     if not source.migrations:
-        raise CheckSkipped(f"{source.directory} holds no migrations")
+        # A gate that checks nothing must not pass: an unset variable in CI points here.
+        fail(
+            "source",
+            subject,
+            f"{source.directory} holds no migrations (no <VERSION>_<DESCRIPTION>.sql file), so "
+            "nothing was checked; point the checks at the directory that holds your migrations",
+        )
 
 
 def check_upgrade(walk: Walk, version: int) -> None:

@@ -7,6 +7,8 @@ image (the exact bytes of a database file), optionally cached on disk across run
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import sqlite3
 import time
@@ -23,6 +25,10 @@ from .connect import (
     memory_database,
     page_size,
 )
+
+LOCK_WAIT_S = 60.0
+"""Seconds a process waits for another one building the cached template before giving up on
+the cache (and building its own in memory)."""
 
 TEMPLATES_KEPT = 4
 """How many template images :meth:`Template.cached` keeps in its directory (newest used)."""
@@ -43,7 +49,8 @@ class Template:
     ``image`` holds the serialised database (bytes of a database file); ``fingerprint`` is
     :func:`template_fingerprint`; ``applied``: how many migrations this process ran to make it
     (0 when read from a cache); ``build_ns``: nanoseconds spent migrating (or reading the cache);
-    ``cache_path``: the image file when :meth:`cached` was used. Building raises what
+    ``cache_path``: the image file when :meth:`cached` read or stored it; ``cache_problem``: why
+    :meth:`cached` could not use its directory (``None`` when it could). Building raises what
     :meth:`Migrator.run` raises (``MigrateError`` naming the file and statement).
     """
 
@@ -59,6 +66,7 @@ class Template:
         self.applied = 0
         self.build_ns = 0
         self.cache_path: Path | None = None
+        self.cache_problem: str | None = None
         if image is None:
             start = time.perf_counter_ns()
             conn = self.connector.connect(":memory:")
@@ -75,32 +83,58 @@ class Template:
     def cached(
         cls, source: MigrationSource, directory: Path, connector: Connector | None = None
     ) -> Template:
-        """The template of ``source``, read from ``directory/<fingerprint>.sqlite`` when a run
-        left it there and it still matches every migration's checksum, else built and written
-        there (atomically). A file lock (``directory/template.lock``) makes parallel processes
-        build it once; the :data:`TEMPLATES_KEPT` most recently used images are kept.
+        """The template of ``source``, read from ``directory`` when a run left its image there,
+        else built and stored there (atomically).
+
+        An image is stored as ``<fingerprint>.<SHA-256 of its bytes>.sqlite`` and used only when
+        its bytes still hash to its name and its migrations table matches every migration's
+        checksum: a cached image whose schema or data was changed is rebuilt. A file lock
+        (``directory/template.lock``) makes parallel processes build it once; the
+        :data:`TEMPLATES_KEPT` most recently used images are kept. A directory that cannot be
+        made, locked or written (read-only, full) never fails the build: the template is made
+        in memory and :attr:`cache_problem` says why it was not cached. Raises what building
+        raises (``MigrateError``).
         """
         from filelock import FileLock
 
-        directory.mkdir(parents=True, exist_ok=True)
         chosen = connector or default_connector()
-        path = directory / f"{template_fingerprint(source, chosen)}.sqlite"
-        with FileLock(str(directory / "template.lock")):
+        fingerprint = template_fingerprint(source, chosen)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(str(directory / "template.lock"), timeout=LOCK_WAIT_S)
+            lock.acquire()
+        except (OSError, TimeoutError) as exc:  # filelock.Timeout is a TimeoutError
+            template = cls(source, connector=chosen)
+            template.cache_problem = f"cannot use the template cache {directory}: {exc}"
+            return template
+        try:
             start = time.perf_counter_ns()
-            loaded = _load_image(path, source, chosen)
+            loaded = _load_cached(directory, fingerprint, source, chosen)
             if loaded is not None:
-                template = cls(source, loaded[0], chosen)
-                template._origin = loaded[1]
+                path, image, origin = loaded
+                template = cls(source, image, chosen)
+                template._origin = origin
                 template.build_ns = time.perf_counter_ns() - start
-                os.utime(path)
-            else:
-                template = cls(source, connector=chosen)
-                scratch = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+                template.cache_path = path
+                with contextlib.suppress(OSError):
+                    os.utime(path)
+                return template
+            template = cls(source, connector=chosen)
+            digest = hashlib.sha256(template.image).hexdigest()
+            path = directory / f"{fingerprint}.{digest}.sqlite"
+            scratch = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            try:
                 scratch.write_bytes(template.image)
                 os.replace(scratch, path)
-                _prune_images(directory, TEMPLATES_KEPT)
-        template.cache_path = path
-        return template
+            except OSError as exc:
+                scratch.unlink(missing_ok=True)
+                template.cache_problem = f"cannot store the template in {directory}: {exc}"
+                return template
+            template.cache_path = path
+            _prune_images(directory, TEMPLATES_KEPT)
+            return template
+        finally:
+            lock.release()
 
     def _origin_connection(self) -> sqlite3.Connection:
         if self._origin is None:
@@ -134,16 +168,33 @@ class Template:
             self._origin = None
 
 
-def _load_image(
-    path: Path, source: MigrationSource, connector: Connector
+def _load_cached(
+    directory: Path, fingerprint: str, source: MigrationSource, connector: Connector
+) -> tuple[Path, bytes, sqlite3.Connection] | None:
+    """The stored image of ``fingerprint`` in ``directory``, its bytes and an in-memory
+    connection holding it, when one exists whose bytes hash to its name and whose migrations
+    table matches ``source`` exactly; ``None`` otherwise. Images that fail (unreadable, empty,
+    truncated, changed, not a database, stale) are deleted. Called under the cache's lock."""
+    for path in sorted(directory.glob(f"{fingerprint}.*.sqlite")):
+        loaded = _verified(
+            path, path.name[len(fingerprint) + 1 : -len(".sqlite")], source, connector
+        )
+        if loaded is not None:
+            return path, *loaded
+        with contextlib.suppress(OSError):
+            path.unlink()
+    return None
+
+
+def _verified(
+    path: Path, digest: str, source: MigrationSource, connector: Connector
 ) -> tuple[bytes, sqlite3.Connection] | None:
-    """The image at ``path`` and an in-memory connection holding it, when it is a database
-    migrated with exactly ``source``'s files; ``None`` when missing, unreadable, empty,
-    truncated, not a database, or stale."""
     try:
         image = path.read_bytes()
     except OSError:
         return None
+    if hashlib.sha256(image).hexdigest() != digest:
+        return None  # changed since it was stored
     if len(image) < 512 or len(image) % page_size(image):  # empty or truncated
         return None
     try:
@@ -162,6 +213,16 @@ def _load_image(
 
 
 def _prune_images(directory: Path, keep: int) -> None:
-    images = sorted(directory.glob("*.sqlite"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for stale in images[keep:]:
-        stale.unlink(missing_ok=True)
+    """Delete all but the ``keep`` most recently used images (and scratch files left by a
+    process that died while writing one); a file another process removes first is fine."""
+
+    def used(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    images = sorted(directory.glob("*.sqlite"), key=used, reverse=True)
+    for stale in [*images[keep:], *directory.glob("*.sqlite.*.tmp")]:
+        with contextlib.suppress(OSError):
+            stale.unlink()

@@ -203,7 +203,7 @@ def pytest_runtest_makereport(
 
 
 def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str] | None:
-    from ..acolib.models import secret_safe_comparison
+    from .secrets import secret_safe_comparison
 
     return secret_safe_comparison(op, left, right)
 

@@ -106,18 +106,24 @@ def acodb_connector(request: pytest.FixtureRequest) -> Connector:
 
 
 def _cache_directory(config: pytest.Config) -> Path | None:
+    """pytest's cache directory for templates, or ``None`` (with one warning) when the cache
+    plugin is off or the directory cannot be made."""
     cache = getattr(config, "cache", None)
-    if cache is None:
-        warnings.warn(
-            pytest.PytestWarning(
-                "--acodb-reuse-template needs pytest's cache, which is disabled (-p "
-                "no:cacheprovider); the template is built in memory for this run"
-            ),
-            stacklevel=2,
-        )
-        return None
-    path: Path = cache.mkdir("acodb")
-    return path
+    problem = "pytest's cache is disabled (-p no:cacheprovider)"
+    if cache is not None:
+        try:
+            path: Path = cache.mkdir("acodb")
+        except OSError as exc:
+            problem = f"pytest's cache directory cannot be used ({exc})"
+        else:
+            return path
+    warnings.warn(
+        pytest.PytestWarning(
+            f"--acodb-reuse-template: {problem}; the template is built in memory for this run"
+        ),
+        stacklevel=2,
+    )
+    return None
 
 
 @pytest.fixture(scope="session")
@@ -137,6 +143,11 @@ def acodb_template(
     cache = _cache_directory(config) if config.stash[SETTINGS_KEY].reuse_template else None
     if cache is not None:
         template = Template.cached(source, cache, acodb_connector)
+        if template.cache_problem:  # the run goes on with a template built in memory
+            warnings.warn(
+                pytest.PytestWarning(f"--acodb-reuse-template: {template.cache_problem}"),
+                stacklevel=2,
+            )
     else:
         template = Template(source, connector=acodb_connector)
     add_template_report(config, [describe_template(template)])

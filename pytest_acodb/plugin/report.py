@@ -4,18 +4,22 @@ database)."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
 import tempfile
+import warnings
 from pathlib import Path
 
 import pytest
 
 from .. import bundled_migrations_dir
-from ..db.connect import Connector
+from ..db import driver as drivers
+from ..db.connect import Connector, Database
 from ..db.template import Template
 from ..errors import AcodbError
-from ..migrate import resolve
+from ..migrate import quote, resolve
 from .settings import SETTINGS_KEY, AcodbSettings
 
 TEMPLATE_REPORT_KEY = pytest.StashKey[list[str]]()
@@ -70,14 +74,27 @@ def add_template_report(config: pytest.Config, lines: list[str]) -> None:
 
 def kept_path(config: pytest.Config, nodeid: str) -> Path:
     """Where ``--acodb-keep-failed`` keeps the database of the test ``nodeid``: in pytest's cache
-    directory (a temporary directory without the cache plugin)."""
+    directory (a temporary directory, with a warning, when the cache is off or unusable). The
+    name is the node id made safe for a file name plus 8 hex digits of its SHA-256, so two node
+    ids that read alike (``test[a/b]``, ``test[a_b]``) never share a file."""
     cache = getattr(config, "cache", None)
-    directory = (
-        cache.mkdir("acodb-failed")
-        if cache is not None
-        else Path(tempfile.mkdtemp(prefix="acodb-failed-"))
-    )
-    return Path(directory) / (re.sub(r"[^\w.-]+", "_", nodeid).strip("_")[-150:] + ".sqlite")
+    directory: Path | None = None
+    if cache is not None:
+        try:
+            directory = Path(cache.mkdir("acodb-failed"))
+        except OSError as exc:
+            warnings.warn(
+                pytest.PytestWarning(
+                    f"--acodb-keep-failed: pytest's cache directory cannot be used ({exc}); "
+                    "failed tests' databases are kept in a temporary directory"
+                ),
+                stacklevel=2,
+            )
+    if directory is None:
+        directory = Path(tempfile.mkdtemp(prefix="acodb-failed-"))
+    digest = hashlib.sha256(nodeid.encode()).hexdigest()[:8]
+    stem = re.sub(r"[^\w.-]+", "_", nodeid).strip("_")[-140:]
+    return directory / f"{stem}-{digest}.sqlite"
 
 
 def seed_section(item: pytest.Item) -> list[tuple[str, str]]:
@@ -88,13 +105,9 @@ def seed_section(item: pytest.Item) -> list[tuple[str, str]]:
     return [("acodb", f"test data seeded from run seed {seed}; replay with --acodb-seed {seed}")]
 
 
-def keep_failed(item: pytest.Item, database: object, isolation: str) -> list[tuple[str, str]]:
+def keep_failed(item: pytest.Item, database: Database, isolation: str) -> list[tuple[str, str]]:
     """The ``acodb`` report section of ``--acodb-keep-failed``: a copy of the failed test's
-    ``database`` (a :class:`~pytest_acodb.db.connect.Database`) made now, while it exists, or why
-    none was made."""
-    from ..db.connect import Database
-
-    assert isinstance(database, Database)
+    ``database`` made now, while it exists (see :func:`_copy`), or why none was made."""
     if not item.config.stash[SETTINGS_KEY].keep_failed:
         return []
     if isolation == "rollback":
@@ -109,17 +122,40 @@ def keep_failed(item: pytest.Item, database: object, isolation: str) -> list[tup
             )
         ]
     path = kept_path(item.config, item.nodeid)
+    keep_secrets = item.config.stash[SETTINGS_KEY].keep_secrets
+    try:
+        _copy(database, path, keep_secrets)
+    except (OSError, *drivers.Error) as exc:  # type: ignore[misc]
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return [("acodb", f"database not kept: it could not be written to {path} ({exc})")]
+    blanked = "" if keep_secrets else "; secret configuration values are replaced by '***'"
+    return [
+        (
+            "acodb",
+            f"database kept at {path} (readable by you only{blanked}; open it with "
+            f"`sqlite3 {path}` or `acodb schema -D sqlite:{path}`)",
+        )
+    ]
+
+
+def _copy(database: Database, path: Path, keep_secrets: bool) -> None:
+    """Copy ``database`` to a new file at ``path`` readable by its owner only (0600), with the
+    ``value`` of every row whose ``is_secret`` is true replaced by ``'***'`` unless
+    ``keep_secrets``."""
+    from ..schema import snapshot
+
+    path.unlink(missing_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     source = database.connect()
     target = database.connector.connect(path)
     try:
         source.backup(target)
+        if keep_secrets:
+            return
+        for table in snapshot(target).tables.values():
+            if table.column("is_secret") and table.column("value"):
+                target.execute(f"UPDATE {quote(table.name)} SET value = '***' WHERE is_secret")
     finally:
         target.close()
         source.close()
-    return [
-        (
-            "acodb",
-            f"database kept at {path} (open it with `sqlite3 {path}` or "
-            f"`acodb schema -D sqlite:{path}`)",
-        )
-    ]

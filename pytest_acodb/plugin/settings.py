@@ -105,6 +105,13 @@ OPTIONS: tuple[Option, ...] = (
         ini_type="bool",
     ),
     Option(
+        "--acodb-keep-secrets",
+        "acodb_keep_secrets",
+        "with --acodb-keep-failed: keep the values of secret configurations (rows whose "
+        "is_secret is true) in the kept databases; by default they are replaced by '***'",
+        ini_type="bool",
+    ),
+    Option(
         "--acodb-check-kinds",
         "acodb_check_kinds",
         "with --acodb-check-migrations: run only these check kinds (comma-separated, e.g. "
@@ -185,6 +192,7 @@ class AcodbSettings:
     metadata: str | None = None
     seed: int | None = None
     keep_failed: bool = False
+    keep_secrets: bool = False
     sqlite_driver: str | None = None
     sqlite_extensions: tuple[str, ...] = ()
 
@@ -245,6 +253,7 @@ def resolve(config: pytest.Config) -> AcodbSettings:
         metadata=values["acodb_metadata"][0],
         seed=_seed(values["acodb_seed"][0]),
         keep_failed=bool(values["acodb_keep_failed"][0]),
+        keep_secrets=bool(values["acodb_keep_secrets"][0]),
         sqlite_driver=values["acodb_sqlite_driver"][0],
         sqlite_extensions=_lines(values["acodb_sqlite_extensions"][0]),
     )
@@ -278,7 +287,7 @@ def _seed(value: str | None) -> int | None:
     words = _words(value)
     if not words:
         return None
-    if len(words) == 1 and words[0].isdigit() and int(words[0]) <= SEED_MAX:
+    if len(words) == 1 and words[0].isascii() and words[0].isdigit() and int(words[0]) <= SEED_MAX:
         return int(words[0])
     raise pytest.UsageError(
         f"acodb_seed = {value!r}: give one whole number from 0 to {SEED_MAX} (the seed printed "
