@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,14 +118,14 @@ def test_unreadable_file(project: Path, monkeypatch: pytest.MonkeyPatch) -> None
     # Tests run as root here, where chmod 000 does not stop reads; make the OS refuse instead.
     target = project / "migrations" / "2_secret.sql"
     target.write_text("SELECT 1;")
-    real = Path.read_bytes
+    real = os.open
 
-    def refuse(self: Path) -> bytes:
-        if self == target:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    def refuse(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if Path(path) == target:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     with pytest.raises(
         SourceError,
         match=r"2_secret.sql: cannot read the file \(Permission "

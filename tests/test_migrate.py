@@ -10,7 +10,13 @@ import pytest
 
 from pytest_acodb import bundled_migrations_dir
 from pytest_acodb.db.connect import connect
-from pytest_acodb.errors import AcodbError, DuplicateVersionError, MigrateError, SourceError
+from pytest_acodb.errors import (
+    DuplicateVersionError,
+    MigrateError,
+    SimpleMigrationInTheWayError,
+    SourceError,
+    TargetNotFoundError,
+)
 from pytest_acodb.migrate import MigrationType, Migrator, parse_filename, resolve
 from pytest_acodb.migrate.sql import split_statements
 from pytest_acodb.schema import snapshot
@@ -183,14 +189,17 @@ def test_revert_and_targets(tmp_path: Path) -> None:
     )
     conn = connect(":memory:")
     migrator = Migrator(src)
-    assert [m.version for m in migrator.run(conn, target=2)] == [1, 2]
-    assert [m.version for m in migrator.run(conn)] == [3]
-    assert [m.version for m in migrator.undo(conn)] == [3]
-    assert [m.version for m in migrator.undo(conn, target=0)] == [2, 1]
+    first = migrator.run(conn, target=2)
+    assert [m.version for m in first.apply] == [1, 2]
+    assert [m.version for m in first.skip] == [3]
+    assert [m.version for m in migrator.run(conn).apply] == [3]
+    assert [m.version for m in migrator.undo(conn).revert] == [3]
+    assert [m.version for m in migrator.undo(conn, target=0).revert] == [2, 1]
     assert migrator.applied(conn) == {}
     assert set(snapshot(conn, exclude=("_sqlx_migrations",)).tables) == set()
-    with pytest.raises(AcodbError, match="target version 7"):
+    with pytest.raises(TargetNotFoundError, match="migration 7 is not present") as info:
         migrator.run(conn, target=7)
+    assert (info.value.target, info.value.choices) == (7, (1, 2, 3))
 
 
 def test_safe_revert_refuses_to_skip_simple_migration(tmp_path: Path) -> None:
@@ -207,9 +216,10 @@ def test_safe_revert_refuses_to_skip_simple_migration(tmp_path: Path) -> None:
     conn = connect(":memory:")
     migrator = Migrator(src)
     migrator.run(conn)
-    with pytest.raises(AcodbError, match="refusing to revert past migration 2"):
+    with pytest.raises(SimpleMigrationInTheWayError, match="refusing to revert past migration 2"):
         migrator.undo(conn)
-    assert [m.version for m in migrator.undo(conn, safe=False)] == [1]  # sqlx skips simple ones
+    plan = migrator.undo(conn, skip_simple=True)  # sqlx passes over simple ones
+    assert [m.version for m in plan.revert] == [1] and [m.version for m in plan.passed] == [2]
 
 
 def test_seed_style_down_section_reverts(tmp_path: Path) -> None:

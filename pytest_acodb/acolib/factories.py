@@ -41,7 +41,7 @@ from factory.random import randgen
 from faker.generator import random as faker_random
 from sqlalchemy.orm import Session
 
-from ..errors import AcodbError
+from ..errors import NoSessionError
 from .models import (
     CONNECTION_TYPES,
     Configuration,
@@ -69,10 +69,10 @@ def unbind_session(token: Token[Session | None]) -> None:
 
 
 def current_session() -> Session:
-    """Return the bound session; raises ``AcodbError`` saying how to bind one if none is."""
+    """Return the bound session; raises ``NoSessionError`` saying how to bind one if none is."""
     session = _bound_session.get()
     if session is None:
-        raise AcodbError(
+        raise NoSessionError(
             "no SQLAlchemy session is bound for pytest_acodb factories: request the "
             "`acodb_session` fixture in your test, or call "
             "pytest_acodb.factories.bind_session(session) first (and unbind_session(token) after)"
@@ -305,7 +305,7 @@ class _AcodbFactory(SQLAlchemyModelFactory):
         one flush and one commit (per ``Meta.sqlalchemy_session_persistence``) when done.
 
         Inputs: the number of rows and the same keyword overrides as ``create()``. Output: the
-        list of objects, committed. Errors: ``AcodbError`` if no session is bound; database errors
+        list of objects, committed. Errors: ``NoSessionError`` if no session is bound; database errors
         (e.g. ``IntegrityError``) at the final flush, after which no row of the batch is
         committed and the session needs ``session.rollback()``.
         """

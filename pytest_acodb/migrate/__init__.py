@@ -1,11 +1,19 @@
 """The migration engine: discover, parse, checksum, apply, revert and validate sqlx migrations.
 
-Plain Python over ``sqlite3``; never imports pytest, so the CLI and user code can use it too.
+Plain Python over the DB-API; never imports pytest, so the CLI and user code can use it too.
 """
 
 from __future__ import annotations
 
-from .migrator import AppliedMigration, Migrator, quote
+from .migrator import (
+    AppliedMigration,
+    MigrationStatus,
+    Migrator,
+    RevertPlan,
+    RunPlan,
+    State,
+    quote,
+)
 from .source import (
     Migration,
     MigrationSource,
@@ -21,9 +29,13 @@ __all__ = [
     "AppliedMigration",
     "Migration",
     "MigrationSource",
+    "MigrationStatus",
     "MigrationType",
     "Migrator",
     "ParsedName",
+    "RevertPlan",
+    "RunPlan",
+    "State",
     "Statement",
     "checksum",
     "parse_filename",
