@@ -141,7 +141,7 @@ def _open(target: SqliteTarget, *, read_only: bool) -> sqlite3.Connection:
     """A connection to ``target``; ``read_only`` opens it with ``mode=ro`` (nothing can be
     written, so the file stays byte-identical), and a file that ``mode=rwc`` would create
     reads as an empty database and is not created."""
-    if read_only and target.path is not None and not target.path.exists() and target.creates:
+    if read_only and target.missing and target.creates:
         return parse_sqlite_url("sqlite::memory:").connect()
     return target.connect(read_only=read_only)
 

@@ -12,6 +12,7 @@ reports them as test failures rather than errors.
 
 from __future__ import annotations
 
+import errno as _errno
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -266,6 +267,21 @@ class TransactionOpenError(AcodbError):
         )
 
 
+_LOCK_ADVICE = {
+    _errno.ENAMETOOLONG: (
+        "the lock file's name is the database's plus .acodb-migrate.lock: use a shorter "
+        "database file name"
+    ),
+    _errno.EROFS: (
+        "the database's file system is read-only, so it cannot be migrated there: copy the "
+        "database to a writable place"
+    ),
+    _errno.EISDIR: "a directory has the lock file's name: remove it",
+    _errno.ENOENT: "the database's directory does not exist",
+    _errno.ENOSPC: "the disk is full: free space and try again",
+}
+
+
 class MigrationLockError(AcodbError):
     """The migration lock file next to a database cannot be created or locked.
 
@@ -284,7 +300,9 @@ class MigrationLockError(AcodbError):
         super().__init__(
             message
             or f"cannot create the migration lock file {lock_file} for {database}: {reason}; "
-            "the lock file sits next to the database: make that directory writable"
+            + _LOCK_ADVICE.get(
+                errno or 0, "the lock file sits next to the database: make that directory writable"
+            )
         )
         self.lock_file = lock_file
         self.database = database
@@ -626,7 +644,7 @@ class TransactionControlError(MigrateError):
                 "a migration runs inside one transaction with its bookkeeping row, so it must "
                 "not begin, commit or roll back a transaction itself"
             )
-            state = "nothing of it ran and nothing was recorded: the database is as it was"
+            state = "it was rolled back and nothing was recorded: the database is as it was"
         super().__init__(
             version=version,
             path=path,

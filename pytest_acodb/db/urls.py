@@ -74,6 +74,17 @@ class SqliteTarget:
         return self.path is None
 
     @property
+    def missing(self) -> bool:
+        """True when the target is a file that does not exist (or cannot even be looked up)."""
+        if self.path is None:
+            return False
+        try:
+            self.path.stat()
+        except OSError:
+            return True
+        return False
+
+    @property
     def creates(self) -> bool:
         """True when connecting creates a missing file (``mode=rwc``)."""
         return self.mode == "rwc"
@@ -116,8 +127,7 @@ class SqliteTarget:
         try:
             return chosen.connect(self.uri(read_only=read_only), uri=True)
         except drivers.Error as exc:
-            why = unopenable(self.path) if self.path.exists() or self.creates else None
-            raise DatabaseError.from_driver(exc, self.path, why) from exc
+            raise DatabaseError.from_driver(exc, self.path, unopenable(self.path)) from exc
 
     def check_openable(self, *, read_only: bool = False) -> None:
         """Raise when :meth:`connect` would fail for want of a file:
@@ -127,11 +137,20 @@ class SqliteTarget:
         in-memory target."""
         if self.path is None:
             return
-        if self.path.exists() and not self.path.is_file():
-            raise NotADatabaseError(self.url, self.path, _kind(self.path))
-        if self.path.is_file() and not self.exists():
+        try:
+            mode: int | None = self.path.stat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            mode = None
+        except OSError as exc:  # a name too long, a loop of symlinks...
+            why = unopenable(self.path) or "check the path"
+            raise SqliteUrlError(
+                self.url, f"cannot use {self.path} ({exc.strerror or exc}); {why}"
+            ) from exc
+        if mode is not None and not stat.S_ISREG(mode):
+            raise NotADatabaseError(self.url, self.path, _kind(mode))
+        if mode is not None and not self.exists():
             raise NotADatabaseError(self.url, self.path, "no header")
-        if not self.path.exists() and (read_only or not self.creates):
+        if mode is None and (read_only or not self.creates):
             raise DatabaseMissingError(
                 self.url, self.path, read_only=read_only, creates=self.creates
             )
@@ -189,8 +208,7 @@ def is_database_file(path: Path) -> bool:
         os.close(fd)
 
 
-def _kind(path: Path) -> str:
-    mode = path.stat().st_mode
+def _kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "directory"
     if stat.S_ISFIFO(mode):
@@ -198,12 +216,19 @@ def _kind(path: Path) -> str:
     return "special file"
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(path.stat().st_mode)
+    except OSError:  # missing, or a name too long to look up
+        return False
+
+
 def unopenable(path: Path) -> str | None:
     """Why SQLite cannot open (or create) the database file ``path``, when the file system
     says so: a file name or path too long (counting SQLite's ``-journal`` suffix), a directory
     that does not exist or cannot be written; ``None`` when nothing such is found."""
     parent = path.parent
-    existing = next((p for p in (parent, *parent.parents) if p.is_dir()), Path("/"))
+    existing = next((p for p in (parent, *parent.parents) if _is_dir(p)), Path("/"))
     try:
         name_max = os.pathconf(existing, "PC_NAME_MAX")
     except (OSError, ValueError, AttributeError):
@@ -220,7 +245,7 @@ def unopenable(path: Path) -> str | None:
             f"the path is {length} bytes, more than the {SQLITE_MAX_PATHNAME - 1} SQLite opens: "
             "use a shorter path"
         )
-    if not parent.is_dir():
+    if not _is_dir(parent):
         return f"its directory {parent} does not exist: create it first"
     if not os.access(parent, os.W_OK):
         return (

@@ -213,17 +213,25 @@ def read_file(path: Path, *, limit: int = MAX_FILE_BYTES) -> bytes:
         broken = isinstance(exc, FileNotFoundError) and path.is_symlink()
         reason = exc.strerror or str(exc)
         raise FileReadError(path, reason, exc.errno, broken_link=broken) from exc
-    with os.fdopen(fd, "rb") as handle:
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise NotRegularFileError(path, _file_kind(info.st_mode))
         if info.st_size > limit:
             raise FileTooLargeError(path, info.st_size, limit)
-        try:
-            data = handle.read(limit + 1)
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise FileReadError(path, reason, exc.errno, broken_link=False) from exc
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(2**20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise FileReadError(path, reason, exc.errno, broken_link=False) from exc
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
     if len(data) > limit:  # it grew while being read
         raise FileTooLargeError(path, len(data), limit)
     return data
