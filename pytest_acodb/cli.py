@@ -41,7 +41,7 @@ from .errors import (
     sqlite_advice,
 )
 from .migrate import Migration, Migrator, State, resolve
-from .migrate.migrator import RevertPlan, RunPlan
+from .migrate.plan import RevertPlan, RunPlan
 
 _URL_HELP = (
     "database URL (default: $DATABASE_URL, else DATABASE_URL from a .env file in the current "

@@ -5,15 +5,8 @@ Plain Python over the DB-API; never imports pytest, so the CLI and user code can
 
 from __future__ import annotations
 
-from .migrator import (
-    AppliedMigration,
-    MigrationStatus,
-    Migrator,
-    RevertPlan,
-    RunPlan,
-    State,
-    quote,
-)
+from .migrator import Migrator, quote
+from .plan import RevertPlan, RunPlan
 from .source import (
     Migration,
     MigrationSource,
@@ -24,6 +17,7 @@ from .source import (
     resolve,
 )
 from .sql import Statement, split_statements
+from .status import AppliedMigration, MigrationStatus, State
 
 __all__ = [
     "AppliedMigration",

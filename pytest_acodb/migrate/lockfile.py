@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ChecksumLockError, LockMismatchError, LockMissingError
-from .migrator import line_endings_only
 from .source import MigrationSource, read_file, read_text, resolve
+from .status import line_endings_only
 
 LOCK_NAME = "acodb.lock"
 """File name of the lock inside the migrations directory."""

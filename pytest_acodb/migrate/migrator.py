@@ -32,14 +32,10 @@ SQLite driver does by default.
 from __future__ import annotations
 
 import contextlib
-import enum
-import hashlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..db import driver as drivers
 from ..errors import (
@@ -60,97 +56,11 @@ from ..errors import (
     TransactionOpenError,
     ValidateError,
 )
+from .plan import Plan, Progress, RevertPlan, RunPlan
 from .runlock import LOCK_TIMEOUT_S, MigrationLock, database_file
-from .source import Migration, MigrationSource, read_file
+from .source import Migration, MigrationSource
 from .sql import NO_TX_MARKER, split_statements, transaction_control
-
-
-@dataclass(frozen=True)
-class AppliedMigration:
-    """One row of ``_sqlx_migrations``.
-
-    ``installed_on`` is SQLite's ``CURRENT_TIMESTAMP`` text (UTC, seconds); ``checksum`` the
-    48-byte SHA-384 sqlx stored; ``execution_time`` in nanoseconds (``-1`` until the transaction
-    committed).
-    """
-
-    version: int
-    description: str
-    installed_on: str
-    success: bool
-    checksum: bytes
-    execution_time: int
-
-
-class State(enum.Enum):
-    """The status of one migration of a database against a directory."""
-
-    INSTALLED = "installed"
-    """Applied, and the file still has the checksum recorded."""
-    PENDING = "pending"
-    """In the directory, not applied."""
-    MISSING = "missing"
-    """Applied, but no longer in the directory."""
-    DIRTY = "dirty"
-    """Its row says ``success = FALSE``: a ``-- no-transaction`` migration stopped part way."""
-    MODIFIED = "modified"
-    """Applied, but the file's checksum differs from the one recorded."""
-    LINE_ENDINGS = "line_endings"
-    """Modified only in its line endings (CRLF/LF) or a UTF-8 BOM: the SQL is the same."""
-
-
-@dataclass(frozen=True)
-class MigrationStatus:
-    """One migration's status: ``version``, ``description`` (the file's, else the row's),
-    ``state``, ``migration`` (the files, ``None`` when missing) and ``applied`` (the row,
-    ``None`` when pending)."""
-
-    version: int
-    description: str
-    state: State
-    migration: Migration | None
-    applied: AppliedMigration | None
-
-    @property
-    def local_checksum(self) -> bytes | None:
-        """The 48-byte checksum of the file, or ``None`` when it is missing."""
-        return self.migration.checksum if self.migration is not None else None
-
-    @property
-    def applied_checksum(self) -> bytes | None:
-        """The 48-byte checksum recorded when it was applied, or ``None`` when pending."""
-        return self.applied.checksum if self.applied is not None else None
-
-
-@dataclass(frozen=True)
-class RunPlan:
-    """What a run does: ``apply``, the pending migrations up to ``target`` (oldest first), and
-    ``skip``, the pending ones above it (sqlx prints them as "Skipped")."""
-
-    target: int | None
-    apply: tuple[Migration, ...]
-    skip: tuple[Migration, ...]
-
-
-@dataclass(frozen=True)
-class RevertPlan:
-    """What a revert does: ``revert`` (newest first); ``keep``, the applied reversible
-    migrations at or below ``target`` that stay (newest first; sqlx prints them as "Skipped");
-    ``passed``, the applied simple migrations passed over when skipping them was allowed (their
-    changes stay)."""
-
-    target: int | None
-    revert: tuple[Migration, ...]
-    keep: tuple[Migration, ...]
-    passed: tuple[Migration, ...]
-
-
-Plan = RunPlan | RevertPlan
-
-Progress = Callable[[str, Migration, int], None]
-"""Called after each step with ``("apply" | "revert", migration, elapsed_ns)``."""
-
-_COLUMNS = ("version", "description", "installed_on", "success", "checksum", "execution_time")
+from .status import COLUMNS, AppliedMigration, MigrationStatus, State, read_row, state_of
 
 
 def quote(identifier: str) -> str:
@@ -210,11 +120,11 @@ class Migrator:
             if not exists:
                 return {}
             columns = {str(r[1]).lower() for r in conn.execute(f"PRAGMA table_info({self.table})")}
-            missing = [c for c in _COLUMNS if c not in columns]
+            missing = [c for c in COLUMNS if c not in columns]
             if missing:
                 raise BookkeepingError(name, f"has no column {', '.join(missing)}")
-            rows = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM {self.table}").fetchall()
-        found = [_row(name, r) for r in rows]
+            rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM {self.table}").fetchall()
+        found = [read_row(name, r) for r in rows]
         return {r.version: r for r in sorted(found, key=lambda r: r.version)}
 
     def status(self, conn: sqlite3.Connection) -> list[MigrationStatus]:
@@ -228,7 +138,7 @@ class Migrator:
             migration, row = files.get(version), applied.get(version)
             description = migration.description if migration else row.description if row else ""
             statuses.append(
-                MigrationStatus(version, description, _state(migration, row), migration, row)
+                MigrationStatus(version, description, state_of(migration, row), migration, row)
             )
         return statuses
 
@@ -622,56 +532,6 @@ class Migrator:
 
 def _script_path(migration: Migration, action: str) -> Path:
     return migration.path if action == "apply" else (migration.down_path or migration.path)
-
-
-def _state(migration: Migration | None, row: AppliedMigration | None) -> State:
-    if row is None:
-        return State.PENDING
-    if not row.success:
-        return State.DIRTY
-    if migration is None:
-        return State.MISSING
-    if migration.checksum == row.checksum:
-        return State.INSTALLED
-    if line_endings_only(read_file(migration.path), row.checksum):
-        return State.LINE_ENDINGS
-    return State.MODIFIED
-
-
-def _row(table: str, row: tuple[Any, ...]) -> AppliedMigration:
-    """One bookkeeping row, checked as sqlx's decoding would check it."""
-    version, description, installed_on, success, checksum, elapsed = row
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise BookkeepingError(
-            table, f"has a row whose version is {version!r}, not an integer", version
-        )
-    for column, value, kinds in (
-        ("description", description, (str,)),
-        ("success", success, (int,)),
-        ("checksum", checksum, (bytes, str)),
-        ("execution_time", elapsed, (int,)),
-    ):
-        if not isinstance(value, kinds):
-            shown = "NULL" if value is None else f"{type(value).__name__} {value!r}"
-            raise BookkeepingError(
-                table, f"has {shown} as the {column} of version {version}", version
-            )
-    data = checksum.encode() if isinstance(checksum, str) else bytes(checksum)
-    return AppliedMigration(version, description, str(installed_on), bool(success), data, elapsed)
-
-
-def line_endings_only(data: bytes, old_checksum: bytes) -> bool:
-    """True when ``data`` (a file's bytes) hashes to the 48-byte ``old_checksum`` once its line
-    endings (LF/CRLF) or a UTF-8 BOM are changed back: the SQL itself is the same."""
-    return old_checksum in _line_ending_variants(data)
-
-
-def _line_ending_variants(data: bytes) -> set[bytes]:
-    bom = b"\xef\xbb\xbf"
-    bare = data.removeprefix(bom).replace(b"\r\n", b"\n")
-    shapes = {bare, bare.replace(b"\n", b"\r\n")}
-    shapes |= {bom + s for s in shapes}
-    return {hashlib.sha384(s).digest() for s in shapes}
 
 
 def _prepare(conn: sqlite3.Connection) -> None:

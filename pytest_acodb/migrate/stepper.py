@@ -11,8 +11,9 @@ from __future__ import annotations
 import sqlite3
 
 from ..errors import NothingToMigrateError
-from .migrator import Migrator, State
+from .migrator import Migrator
 from .source import Migration, MigrationSource
+from .status import State
 
 
 class Stepper:
