@@ -287,6 +287,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     """``acodb schema``: the schema snapshot of the migrated template (or of a database),
     rendered."""
     from .db.template import Template
+    from .migrate.migrator import database_errors
     from .migrate.source import DEFAULT_TABLE_NAME, read_sqlx_toml
     from .schema import render, snapshot
 
@@ -299,7 +300,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
         table = source.table_name
         template = Template(source)
         conn = template.connector.open_image(template.image)
-    with closing(conn):
+    with closing(conn), database_errors(conn):
         schema = snapshot(conn, exclude=(table,))
     if args.format == "json":
         _out(render.to_json(schema))

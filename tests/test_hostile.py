@@ -573,14 +573,19 @@ def _hot_journal(db: Path) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["info"], ["run", "--dry-run"], ["revert", "--dry-run"]],
-    ids=["info", "run-dry-run", "revert-dry-run"],
+    [
+        ["migrate", "info"],
+        ["migrate", "run", "--dry-run"],
+        ["migrate", "revert", "--dry-run"],
+        ["schema"],
+    ],
+    ids=["info", "run-dry-run", "revert-dry-run", "schema"],
 )
 def test_hot_journal_is_named_not_blamed_on_permissions(
     project: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
     _hot_journal(project / "app.db")
-    code, _, err = _run(capsys, *argv, "-D", "sqlite:app.db")
+    code, _, err = _acodb(capsys, *argv, "-D", "sqlite:app.db")
     line = _one_error_line(err)
     assert code == 1 and "hot journal" in line and "read-write once" in line
     assert "permissions" not in line and "Traceback" not in line

@@ -51,7 +51,19 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 SQLITE_MAX_PATHNAME = 512
 """The longest path, in bytes, SQLite's unix VFS opens (``MAX_PATHNAME`` in ``os_unix.c``)."""
 
-__all__ = ["FORMS", "SqliteTarget", "SqliteUrlError", "database_url", "parse_sqlite_url"]
+__all__ = [
+    "FORMS",
+    "MODES",
+    "SQLITE_HEADER",
+    "SQLITE_MAX_PATHNAME",
+    "SqliteTarget",
+    "SqliteUrlError",
+    "database_url",
+    "find_dotenv",
+    "is_database_file",
+    "parse_sqlite_url",
+    "unopenable",
+]
 
 
 @dataclass(frozen=True)
