@@ -509,6 +509,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ``OSError``) print one ``error: ...`` line on stderr and return 1; usage errors return 2,
     ``--help`` 0, Ctrl-C 130.
     """
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 prints escaped
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -758,3 +758,29 @@ def test_dry_run_shows_the_plan_the_real_run_carries_out(
     for verb, target in (("run", "3"), ("run", "4"), ("revert", "2"), ("revert", "1")):
         dry = lines(verb, "--target-version", target, "--dry-run")
         assert dry == lines(verb, "--target-version", target)
+
+
+def test_a_nul_character_in_a_migration(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "migrations" / "2_nul.sql").write_text("CREATE TABLE t (x);\nSELECT 1\x00;\n")
+    before = _bytes(project / "app.db")
+    code, _, err = _run(capsys, "run", "-D", "sqlite:app.db", "--no-backup")
+    line = _one_error_line(err)
+    assert code == 1 and "2_nul.sql:2" in line and "holds a NUL character" in line
+    assert _bytes(project / "app.db") == before
+
+
+def test_a_file_name_that_is_not_utf8_reads_as_sqlx_reads_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = os.fsdecode(b"2_caf\xe9.sql")
+    (project / "migrations" / name).write_text("CREATE TABLE t (x);\n")
+    code, out, err = _run(capsys, "run", "-D", "sqlite:app.db", "--no-backup")
+    assert (code, err) == (0, "")
+    assert out.startswith("Applied 2/migrate caf\ufffd (")  # sqlx's to_string_lossy
+    conn = sqlite3.connect(project / "app.db")
+    assert conn.execute(
+        "SELECT description FROM _sqlx_migrations WHERE version = 2"
+    ).fetchone() == ("caf\ufffd",)
+    conn.close()
+    code, out, _ = _run(capsys, "info", "-D", "sqlite:app.db")
+    assert code == 0 and "2/installed caf\ufffd" in out

@@ -486,6 +486,17 @@ class Migrator:
                     line=statement.line,
                     action=action,
                 )
+            if "\x00" in statement.text:  # SQLite would stop reading there; the driver refuses
+                raise MigrateError(
+                    version=migration.version,
+                    path=path,
+                    reason="the statement holds a NUL character, where SQLite stops reading",
+                    statement=statement.text.replace("\x00", "\\0"),
+                    line=statement.line,
+                    dirty=not inside,
+                    action=action,
+                    todo="remove the NUL character from the file",
+                )
             try:
                 conn.execute(statement.text)
             except drivers.Error as exc:

@@ -320,7 +320,8 @@ def resolve(directory: str | Path, *, ignored_chars: str | None = None) -> Migra
     for path in sorted(directory.iterdir()):
         if path.is_dir():
             continue
-        parsed = parse_filename(path.name)
+        # sqlx reads a name that is not UTF-8 lossily (``to_string_lossy``): U+FFFD for bad bytes.
+        parsed = parse_filename(os.fsencode(path.name).decode("utf-8", "replace"))
         if parsed is None:
             if _looks_like_migration(path.name):
                 ignored.append(path)
