@@ -1,24 +1,47 @@
 """The ``acodb`` command: sqlx-cli's ``migrate`` verbs for SQLite, without a Rust toolchain.
 
-Argument parsing and output only; the work is done by :mod:`pytest_acodb.migrate`,
-:mod:`pytest_acodb.urls`, :mod:`pytest_acodb.schema` and :mod:`pytest_acodb.diagram`. Output lines
-match sqlx-cli's (``Applied 20250115000001/migrate create tasks (1.234ms)``). Exit status: 0 on
-success, 1 with one ``error: ...`` line on stderr on failure, 2 for a usage error.
+A door onto the engine: it parses arguments, asks :mod:`pytest_acodb.migrate` (plans, statuses,
+the migration lock), :mod:`pytest_acodb.db` and :mod:`pytest_acodb.schema`, and prints. Output
+lines match sqlx-cli's (``Applied 20250115000001/migrate create tasks (1.234ms)``). An error is
+one ``error: ...`` line on stderr: the engine's message, plus this door's hint naming the flag
+or command that helps (:func:`hint`). Exit status: 0 on success, 1 on failure, 2 for a usage
+error, 130 when interrupted. A closed standard output (``acodb schema | head``) never stops a
+migration and never prints a traceback: the rest of the output is dropped and the exit status
+is the work's.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, closing, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import closing
 from pathlib import Path
 
 from .db import driver as drivers
 from .db.urls import FORMS, SqliteTarget, database_url, parse_sqlite_url
-from .errors import AcodbError, sqlite_hint
-from .migrate import Migration, MigrationSource, Migrator, resolve
+from .errors import (
+    AcodbError,
+    ChecksumLockError,
+    DatabaseMissingError,
+    LockMismatchError,
+    LockMissingError,
+    MigrateError,
+    MigrationExistsError,
+    MissingMigrationError,
+    NoDatabaseUrlError,
+    NumberingError,
+    PendingMigrationError,
+    SimpleMigrationInTheWayError,
+    SourceDirectoryError,
+    TargetNotFoundError,
+    TargetTooOldError,
+    sqlite_advice,
+)
+from .migrate import Migration, Migrator, State, resolve
+from .migrate.plan import RevertPlan, RunPlan
 
 _URL_HELP = (
     "database URL (default: $DATABASE_URL, else DATABASE_URL from a .env file in the current "
@@ -38,8 +61,73 @@ def format_elapsed(ns: int) -> str:
     return f"{max(ns, 0)}ns"
 
 
+def hint(error: BaseException) -> str | None:
+    """What the command line adds to an engine error: the flag or command that helps, chosen by
+    the error's type (never its text); ``None`` when the engine's words say it all."""
+    if isinstance(error, SourceDirectoryError):
+        return "give the migrations directory with --source DIR (default: migrations)"
+    if isinstance(error, MissingMigrationError):
+        return "--ignore-missing ignores it"
+    if isinstance(error, SimpleMigrationInTheWayError):
+        return "or pass --skip-simple to skip it as sqlx does"
+    if isinstance(error, TargetTooOldError):
+        return f"`acodb migrate revert --target-version {error.target}` goes back to it"
+    if isinstance(error, TargetNotFoundError):
+        return "`acodb migrate info` lists the versions"
+    if isinstance(error, NoDatabaseUrlError):
+        return "or pass -D/--database-url URL"
+    if isinstance(error, DatabaseMissingError) and error.read_only and error.creates:
+        return "a --dry-run never creates it"
+    if isinstance(error, LockMissingError):
+        return "`acodb migrate lock` writes it"
+    if isinstance(error, ChecksumLockError):
+        return "`acodb migrate lock` rewrites it"
+    if isinstance(error, LockMismatchError) and error.kind == "renamed":
+        return "`acodb migrate lock` rewrites the lock"
+    if isinstance(error, MigrationExistsError) and error.version is not None:
+        return "-s/--sequential numbers it sequentially"
+    if isinstance(error, NumberingError):
+        return "pass -s/--sequential or -t/--timestamp, not both"
+    if isinstance(error, MigrateError) and error.dirty:
+        return "`acodb migrate info` shows it as dirty"
+    if isinstance(error, PendingMigrationError):
+        return "`acodb migrate run` applies it"
+    return None
+
+
+def describe(error: BaseException) -> str:
+    """The error's message with the command line's :func:`hint`, on one line."""
+    extra = hint(error)
+    return " ".join(f"{error}{'; ' + extra if extra else ''}".split())
+
+
+def _out(text: str = "", end: str = "\n") -> None:
+    """Print to stdout; once the reader has gone (a closed pipe), drop the rest quietly."""
+    try:
+        sys.stdout.write(text + end)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _drop_stdout()
+
+
+def _drop_stdout() -> None:
+    # Python's documented way: point stdout at devnull, so that nothing (not even the flush at
+    # exit) writes to the closed pipe again.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (captured output)
+        pass
+    finally:
+        os.close(devnull)
+
+
 def _line(verb: str, migration: Migration, label: str, elapsed: int = 0) -> str:
     return f"{verb} {migration.version}/{label} {migration.description} ({format_elapsed(elapsed)})"
+
+
+def _progress(action: str, migration: Migration, elapsed: int) -> None:
+    _out(_line("Applied", migration, "migrate" if action == "apply" else "revert", elapsed))
 
 
 # -- shared helpers --------------------------------------------------------------------------
@@ -49,159 +137,107 @@ def _target(args: argparse.Namespace) -> SqliteTarget:
     return parse_sqlite_url(database_url(args.database_url, dotenv=not args.no_dotenv))
 
 
-def _open_read_only(target: SqliteTarget) -> sqlite3.Connection:
-    """A connection that cannot change the database: ``mode=ro``; a file that ``mode=rwc`` would
-    create reads as an empty database, and is not created."""
-    if target.path is not None and not target.path.exists() and target.creates:
+def _open(target: SqliteTarget, *, read_only: bool) -> sqlite3.Connection:
+    """A connection to ``target``; ``read_only`` opens it with ``mode=ro`` (nothing can be
+    written, so the file stays byte-identical), and a file that ``mode=rwc`` would create
+    reads as an empty database and is not created."""
+    if read_only and target.missing and target.creates:
         return parse_sqlite_url("sqlite::memory:").connect()
-    return target.connect(read_only=True)
-
-
-def _connection(
-    args: argparse.Namespace, target: SqliteTarget
-) -> AbstractContextManager[sqlite3.Connection]:
-    """Read-only for ``--dry-run`` (the file stays byte-identical), else :func:`_migrating`."""
-    return closing(_open_read_only(target)) if args.dry_run else _migrating(target)
-
-
-@contextmanager
-def _migrating(target: SqliteTarget) -> Iterator[sqlite3.Connection]:
-    """A writable connection, holding the database's migration lock for a file."""
-    if target.memory:
-        with closing(target.connect()) as conn:
-            yield conn
-        return
-    from filelock import Timeout
-
-    target.check_openable()
-    lock = target.lock()
-    try:
-        lock.acquire()
-    except Timeout:
-        raise AcodbError(
-            f"another `acodb migrate` holds {lock.lock_file} on {target.path} (waited "
-            f"{lock.timeout:.0f} s); wait for it to finish, or delete the lock file if no such "
-            "process is running"
-        ) from None
-    try:
-        with closing(target.connect()) as conn:
-            yield conn
-    finally:
-        lock.release()
+    return target.connect(read_only=read_only)
 
 
 def _backup(
     args: argparse.Namespace, target: SqliteTarget, conn: sqlite3.Connection, *, existed: bool
-) -> None:
+) -> Callable[[object], None] | None:
+    """The hook the engine calls before its first change: back the file up (when it existed
+    before this run opened it) and say where."""
     if target.memory or args.no_backup or not existed:
-        return
-    path = target.backup(conn)
-    print(f"Backed up {target.path} to {path}")
+        return None
+
+    def back_up(_plan: object) -> None:
+        _out(f"Backed up {target.path} to {target.backup(conn)}")
+
+    return back_up
 
 
 # -- verbs ---------------------------------------------------------------------------------------
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """``acodb migrate run``."""
+    """``acodb migrate run``: the engine's run plan, carried out (or, with --dry-run, shown)."""
     migrator = Migrator(resolve(args.source))
     target = _target(args)
-    version = args.target_version
     existed = target.exists()
-    with _connection(args, target) as conn:
-        migrator.preflight(conn, ignore_missing=args.ignore_missing)
-        migrator.check_target(conn, version)
-        pending = migrator.pending(conn)
-        chosen = [m for m in pending if version is None or m.version <= version]
-        if args.dry_run:
-            for migration in chosen:
-                print(_line("Can apply", migration, "migrate"))
-        elif chosen:
-            _backup(args, target, conn, existed=existed)
-            migrator.run(
-                conn,
-                version,
-                ignore_missing=args.ignore_missing,
-                progress=lambda _a, m, ns: print(_line("Applied", m, "migrate", ns), flush=True),
-            )
-        for migration in pending[len(chosen) :]:
-            print(_line("Skipped", migration, "migrate"))
+    with closing(_open(target, read_only=args.dry_run)) as conn:
+        plan: RunPlan = migrator.run(
+            conn,
+            args.target_version,
+            ignore_missing=args.ignore_missing,
+            dry_run=args.dry_run,
+            before=_backup(args, target, conn, existed=existed),
+            progress=_progress,
+        )
+    if args.dry_run:
+        for migration in plan.apply:
+            _out(_line("Can apply", migration, "migrate"))
+    for migration in plan.skip:
+        _out(_line("Skipped", migration, "migrate"))
     return 0
 
 
 def cmd_revert(args: argparse.Namespace) -> int:
-    """``acodb migrate revert``."""
+    """``acodb migrate revert``: the engine's revert plan, carried out (or shown)."""
     migrator = Migrator(resolve(args.source))
     target = _target(args)
-    version = args.target_version
     existed = target.exists()
-    with _connection(args, target) as conn:
-        migrator.preflight(conn, ignore_missing=args.ignore_missing, checksums=False)
-        migrator.check_target(conn, version, revert=True)
-        try:
-            chosen = migrator.to_revert(conn, version, safe=not args.skip_simple)
-        except AcodbError as exc:
-            raise AcodbError(f"{exc}; or pass --skip-simple to skip it as sqlx does") from exc
-        applied = migrator.applied(conn)
-        kept = (
-            []
-            if version is None
-            else [
-                m
-                for m in reversed(migrator.source.migrations)
-                if m.version in applied and m.reversible and m.version <= version
-            ]
+    with closing(_open(target, read_only=args.dry_run)) as conn:
+        plan: RevertPlan = migrator.undo(
+            conn,
+            args.target_version,
+            skip_simple=args.skip_simple,
+            ignore_missing=args.ignore_missing,
+            dry_run=args.dry_run,
+            before=_backup(args, target, conn, existed=existed),
+            progress=_progress,
         )
-        if args.dry_run:
-            for migration in chosen:
-                print(_line("Can apply", migration, "revert"))
-        elif chosen:
-            _backup(args, target, conn, existed=existed)
-            migrator.undo(
-                conn,
-                version,
-                safe=not args.skip_simple,
-                progress=lambda _a, m, ns: print(_line("Applied", m, "revert", ns), flush=True),
-            )
-        for migration in kept:
-            print(_line("Skipped", migration, "revert"))
-        if not chosen and not kept:
-            print("No migrations available to revert")
+    if args.dry_run:
+        for migration in plan.revert:
+            _out(_line("Can apply", migration, "revert"))
+    for migration in plan.keep:
+        _out(_line("Skipped", migration, "revert"))
+    if not plan.revert and not plan.keep:
+        _out("No migrations available to revert")
     return 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    """``acodb migrate info`` (also ``status``, ``list``)."""
+    """``acodb migrate info`` (also ``status``, ``list``): the engine's status of each
+    migration."""
     migrator = Migrator(resolve(args.source))
-    with closing(_open_read_only(_target(args))) as conn:
-        applied = migrator.applied(conn)
-        kinds = {p.version: p.kind for p in migrator.validate(conn, ignore_missing=False)}
-    for version in sorted({m.version for m in migrator.source} | set(applied)):
-        migration, row = migrator.source.get(version), applied.get(version)
-        if migration is None:
-            assert row is not None
-            print(
-                f"{version}/missing {row.description} (applied, but no file in "
-                f"{migrator.source.directory})"
+    with closing(_open(_target(args), read_only=True)) as conn:
+        statuses = migrator.status(conn)
+    table, directory = migrator.source.table_name, migrator.source.directory
+    for status in statuses:
+        head = f"{status.version}/"
+        if status.state is State.MISSING:
+            _out(f"{head}missing {status.description} (applied, but no file in {directory})")
+        elif status.state is State.PENDING:
+            _out(f"{head}pending {status.description}")
+        elif status.state is State.DIRTY:
+            _out(f"{head}installed (dirty) {status.description}")
+            _out(
+                "partially applied or reverted (a -- no-transaction migration failed or was "
+                f"interrupted); repair the database, then delete its row from {table}"
             )
-            continue
-        if row is None:
-            print(f"{version}/pending {migration.description}")
-            continue
-        if not row.success:
-            print(f"{version}/installed (dirty) {migration.description}")
-            print(
-                "partially applied (a -- no-transaction migration failed); repair the "
-                f"database, then delete its row from {migrator.source.table_name}"
-            )
-        elif row.checksum != migration.checksum:
-            print(f"{version}/installed (different checksum) {migration.description}")
-            print(f"applied migration had checksum {row.checksum.hex()}")
-            print(f"local migration has checksum {migration.checksum.hex()}")
-            if kinds.get(version) == "line_endings":
-                print("line endings changed (CRLF/LF or a UTF-8 BOM); the SQL is the same")
+        elif status.state in (State.MODIFIED, State.LINE_ENDINGS):
+            assert status.applied_checksum is not None and status.local_checksum is not None
+            _out(f"{head}installed (different checksum) {status.description}")
+            _out(f"applied migration had checksum {status.applied_checksum.hex()}")
+            _out(f"local migration has checksum {status.local_checksum.hex()}")
+            if status.state is State.LINE_ENDINGS:
+                _out("line endings changed (CRLF/LF or a UTF-8 BOM); the SQL is the same")
         else:
-            print(f"{version}/installed {migration.description}")
+            _out(f"{head}installed {status.description}")
     return 0
 
 
@@ -217,7 +253,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         sequential=args.sequential,
         timestamp=args.timestamp,
     ):
-        print(f"Creating {Path(args.source) / path.name}")
+        _out(f"Creating {Path(args.source) / path.name}")
     return 0
 
 
@@ -227,59 +263,51 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
     source = resolve(args.source)
     path = write_lock(source)
-    print(f"Wrote {path} ({len(source)} migrations); commit it")
+    _out(f"Wrote {path} ({len(source)} migrations); commit it")
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """``acodb migrate verify``."""
+    """``acodb migrate verify``: each problem on stdout, then one error line."""
     from .migrate.lockfile import lock_path, verify_lock
 
     source = resolve(args.source)
-    path = lock_path(source)
-    if not path.exists():
-        raise AcodbError(f"no lock file {path}; create it with `acodb migrate lock` and commit it")
-    problems = verify_lock(source)
+    problems = verify_lock(source, required=True)
     for problem in problems:
-        print(problem)
+        _out(describe(problem))
+    path = lock_path(source)
     if problems:
-        raise AcodbError(f"{path}: {len(problems)} locked migration problem(s), listed above")
-    print(f"OK: {len(source)} migrations match {path}")
+        _error(f"{path}: {len(problems)} locked migration problem(s), listed above")
+        return 1
+    _out(f"OK: {len(source)} migrations match {path}")
     return 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    """``acodb schema``."""
-    from .db.connect import connect
+    """``acodb schema``: the schema snapshot of the migrated template (or of a database),
+    rendered."""
+    from .db.template import Template
+    from .migrate.migrator import database_errors
     from .migrate.source import DEFAULT_TABLE_NAME, read_sqlx_toml
-    from .schema import snapshot
+    from .schema import render, snapshot
 
     if args.database_url:
-        table = (
-            read_sqlx_toml(Path(args.source))[0]
-            if Path(args.source).is_dir()
-            else (DEFAULT_TABLE_NAME)
-        )
-        conn = _open_read_only(parse_sqlite_url(args.database_url))
+        source_dir = Path(args.source)
+        table = read_sqlx_toml(source_dir)[0] if source_dir.is_dir() else DEFAULT_TABLE_NAME
+        conn = _open(parse_sqlite_url(args.database_url), read_only=True)
     else:
-        source: MigrationSource = resolve(args.source)
+        source = resolve(args.source)
         table = source.table_name
-        conn = connect(":memory:")
-        try:
-            Migrator(source).run(conn)
-        except BaseException:
-            conn.close()
-            raise
-    with closing(conn):
+        template = Template(source)
+        conn = template.connector.open_image(template.image)
+    with closing(conn), database_errors(conn):
         schema = snapshot(conn, exclude=(table,))
-    from .schema import render
-
     if args.format == "json":
-        print(render.to_json(schema))
+        _out(render.to_json(schema))
     elif args.format == "mermaid":
-        print(render.to_mermaid(schema), end="")
+        _out(render.to_mermaid(schema), end="")
     else:
-        print(render.to_sql(schema), end="")
+        _out(render.to_sql(schema), end="")
     return 0
 
 
@@ -469,38 +497,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error(message: str) -> None:
+    _out(end="")  # flush what came before, so stdout and stderr keep their order
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``acodb`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
-    Expected failures (:class:`AcodbError`, ``sqlite3.Error``, ``OSError``) print one
-    ``error: ...`` line on stderr and return 1; usage errors return 2, ``--help`` 0.
+    Expected failures (:class:`~pytest_acodb.errors.AcodbError`, the driver's SQLite errors,
+    ``OSError``) print one ``error: ...`` line on stderr and return 1; usage errors return 2,
+    ``--help`` 0, Ctrl-C 130.
     """
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 prints escaped
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
     try:
-        return int(args.handler(args))
+        code = int(args.handler(args))
     except AcodbError as exc:
-        message = str(exc)
+        _error(describe(exc))
+        return 1
     except drivers.Error as exc:
         where = getattr(args, "database_url", None) or "the database"
-        message = f"{where}: SQLite says {exc}; {sqlite_hint(str(exc)) or 'see the SQLite docs'}"
+        advice = sqlite_advice(drivers.error_code(exc)) or "see SQLite's message"
+        _error(f"{where}: SQLite says {exc}; {advice}")
+        return 1
+    except BrokenPipeError:
+        _drop_stdout()
+        return 0
     except OSError as exc:
-        message = str(exc)
+        _error(str(exc))
+        return 1
     except KeyboardInterrupt:
-        message = (
-            "interrupted: the migration in progress was rolled back (unless it was a "
-            "-- no-transaction one: then see `acodb migrate info`), so the database is as "
-            "it was after the last migration reported; run again to continue"
+        _error(
+            "interrupted: the migration in progress was rolled back (a -- no-transaction one "
+            "is left marked dirty: see `acodb migrate info`), so the database is as it was "
+            "after the last migration reported; run again to continue"
         )
-        sys.stdout.flush()
-        print(f"error: {message}", file=sys.stderr)
         return 130
-    sys.stdout.flush()
-    print(f"error: {' '.join(message.split())}", file=sys.stderr)
-    return 1
+    _out(end="")
+    return code
 
 
 if __name__ == "__main__":

@@ -293,7 +293,7 @@ def test_missing_database_file_is_an_error(acodb: Acodb, blog: Path, tmp_path: P
 def test_no_database_url(acodb: Acodb, blog: Path) -> None:
     result = acodb("migrate", "run")
     assert result.code == 1
-    assert "`--database-url` or `DATABASE_URL` must be set" in result.err
+    assert "DATABASE_URL is not set" in result.err and "-D/--database-url" in result.err
 
 
 def test_bad_url(acodb: Acodb, blog: Path) -> None:
@@ -320,7 +320,7 @@ def test_dotenv_supplies_database_url(
     assert versions(tmp_path / "from-env.db") == [1, 2, 3]
     monkeypatch.delenv("DATABASE_URL")
     result = acodb("migrate", "run", "--no-dotenv")
-    assert result.code == 1 and "must be set" in result.err
+    assert result.code == 1 and "DATABASE_URL is not set" in result.err
 
 
 # -- info / status / list -------------------------------------------------------------------------
@@ -740,3 +740,41 @@ def test_two_concurrent_runs_apply_each_migration_once(tmp_path: Path) -> None:
     assert versions(tmp_path / "app.db") == list(range(1, 16))
     with sqlite3.connect(tmp_path / "app.db") as conn:
         assert conn.execute("SELECT count(*) FROM t15").fetchone() == (40000,)
+
+
+# -- a closed pipe --------------------------------------------------------------------------------
+
+
+def _wide(directory: Path, tables: int = 300) -> Path:
+    """Migrations whose schema prints far more than a pipe buffer holds (64 KiB)."""
+    columns = ", ".join(f"column_number_{n} TEXT NOT NULL DEFAULT 'x'" for n in range(80))
+    return write(
+        directory,
+        {
+            f"{i:04d}_t{i}.sql": f"CREATE TABLE t{i} (id INTEGER PRIMARY KEY, {columns});\n"
+            for i in range(1, tables + 1)
+        },
+    )
+
+
+@pytest.mark.parametrize("form", ["sql", "json", "mermaid"])
+def test_schema_into_a_pipe_closed_early_exits_quietly(tmp_path: Path, form: str) -> None:
+    _wide(tmp_path / "migrations")
+    proc = _spawn(tmp_path, "schema", "--format", form)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # what `| head -1` reads, then it closes the pipe
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert first
+    assert err == ""  # no "Broken pipe", no traceback, no "Exception ignored"
+    assert proc.returncode == 0
+
+
+def test_a_closed_pipe_never_stops_a_migration(tmp_path: Path) -> None:
+    _wide(tmp_path / "migrations", tables=40)
+    proc = _spawn(tmp_path, "migrate", "run", "-D", DB)
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader is gone before the first line
+    _, err = proc.communicate(timeout=120)
+    assert (proc.returncode, err) == (0, "")
+    assert versions(tmp_path / "app.db") == list(range(1, 41))

@@ -73,7 +73,8 @@ def test_edited_migration_shows_both_checksums(migrations: Path) -> None:
     old = hashlib.sha384(path.read_bytes()).hexdigest()
     path.write_text("CREATE TABLE posts (id INTEGER, body TEXT);\n")
     new = hashlib.sha384(path.read_bytes()).hexdigest()
-    (problem,) = verify_lock(migrations)
+    (found,) = verify_lock(migrations)
+    problem = str(found)
     assert "migration 2 was edited" in problem
     assert old in problem and new in problem
     assert "new migration" in problem  # tells what to do instead
@@ -83,28 +84,32 @@ def test_line_endings_are_named(migrations: Path) -> None:
     write_lock(migrations)
     path = migrations / "2_create_posts.sql"
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
-    (problem,) = verify_lock(migrations)
+    (found,) = verify_lock(migrations)
+    problem = str(found)
     assert "line endings changed" in problem
 
 
 def test_removed_migration(migrations: Path) -> None:
     write_lock(migrations)
     (migrations / "2_create_posts.sql").unlink()
-    (problem,) = verify_lock(migrations)
+    (found,) = verify_lock(migrations)
+    problem = str(found)
     assert "migration 2 (create posts)" in problem and "removed" in problem
 
 
 def test_renumbered_migration(migrations: Path) -> None:
     write_lock(migrations)
     (migrations / "2_create_posts.sql").rename(migrations / "5_create_posts.sql")
-    (problem,) = verify_lock(migrations)
+    (found,) = verify_lock(migrations)
+    problem = str(found)
     assert "migration 2 (create posts) was renumbered to 5" in problem
 
 
 def test_renamed_migration(migrations: Path) -> None:
     write_lock(migrations)
     (migrations / "3_add_index.sql").rename(migrations / "3_add_posts_index.sql")
-    (problem,) = verify_lock(migrations)
+    (found,) = verify_lock(migrations)
+    problem = str(found)
     assert "renamed" in problem and "'add posts index'" in problem
 
 
@@ -112,7 +117,8 @@ def test_new_migration_older_than_the_lock(migrations: Path) -> None:
     (migrations / "3_add_index.sql").rename(migrations / "30_add_index.sql")
     write_lock(migrations)
     (migrations / "10_sneaky.sql").write_text("SELECT 1;\n")
-    (problem,) = verify_lock(migrations)
+    (found,) = verify_lock(migrations)
+    problem = str(found)
     assert "new migration 10 is older than the newest locked migration 30" in problem
 
 
@@ -121,8 +127,8 @@ def test_several_problems_come_in_version_order(migrations: Path) -> None:
     (migrations / "3_add_index.sql").write_text("CREATE INDEX j ON posts(id);\n")
     (migrations / "1_create_users.up.sql").unlink()
     problems = verify_lock(migrations)
-    assert len(problems) == 2
-    assert "migration 1" in problems[0] and "migration 3" in problems[1]
+    assert [(p.version, p.kind) for p in problems] == [(1, "removed"), (3, "edited")]
+    assert "migration 1" in str(problems[0]) and "migration 3" in str(problems[1])
 
 
 def test_malformed_lock_file_names_the_line(migrations: Path) -> None:

@@ -10,8 +10,19 @@ import pytest
 
 from pytest_acodb import bundled_migrations_dir
 from pytest_acodb.db.connect import connect
-from pytest_acodb.errors import AcodbError, DuplicateVersionError, MigrateError, SourceError
-from pytest_acodb.migrate import MigrationType, Migrator, parse_filename, resolve
+from pytest_acodb.errors import (
+    DuplicateVersionError,
+    MigrateError,
+    MigrationLockTimeout,
+    SimpleMigrationInTheWayError,
+    SourceError,
+    TargetNotFoundError,
+    TargetTooNewError,
+    TargetTooOldError,
+    TransactionOpenError,
+)
+from pytest_acodb.migrate import MigrationType, Migrator, State, parse_filename, resolve
+from pytest_acodb.migrate.runlock import LOCK_SUFFIX, MigrationLock, database_file
 from pytest_acodb.migrate.sql import split_statements
 from pytest_acodb.schema import snapshot
 
@@ -183,14 +194,17 @@ def test_revert_and_targets(tmp_path: Path) -> None:
     )
     conn = connect(":memory:")
     migrator = Migrator(src)
-    assert [m.version for m in migrator.run(conn, target=2)] == [1, 2]
-    assert [m.version for m in migrator.run(conn)] == [3]
-    assert [m.version for m in migrator.undo(conn)] == [3]
-    assert [m.version for m in migrator.undo(conn, target=0)] == [2, 1]
+    first = migrator.run(conn, target=2)
+    assert [m.version for m in first.apply] == [1, 2]
+    assert [m.version for m in first.skip] == [3]
+    assert [m.version for m in migrator.run(conn).apply] == [3]
+    assert [m.version for m in migrator.undo(conn).revert] == [3]
+    assert [m.version for m in migrator.undo(conn, target=0).revert] == [2, 1]
     assert migrator.applied(conn) == {}
     assert set(snapshot(conn, exclude=("_sqlx_migrations",)).tables) == set()
-    with pytest.raises(AcodbError, match="target version 7"):
+    with pytest.raises(TargetNotFoundError, match="migration 7 is not present") as info:
         migrator.run(conn, target=7)
+    assert (info.value.target, info.value.choices) == (7, (1, 2, 3))
 
 
 def test_safe_revert_refuses_to_skip_simple_migration(tmp_path: Path) -> None:
@@ -207,9 +221,10 @@ def test_safe_revert_refuses_to_skip_simple_migration(tmp_path: Path) -> None:
     conn = connect(":memory:")
     migrator = Migrator(src)
     migrator.run(conn)
-    with pytest.raises(AcodbError, match="refusing to revert past migration 2"):
+    with pytest.raises(SimpleMigrationInTheWayError, match="refusing to revert past migration 2"):
         migrator.undo(conn)
-    assert [m.version for m in migrator.undo(conn, safe=False)] == [1]  # sqlx skips simple ones
+    plan = migrator.undo(conn, skip_simple=True)  # sqlx passes over simple ones
+    assert [m.version for m in plan.revert] == [1] and [m.version for m in plan.passed] == [2]
 
 
 def test_seed_style_down_section_reverts(tmp_path: Path) -> None:
@@ -301,3 +316,130 @@ def test_non_utf8_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "1_latin1.sql").write_bytes("SELECT 'é';".encode("latin-1"))
     with pytest.raises(SourceError, match=r"1_latin1\.sql: not valid UTF-8"):
         resolve(tmp_path)
+
+
+# -- plans, statuses and the migration lock --------------------------------------------------------
+
+
+def _blog(directory: Path) -> Path:
+    return _write(
+        directory,
+        {
+            "1_a.up.sql": "CREATE TABLE a (id INTEGER);",
+            "1_a.down.sql": "DROP TABLE a;",
+            "2_b.sql": "CREATE TABLE b (id INTEGER);",
+            "3_c.up.sql": "CREATE TABLE c (id INTEGER);",
+            "3_c.down.sql": "DROP TABLE c;",
+            "4_d.up.sql": "CREATE TABLE d (id INTEGER);",
+            "4_d.down.sql": "DROP TABLE d;",
+        },
+    )
+
+
+def test_plan_run_applies_up_to_the_target_and_skips_the_rest(tmp_path: Path) -> None:
+    migrator = Migrator(resolve(_blog(tmp_path / "m")))
+    conn = connect(":memory:")
+    plan = migrator.plan_run(conn, 2)
+    assert ([m.version for m in plan.apply], [m.version for m in plan.skip]) == ([1, 2], [3, 4])
+    assert migrator.applied(conn) == {}  # planning changes nothing, not even the table
+    assert migrator.run(conn, 2, dry_run=True) == plan  # a dry run is the same plan
+    assert migrator.run(conn, 2) == plan
+    assert sorted(migrator.applied(conn)) == [1, 2]
+    with pytest.raises(TargetTooOldError) as info:
+        migrator.plan_run(conn, 1)
+    assert (info.value.target, info.value.latest) == (1, 2)
+
+
+def test_plan_revert_keeps_and_passes_over(tmp_path: Path) -> None:
+    migrator = Migrator(resolve(_blog(tmp_path / "m")))
+    conn = connect(":memory:")
+    migrator.run(conn)
+    newest = migrator.plan_revert(conn)
+    assert [m.version for m in newest.revert] == [4] and newest.keep == ()
+    to_three = migrator.plan_revert(conn, 3)
+    assert [m.version for m in to_three.revert] == [4]
+    assert [m.version for m in to_three.keep] == [3, 1]  # sqlx's "Skipped" lines
+    with pytest.raises(SimpleMigrationInTheWayError) as info:
+        migrator.plan_revert(conn, 0)
+    assert info.value.version == 2
+    passing = migrator.plan_revert(conn, 0, skip_simple=True)
+    assert [m.version for m in passing.revert] == [4, 3, 1]
+    assert [m.version for m in passing.passed] == [2]
+    with pytest.raises(TargetTooNewError):
+        Migrator(resolve(tmp_path / "m")).plan_revert(connect(":memory:"), 3)
+
+
+def test_the_target_is_checked_once_with_one_message(tmp_path: Path) -> None:
+    migrator = Migrator(resolve(_blog(tmp_path / "m")))
+    conn = connect(":memory:")
+    messages = set()
+    for plan in (
+        lambda: migrator.plan_run(conn, 7),
+        lambda: migrator.plan_revert(conn, 7),
+        lambda: migrator.run(conn, 7, dry_run=True),
+        lambda: migrator.undo(conn, 7),
+    ):
+        with pytest.raises(TargetNotFoundError) as info:
+            plan()
+        assert info.value.choices == (1, 2, 3, 4)
+        messages.add(str(info.value).split(";")[0])
+    assert messages == {f"migration 7 is not present in the migration source {tmp_path / 'm'}"}
+    assert migrator.plan_revert(conn, 0).revert == ()  # 0 always exists for a revert
+
+
+def test_status_has_one_record_per_version_with_both_checksums(tmp_path: Path) -> None:
+    directory = _blog(tmp_path / "m")
+    conn = connect(":memory:")
+    Migrator(resolve(directory)).run(conn, 3)
+    (directory / "1_a.up.sql").write_bytes(b"CREATE TABLE a (id INTEGER);\r\n")
+    (directory / "2_b.sql").unlink()
+    (directory / "3_c.up.sql").write_text("CREATE TABLE c (id TEXT);")
+    conn.execute("UPDATE _sqlx_migrations SET success = FALSE WHERE version = 3")
+    migrator = Migrator(resolve(directory))
+    statuses = migrator.status(conn)
+    assert [(s.version, s.state) for s in statuses] == [
+        (1, State.MODIFIED),  # a CRLF where there was none: the bytes differ (not only endings)
+        (2, State.MISSING),
+        (3, State.DIRTY),
+        (4, State.PENDING),
+    ]
+    first = statuses[0]
+    assert first.local_checksum is not None and first.applied_checksum is not None
+    assert first.local_checksum != first.applied_checksum
+    assert statuses[1].migration is None and statuses[1].description == "b"
+    assert statuses[3].applied is None and statuses[3].applied_checksum is None
+    assert [type(p).__name__ for p in migrator.validate(conn)] == [
+        "ModifiedMigrationError",
+        "MissingMigrationError",
+        "DirtyMigrationError",
+        "PendingMigrationError",
+    ]
+    assert [p.kind for p in migrator.validate(conn, ignore_missing=True)] == [
+        "modified",
+        "dirty",
+        "pending",
+    ]
+
+
+def test_the_lock_is_on_the_resolved_database_file(tmp_path: Path) -> None:
+    real = tmp_path / "real.db"
+    connect(str(real)).close()
+    (tmp_path / "link.db").symlink_to(real)
+    conn = connect(str(tmp_path / "link.db"))
+    assert database_file(conn) == real
+    with Migrator(resolve(_blog(tmp_path / "m"))).lock(conn) as held:
+        assert held is not None and held.lock_file == tmp_path / f"real.db{LOCK_SUFFIX}"
+        other = MigrationLock(tmp_path / "link.db", timeout=0.2)
+        with pytest.raises(MigrationLockTimeout) as info:
+            other.acquire()
+        assert info.value.lock_file == held.lock_file and info.value.waited == 0.2
+    with MigrationLock(tmp_path / "link.db", timeout=0.2):
+        pass  # released
+    assert database_file(connect(":memory:")) is None
+
+
+def test_a_connection_inside_a_transaction_is_refused(tmp_path: Path) -> None:
+    conn = connect(":memory:")
+    conn.execute("BEGIN")
+    with pytest.raises(TransactionOpenError):
+        Migrator(resolve(_blog(tmp_path / "m"))).run(conn)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pytest_acodb.db.connect import connect
-from pytest_acodb.errors import AcodbError, MigrateError
+from pytest_acodb.errors import MigrateError, NothingToMigrateError, TargetNotFoundError
 from pytest_acodb.migrate import resolve
 from pytest_acodb.migrate.stepper import Stepper
 
@@ -49,7 +49,7 @@ def test_to_moves_both_ways_and_failures_leave_the_state(stepper: Stepper) -> No
     assert stepper.version == 2
     stepper.to(0)
     assert stepper.applied == []
-    with pytest.raises(AcodbError, match="version 9 is not one of the migrations"):
+    with pytest.raises(TargetNotFoundError, match="migration 9 is not present"):
         stepper.to(9)
-    with pytest.raises(AcodbError, match="nothing to migrate down"):
+    with pytest.raises(NothingToMigrateError, match="nothing to migrate down"):
         stepper.down()

@@ -1,4 +1,4 @@
-"""sqlx SQLite URLs: the accepted forms, missing files, modes, locks, backups and DATABASE_URL."""
+"""sqlx SQLite URLs: the accepted forms, missing files, modes, backups and DATABASE_URL."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ import pytest
 
 from pytest_acodb.db import driver as drivers
 from pytest_acodb.db.urls import (
-    LOCK_SUFFIX,
     SqliteUrlError,
     database_url,
     find_dotenv,
     parse_sqlite_url,
 )
-from pytest_acodb.errors import AcodbError
+from pytest_acodb.errors import (
+    AcodbError,
+    DatabaseMissingError,
+    NoDatabaseUrlError,
+    NotADatabaseError,
+)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +88,7 @@ def test_missing_file_is_an_error_without_rwc(tmp_path: Path) -> None:
 
 def test_rwc_creates_the_file_but_read_only_never_does(tmp_path: Path) -> None:
     target = parse_sqlite_url("sqlite:new.db?mode=rwc", cwd=tmp_path)
-    with pytest.raises(SqliteUrlError, match="dry-run never creates it"):
+    with pytest.raises(DatabaseMissingError, match="a read-only open never creates it"):
         target.connect(read_only=True)
     assert not target.exists()
     conn = target.connect()
@@ -112,7 +116,7 @@ def test_connection_has_foreign_keys_on(tmp_path: Path) -> None:
 
 def test_directory_is_not_a_database(tmp_path: Path) -> None:
     (tmp_path / "dir.db").mkdir()
-    with pytest.raises(SqliteUrlError, match="not a database file"):
+    with pytest.raises(NotADatabaseError, match="is a directory, not a database file"):
         parse_sqlite_url("sqlite:dir.db?mode=rwc", cwd=tmp_path).connect()
 
 
@@ -130,19 +134,10 @@ def test_backup_is_a_consistent_copy_with_a_utc_name(tmp_path: Path) -> None:
         assert copy.execute("SELECT x FROM t").fetchall() == [(42,)]
 
 
-def test_memory_target_has_no_backup_or_lock() -> None:
+def test_memory_target_has_no_backup() -> None:
     target = parse_sqlite_url("sqlite::memory:")
     with target.connect() as conn, pytest.raises(SqliteUrlError, match="no file"):
         target.backup(conn)
-    with pytest.raises(SqliteUrlError, match="cannot be locked"):
-        target.lock()
-
-
-def test_lock_lives_next_to_the_database(tmp_path: Path) -> None:
-    target = parse_sqlite_url("sqlite:o.db", cwd=tmp_path)
-    lock = target.lock(timeout=1)
-    with lock:
-        assert Path(lock.lock_file) == tmp_path / f"o.db{LOCK_SUFFIX}"
 
 
 def test_database_url_prefers_flag_then_env_then_dotenv(tmp_path: Path) -> None:
@@ -151,8 +146,9 @@ def test_database_url_prefers_flag_then_env_then_dotenv(tmp_path: Path) -> None:
     assert database_url("sqlite:flag.db", cwd=tmp_path, environ=env) == "sqlite:flag.db"
     assert database_url(None, cwd=tmp_path, environ=env) == "sqlite:from-env.db"
     assert database_url(None, cwd=tmp_path, environ={}) == "sqlite:from-dotenv.db"
-    with pytest.raises(AcodbError, match="`--database-url` or `DATABASE_URL` must be set"):
+    with pytest.raises(NoDatabaseUrlError, match="DATABASE_URL is not set") as info:
         database_url(None, cwd=tmp_path, environ={}, dotenv=False)
+    assert info.value.dotenv is None
 
 
 def test_dotenv_is_found_in_a_parent_directory(tmp_path: Path) -> None:
@@ -165,5 +161,6 @@ def test_dotenv_is_found_in_a_parent_directory(tmp_path: Path) -> None:
 
 def test_dotenv_without_database_url_is_an_error(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("OTHER=1\n")
-    with pytest.raises(AcodbError, match="must be set"):
+    with pytest.raises(NoDatabaseUrlError, match="DATABASE_URL is not set") as info:
         database_url(None, cwd=tmp_path, environ={})
+    assert info.value.dotenv == tmp_path / ".env"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AcodbError
+from ..errors import AcodbError, MetadataSpecError
 from ..schema import Column, Schema
 from .base import fail, require_complete
 from .walk import Walk
@@ -45,27 +45,34 @@ def model_affinity(sa_type: Any) -> str:
 def load_metadata(spec: str) -> MetaData:
     """Import ``package.module:attribute.path`` (e.g. ``app.models:Base.metadata``).
 
-    Raises :class:`AcodbError` saying what is wrong when the module cannot be imported (a
-    relative name, a missing module, or any exception its code raises on import), or the
+    Raises :class:`MetadataSpecError` saying what is wrong when the module cannot be imported
+    (a relative name, a missing module, or any exception its code raises on import), or the
     attribute is missing or is not a ``MetaData``.
     """
     from sqlalchemy import MetaData
 
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
-        raise AcodbError(f"acodb_metadata = {spec!r}: write it as package.module:Base.metadata")
+        raise MetadataSpecError(
+            f"acodb_metadata = {spec!r}: write it as package.module:Base.metadata", spec=spec
+        )
     try:
         obj: Any = importlib.import_module(module_name)
     except Exception as exc:  # the user's module may raise anything while it is imported
-        raise AcodbError(
-            f"acodb_metadata = {spec!r}: cannot import {module_name}: {type(exc).__name__}: {exc}"
+        raise MetadataSpecError(
+            f"acodb_metadata = {spec!r}: cannot import {module_name}: {type(exc).__name__}: {exc}",
+            spec=spec,
         ) from exc
     for part in attr.split("."):
         if not hasattr(obj, part):
-            raise AcodbError(f"acodb_metadata = {spec!r}: {module_name} has no {attr}")
+            raise MetadataSpecError(
+                f"acodb_metadata = {spec!r}: {module_name} has no {attr}", spec=spec
+            )
         obj = getattr(obj, part)
     if not isinstance(obj, MetaData):
-        raise AcodbError(f"acodb_metadata = {spec!r} is a {type(obj).__name__}, not a MetaData")
+        raise MetadataSpecError(
+            f"acodb_metadata = {spec!r} is a {type(obj).__name__}, not a MetaData", spec=spec
+        )
     return obj
 
 

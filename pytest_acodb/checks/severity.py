@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..errors import AcodbError, CheckFailure, CheckWarning
+from ..errors import CheckFailure, CheckWarning, SeverityError
 from .base import CHECK_KINDS, LINT_SEVERITY, Check
 
 LEVELS = ("error", "warn", "off")
@@ -22,17 +22,24 @@ SEVERITY_KEYS: tuple[str, ...] = (*CHECK_KINDS, *LINT_SEVERITY)
 
 
 def validate(severity: Mapping[str, str] | None) -> dict[str, str]:
-    """``severity`` checked and lower-cased, as a dict. Raises :class:`AcodbError` naming an
+    """``severity`` checked and lower-cased, as a dict. Raises :class:`SeverityError` naming an
     unknown key or level and listing the valid ones."""
     levels: dict[str, str] = {}
     for key, level in (severity or {}).items():
         if key not in SEVERITY_KEYS:
-            raise AcodbError(
+            raise SeverityError(
                 f"unknown check kind or lint {key!r} in the severity settings; use "
-                f"one of {', '.join(SEVERITY_KEYS)}"
+                f"one of {', '.join(SEVERITY_KEYS)}",
+                key=key,
+                choices=SEVERITY_KEYS,
             )
         if str(level).lower() not in LEVELS:
-            raise AcodbError(f"severity {level!r} for {key} is not one of {', '.join(LEVELS)}")
+            raise SeverityError(
+                f"severity {level!r} for {key} is not one of {', '.join(LEVELS)}",
+                key=key,
+                level=str(level),
+                choices=LEVELS,
+            )
         levels[key] = str(level).lower()
     return levels
 

@@ -71,7 +71,7 @@ class Template:
             start = time.perf_counter_ns()
             conn = self.connector.connect(":memory:")
             try:
-                self.applied = len(Migrator(source).run(conn))
+                self.applied = len(Migrator(source).run(conn).apply)
                 image = self.connector.image(conn)
             finally:
                 conn.close()

@@ -1,11 +1,12 @@
 """The migration engine: discover, parse, checksum, apply, revert and validate sqlx migrations.
 
-Plain Python over ``sqlite3``; never imports pytest, so the CLI and user code can use it too.
+Plain Python over the DB-API; never imports pytest, so the CLI and user code can use it too.
 """
 
 from __future__ import annotations
 
-from .migrator import AppliedMigration, Migrator, quote
+from .migrator import Migrator, quote
+from .plan import RevertPlan, RunPlan
 from .source import (
     Migration,
     MigrationSource,
@@ -16,14 +17,19 @@ from .source import (
     resolve,
 )
 from .sql import Statement, split_statements
+from .status import AppliedMigration, MigrationStatus, State
 
 __all__ = [
     "AppliedMigration",
     "Migration",
     "MigrationSource",
+    "MigrationStatus",
     "MigrationType",
     "Migrator",
     "ParsedName",
+    "RevertPlan",
+    "RunPlan",
+    "State",
     "Statement",
     "checksum",
     "parse_filename",

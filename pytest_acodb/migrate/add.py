@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..errors import SourceError
+from ..errors import DescriptionError, MigrationExistsError, NumberingError
 from .source import MigrationSource, MigrationType, resolve
 
 CONTENTS = {
@@ -66,16 +66,15 @@ def add_migration(
 
     ``reversible``: ``True`` for an up/down pair, ``False`` for one simple file, ``None`` to
     infer it (pair when the newest existing migration has a down file). Returns the created
-    paths, up file first. Raises :class:`SourceError` for an empty description or one holding a
-    path separator, when the version already exists, or what ``resolve`` raises.
+    paths, up file first. Raises a ``SourceError`` for an empty description or one holding a
+    path separator (:class:`~pytest_acodb.errors.DescriptionError`), both numberings asked for
+    (``NumberingError``), when the version or a file already exists (``MigrationExistsError``),
+    or what ``resolve`` raises.
     """
     if sequential and timestamp:
-        raise SourceError("choose --sequential or --timestamp, not both")
+        raise NumberingError()
     if not description.strip() or "/" in description or "\\" in description:
-        raise SourceError(
-            f"{description!r} is not a usable migration description; give a few words such as "
-            "'add users table' (no slashes)"
-        )
+        raise DescriptionError(description)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     source = resolve(directory)
@@ -83,11 +82,7 @@ def add_migration(
         reversible = bool(source.migrations) and source.migrations[-1].down_path is not None
     version = next_version(source, sequential=sequential, timestamp=timestamp, now=now)
     if source.get(int(version)) is not None:
-        raise SourceError(
-            f"version {version} already exists in {directory}; timestamps have one-second "
-            "resolution: wait a second and run again, or pass --sequential",
-            directory,
-        )
+        raise MigrationExistsError(directory, version)
     kinds = (
         [MigrationType.REVERSIBLE_UP, MigrationType.REVERSIBLE_DOWN]
         if reversible
@@ -97,7 +92,7 @@ def add_migration(
     paths = [directory / f"{stem}{kind.suffix}" for kind in kinds]
     for path in paths:
         if path.exists():
-            raise SourceError(f"{path} already exists; pick another description", path)
+            raise MigrationExistsError(path)
     for path, kind in zip(paths, kinds, strict=True):
         path.write_text(CONTENTS[kind], encoding="utf-8", newline="\n")
     return paths

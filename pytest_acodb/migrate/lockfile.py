@@ -20,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SourceError
-from .migrator import line_endings_only
-from .source import MigrationSource, resolve
+from ..errors import ChecksumLockError, LockMismatchError, LockMissingError
+from .source import MigrationSource, read_file, read_text, resolve
+from .status import line_endings_only
 
 LOCK_NAME = "acodb.lock"
 """File name of the lock inside the migrations directory."""
@@ -78,11 +78,14 @@ def write_lock(source: str | Path | MigrationSource) -> Path:
 def read_lock(path: Path) -> list[LockEntry]:
     """The entries of a lock file, in file order.
 
-    Raises :class:`SourceError` naming the file and line for a line that is not
-    ``version<TAB>description<TAB>96 hex digits``, and ``OSError`` when it cannot be read.
+    Raises :class:`~pytest_acodb.errors.ChecksumLockError` naming the file and line for a line
+    that is not ``version<TAB>description<TAB>96 hex digits``, and what
+    :func:`~pytest_acodb.migrate.source.read_text` raises for a file that is not a regular
+    UTF-8 file or cannot be read.
     """
+    _, text = read_text(path, what="the lock file is written")
     entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         version, sep, rest = line.partition("\t")
@@ -92,31 +95,39 @@ def read_lock(path: Path) -> list[LockEntry]:
                 raise ValueError(line)
             entries.append(LockEntry(int(version), description, bytes.fromhex(digest)))
         except ValueError:
-            raise SourceError(
-                f"{path}:{number}: not a lock line (expected version<TAB>description<TAB>"
-                "96 hex digits); regenerate the file with `acodb migrate lock`",
+            raise ChecksumLockError(
                 path,
+                "not a lock line (expected version<TAB>description<TAB>96 hex digits); "
+                "regenerate the file",
+                number,
             ) from None
     return entries
 
 
-def verify_lock(source: str | Path | MigrationSource) -> list[str]:
+def verify_lock(
+    source: str | Path | MigrationSource, *, required: bool = False
+) -> list[LockMismatchError]:
     """Compare a migrations directory with its lock file; returns the problems (empty = ok).
 
-    One message per problem, in version order: a locked migration whose file was edited (saying
-    so when only its line endings changed), renamed (description changed), removed, or moved to
-    another version (renumbered), and a new migration whose version is older than the newest
-    locked one (sqlx would apply it out of order on databases that are ahead). Migrations newer
-    than the lock are fine. Returns ``[]`` when there is no lock file: check
-    ``lock_path(source).exists()`` to tell. Raises :class:`SourceError` for a malformed lock file
-    or an unreadable directory.
+    One :class:`~pytest_acodb.errors.LockMismatchError` per problem, in version order (its
+    ``kind`` says which): a locked migration whose file was edited (``"edited"``, or
+    ``"line_endings"`` when only its line endings changed), renamed (``"renamed"``: the
+    description changed), removed (``"removed"``), or moved to another version
+    (``"renumbered"``), and a new migration whose version is older than the newest locked one
+    (``"out_of_order"``: sqlx would apply it out of order on databases that are ahead).
+    Migrations newer than the lock are fine. Without a lock file, returns ``[]``, or raises
+    :class:`~pytest_acodb.errors.LockMissingError` when ``required``. Raises
+    ``ChecksumLockError`` for a malformed lock file and what ``resolve`` raises for an
+    unreadable directory.
     """
     path = lock_path(source)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
+        if required:
+            raise LockMissingError(path)
         return []
     migrations = _source(source)
     locked = {e.version: e for e in read_lock(path)}
-    problems: list[tuple[int, str]] = []
+    problems: list[LockMismatchError] = []
     renumbered: set[int] = set()
     by_checksum = {m.checksum: m for m in migrations}
     for entry in locked.values():
@@ -126,52 +137,54 @@ def verify_lock(source: str | Path | MigrationSource) -> list[str]:
             if moved is not None and moved.version not in locked:
                 renumbered.add(moved.version)
                 problems.append(
-                    (
-                        entry.version,
-                        (
-                            f"migration {entry.version} ({entry.description}) was renumbered to "
-                            f"{moved.version} ({moved.path.name}); locked migrations keep their version: "
-                            "rename it back"
-                        ),
+                    LockMismatchError(
+                        f"migration {entry.version} ({entry.description}) was renumbered to "
+                        f"{moved.version} ({moved.path.name}); locked migrations keep their "
+                        "version: rename it back",
+                        version=entry.version,
+                        kind="renumbered",
+                        path=moved.path,
+                        new_version=moved.version,
                     )
                 )
             else:
                 problems.append(
-                    (
-                        entry.version,
-                        (
-                            f"migration {entry.version} ({entry.description}) is locked but its file was "
-                            f"removed from {migrations.directory}; restore it (databases that applied it "
-                            "will fail with 'missing')"
-                        ),
+                    LockMismatchError(
+                        f"migration {entry.version} ({entry.description}) is locked but its file "
+                        f"was removed from {migrations.directory}; restore it (databases that "
+                        "applied it will fail with 'missing')",
+                        version=entry.version,
+                        kind="removed",
                     )
                 )
         elif migration.checksum != entry.checksum:
+            endings = line_endings_only(read_file(migration.path), entry.checksum)
             how = (
                 "its line endings changed (CRLF/LF or a UTF-8 BOM), the SQL is the same; restore "
                 "the original bytes (e.g. `*.sql -text` in .gitattributes)"
-                if line_endings_only(migration.path.read_bytes(), entry.checksum)
+                if endings
                 else "restore it and put the change in a new migration"
             )
             problems.append(
-                (
-                    entry.version,
-                    (
-                        f"{migration.path}: migration {entry.version} was edited after it was locked "
-                        f"(locked checksum {entry.checksum.hex()}, file checksum "
-                        f"{migration.checksum.hex()}); {how}"
-                    ),
+                LockMismatchError(
+                    f"{migration.path}: migration {entry.version} was edited after it was "
+                    f"locked (locked checksum {entry.checksum.hex()}, file checksum "
+                    f"{migration.checksum.hex()}); {how}",
+                    version=entry.version,
+                    kind="line_endings" if endings else "edited",
+                    path=migration.path,
                 )
             )
         elif migration.description != entry.description:
             problems.append(
-                (
-                    entry.version,
-                    (
-                        f"{migration.path}: migration {entry.version} was renamed after it was locked "
-                        f"(description {entry.description!r} is now {migration.description!r}); rename "
-                        "it back, or run `acodb migrate lock` if the rename is meant"
-                    ),
+                LockMismatchError(
+                    f"{migration.path}: migration {entry.version} was renamed after it was "
+                    f"locked (description {entry.description!r} is now "
+                    f"{migration.description!r}); rename it back, or regenerate the lock if the "
+                    "rename is meant",
+                    version=entry.version,
+                    kind="renamed",
+                    path=migration.path,
                 )
             )
     newest = max(locked, default=None)
@@ -180,13 +193,14 @@ def verify_lock(source: str | Path | MigrationSource) -> list[str]:
             continue
         if migration.version < newest:
             problems.append(
-                (
-                    migration.version,
-                    (
-                        f"{migration.path}: new migration {migration.version} is older than the newest "
-                        f"locked migration {newest}; databases already past {newest} would apply it out "
-                        f"of order: give it a version above {newest}"
-                    ),
+                LockMismatchError(
+                    f"{migration.path}: new migration {migration.version} is older than the "
+                    f"newest locked migration {newest}; databases already past {newest} would "
+                    f"apply it out of order: give it a version above {newest}",
+                    version=migration.version,
+                    kind="out_of_order",
+                    path=migration.path,
+                    newest=newest,
                 )
             )
-    return [text for _, text in sorted(problems, key=lambda p: p[0])]
+    return sorted(problems, key=lambda p: p.version)

@@ -1,4 +1,9 @@
-"""Applying, reverting and validating sqlx migrations on a SQLite connection.
+"""Planning, applying, reverting and validating sqlx migrations on a SQLite connection.
+
+The migrator owns every decision a door might be tempted to make: what each migration's status
+is (:meth:`Migrator.status`), what a run applies and skips (:meth:`Migrator.plan_run`), what a
+revert reverts and keeps (:meth:`Migrator.plan_revert`), whether a target version is usable, and
+the migration lock. A dry run is the same plan, not executed.
 
 The bookkeeping is sqlx's (``sqlx-sqlite/src/migrate.rs``), so a database migrated here looks
 migrated to sqlx and the other way round:
@@ -7,46 +12,55 @@ migrated to sqlx and the other way round:
   TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, checksum BLOB NOT NULL,
   execution_time BIGINT NOT NULL)``;
 - a migration and the insert of its row (``success = TRUE``, ``execution_time = -1``) run in one
-  transaction; after ``COMMIT`` the row's ``execution_time`` is set to the elapsed nanoseconds;
-- a migration whose file starts with ``-- no-transaction`` runs outside a transaction; if it
-  fails, its row is written with ``success = FALSE`` and the database is dirty;
-- a revert runs the down script and deletes the row, in one transaction.
+  transaction; after ``COMMIT`` the row's ``execution_time`` is set to the elapsed nanoseconds.
+  A statement of the migration that would begin or end a transaction (``BEGIN``, ``COMMIT``,
+  ``END``, ``ROLLBACK``) is refused before it runs, and the connection's transaction state is
+  checked after every statement, so a migration is never half committed;
+- a migration whose file starts with ``-- no-transaction`` runs outside a transaction. Its row
+  is written with ``success = FALSE`` *before* its first statement and set to ``TRUE`` after the
+  last one, so a failure, Ctrl-C or a kill part way leaves the database marked dirty; a
+  transaction the migration opened itself is rolled back first;
+- a revert runs the down script and deletes the row, in one transaction; a ``-- no-transaction``
+  down script sets the row to ``success = FALSE`` before it starts.
 
-Every connection handed to the migrator must be a ``sqlite3.Connection`` opened with
-``isolation_level=None`` (the migrator issues ``BEGIN``/``COMMIT`` itself); foreign keys are
-switched on before each migration, as sqlx's SQLite driver does by default.
+Every connection handed to the migrator must be a DB-API SQLite connection opened with
+``isolation_level=None`` (the migrator issues ``BEGIN``/``COMMIT`` itself), as
+:mod:`pytest_acodb.db.connect` opens them; foreign keys are switched on before each run, as sqlx's
+SQLite driver does by default.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from pathlib import Path
 
 from ..db import driver as drivers
-from ..errors import AcodbError, MigrateError, ValidateError
+from ..errors import (
+    BookkeepingError,
+    DatabaseError,
+    DirtyMigrationError,
+    LineEndingsChangedError,
+    MigrateError,
+    MissingMigrationError,
+    ModifiedMigrationError,
+    NotReversibleError,
+    PendingMigrationError,
+    SimpleMigrationInTheWayError,
+    TargetNotFoundError,
+    TargetTooNewError,
+    TargetTooOldError,
+    TransactionControlError,
+    TransactionOpenError,
+    ValidateError,
+)
+from .plan import Plan, Progress, RevertPlan, RunPlan
+from .runlock import LOCK_TIMEOUT_S, MigrationLock, database_file
 from .source import Migration, MigrationSource
-from .sql import NO_TX_MARKER, split_statements
-
-
-@dataclass(frozen=True)
-class AppliedMigration:
-    """One row of ``_sqlx_migrations``.
-
-    ``installed_on`` is SQLite's ``CURRENT_TIMESTAMP`` text (UTC, seconds); ``checksum`` the
-    48-byte SHA-384 sqlx stored; ``execution_time`` in nanoseconds (``-1`` until the transaction
-    committed).
-    """
-
-    version: int
-    description: str
-    installed_on: str
-    success: bool
-    checksum: bytes
-    execution_time: int
+from .sql import NO_TX_MARKER, split_statements, transaction_control
+from .status import COLUMNS, AppliedMigration, MigrationStatus, State, read_row, state_of
 
 
 def quote(identifier: str) -> str:
@@ -54,15 +68,20 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-Progress = Callable[[str, Migration, int], None]
-"""Called after each step with ``("apply" | "revert", migration, elapsed_ns)``."""
-
-
 class Migrator:
-    """Runs a :class:`MigrationSource` against SQLite connections the way sqlx does."""
+    """Runs a :class:`MigrationSource` against SQLite connections the way sqlx does.
 
-    def __init__(self, source: MigrationSource) -> None:
+    ``locking`` (default true, as sqlx's ``Migrator::set_locking``): :meth:`run` and
+    :meth:`undo` hold the migration lock of a database file (:mod:`.runlock`) while they plan and
+    change it; ``lock_timeout``: seconds to wait for another run.
+    """
+
+    def __init__(
+        self, source: MigrationSource, *, locking: bool = True, lock_timeout: float = LOCK_TIMEOUT_S
+    ) -> None:
         self.source = source
+        self.locking = locking
+        self.lock_timeout = lock_timeout
         # sqlx splices the table name in unquoted; quote only names that need it.
         name = source.table_name
         self.table = name if name.isidentifier() and name.isascii() else quote(name)
@@ -87,81 +106,364 @@ class Migrator:
         )
 
     def applied(self, conn: sqlite3.Connection) -> dict[int, AppliedMigration]:
-        """The rows of the bookkeeping table by version; empty when the table does not exist."""
-        exists = conn.execute(
-            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?",
-            (self.source.table_name,),
-        ).fetchone()
-        if not exists:
-            return {}
-        rows = conn.execute(
-            "SELECT version, description, installed_on, success, checksum, execution_time "
-            f"FROM {self.table} ORDER BY version"
-        ).fetchall()
-        return {
-            r[0]: AppliedMigration(r[0], r[1], str(r[2]), bool(r[3]), bytes(r[4]), r[5])
-            for r in rows
-        }
+        """The rows of the bookkeeping table by version; empty when the table does not exist.
+
+        Raises :class:`~pytest_acodb.errors.BookkeepingError` for a table sqlx could not read (a
+        column missing, a version that is not an integer, a NULL or wrongly typed value) and
+        :class:`~pytest_acodb.errors.DatabaseError` when SQLite cannot read the database.
+        """
+        name = self.source.table_name
+        with database_errors(conn):
+            exists = conn.execute(
+                "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", (name,)
+            ).fetchone()
+            if not exists:
+                return {}
+            columns = {str(r[1]).lower() for r in conn.execute(f"PRAGMA table_info({self.table})")}
+            missing = [c for c in COLUMNS if c not in columns]
+            if missing:
+                raise BookkeepingError(name, f"has no column {', '.join(missing)}")
+            rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM {self.table}").fetchall()
+        found = [read_row(name, r) for r in rows]
+        return {r.version: r for r in sorted(found, key=lambda r: r.version)}
+
+    def status(self, conn: sqlite3.Connection) -> list[MigrationStatus]:
+        """One :class:`MigrationStatus` per version in the directory or the table, in version
+        order. Changes nothing (works on a read-only connection and on a database with no
+        table). Raises what :meth:`applied` raises."""
+        applied = self.applied(conn)
+        files = {m.version: m for m in self.source}
+        statuses = []
+        for version in sorted(files.keys() | applied.keys()):
+            migration, row = files.get(version), applied.get(version)
+            description = migration.description if migration else row.description if row else ""
+            statuses.append(
+                MigrationStatus(version, description, state_of(migration, row), migration, row)
+            )
+        return statuses
+
+    def problem(self, status: MigrationStatus) -> ValidateError | None:
+        """The typed error for a status that is not ``INSTALLED``: ``DirtyMigrationError``,
+        ``MissingMigrationError``, ``ModifiedMigrationError``, ``LineEndingsChangedError`` or
+        ``PendingMigrationError`` (each a :class:`~pytest_acodb.errors.ValidateError`)."""
+        migration, row = status.migration, status.applied
+        if status.state is State.DIRTY:
+            return DirtyMigrationError(status.version, self.source.table_name)
+        if status.state is State.MISSING:
+            return MissingMigrationError(status.version, status.description, self.source.directory)
+        if status.state is State.PENDING:
+            return PendingMigrationError(status.version, status.description)
+        if status.state in (State.MODIFIED, State.LINE_ENDINGS):
+            assert migration is not None and row is not None
+            kind = (
+                LineEndingsChangedError
+                if status.state is State.LINE_ENDINGS
+                else ModifiedMigrationError
+            )
+            return kind(status.version, migration.path, row.checksum, migration.checksum)
+        return None
+
+    def validate(
+        self, conn: sqlite3.Connection, *, ignore_missing: bool = False
+    ) -> list[ValidateError]:
+        """Compare an applied database with the directory, as sqlx's migrator does.
+
+        Returns one :class:`~pytest_acodb.errors.ValidateError` per migration that is not
+        installed as it is (kinds ``dirty``, ``missing``, ``modified``, ``line_endings``,
+        ``pending``), in version order; empty when the database is fully migrated with these
+        exact files. Raises what :meth:`applied` raises.
+        """
+        problems = [self.problem(s) for s in self.status(conn)]
+        return [
+            p for p in problems if p is not None and not (ignore_missing and p.kind == "missing")
+        ]
+
+    # -- plans ----------------------------------------------------------------------------------
+
+    def plan_run(
+        self, conn: sqlite3.Connection, target: int | None = None, *, ignore_missing: bool = False
+    ) -> RunPlan:
+        """What :meth:`run` would apply up to ``target`` (inclusive; ``None``: everything), and
+        skip above it. Changes nothing.
+
+        Checks in sqlx-cli's order and raises: :class:`~pytest_acodb.errors.TargetNotFoundError`
+        (``target`` is not a version of the directory), ``DirtyMigrationError``,
+        ``MissingMigrationError`` (unless ``ignore_missing``), ``TargetTooOldError`` (``target``
+        is below the newest applied version), ``ModifiedMigrationError`` /
+        ``LineEndingsChangedError``; and what :meth:`applied` raises.
+        """
+        self._check_target(target, revert=False)
+        statuses = self.status(conn)
+        self._raise_first(statuses, (State.DIRTY,))
+        if not ignore_missing:
+            self._raise_first(statuses, (State.MISSING,))
+        latest = max((s.version for s in statuses if s.applied is not None), default=None)
+        if target is not None and latest is not None and target < latest:
+            raise TargetTooOldError(target, latest)
+        self._raise_first(statuses, (State.MODIFIED, State.LINE_ENDINGS))
+        pending = [s.migration for s in statuses if s.state is State.PENDING and s.migration]
+        return RunPlan(
+            target,
+            tuple(m for m in pending if target is None or m.version <= target),
+            tuple(m for m in pending if target is not None and m.version > target),
+        )
+
+    def plan_revert(
+        self,
+        conn: sqlite3.Connection,
+        target: int | None = None,
+        *,
+        skip_simple: bool = False,
+        ignore_missing: bool = False,
+    ) -> RevertPlan:
+        """What :meth:`undo` would revert: with ``target=None`` the newest applied reversible
+        migration, otherwise every applied migration above ``target`` (``0``: all of them),
+        newest first. Changes nothing.
+
+        sqlx passes over applied migrations with no down script; with ``skip_simple=False`` (the
+        default) an applied simple migration in the way raises
+        :class:`~pytest_acodb.errors.SimpleMigrationInTheWayError` instead, because passing it
+        leaves its changes behind while the ones below it are undone. Also raises
+        ``TargetNotFoundError`` (``target`` neither ``0`` nor a version of the directory),
+        ``DirtyMigrationError``, ``MissingMigrationError`` (unless ``ignore_missing``),
+        ``TargetTooNewError`` (``target`` above the newest applied version), and what
+        :meth:`applied` raises. Checksums are not compared (sqlx-cli does not either).
+        """
+        self._check_target(target, revert=True)
+        statuses = self.status(conn)
+        self._raise_first(statuses, (State.DIRTY,))
+        if not ignore_missing:
+            self._raise_first(statuses, (State.MISSING,))
+        applied = {s.version for s in statuses if s.applied is not None}
+        latest = max(applied, default=0)
+        if target is not None and target > latest:
+            raise TargetTooNewError(target, latest)
+        revert: list[Migration] = []
+        keep: list[Migration] = []
+        passed: list[Migration] = []
+        for migration in reversed(self.source.migrations):
+            if migration.version not in applied:
+                continue
+            if target is not None and migration.version <= target:
+                if migration.reversible:
+                    keep.append(migration)
+                continue
+            if not migration.reversible:
+                if not skip_simple:
+                    raise SimpleMigrationInTheWayError(
+                        migration.version, migration.path, migration.label
+                    )
+                passed.append(migration)
+                continue
+            revert.append(migration)
+            if target is None:  # without a target, only the newest one
+                break
+        return RevertPlan(target, tuple(revert), tuple(keep), tuple(passed))
+
+    def _check_target(self, target: int | None, *, revert: bool) -> None:
+        """The one check that a target version exists (``0`` also for a revert)."""
+        if target is None or (revert and target == 0) or self.source.get(target) is not None:
+            return
+        raise TargetNotFoundError(
+            target, [m.version for m in self.source], self.source.directory, revert=revert
+        )
+
+    def _raise_first(self, statuses: list[MigrationStatus], states: tuple[State, ...]) -> None:
+        for status in statuses:
+            if status.state in states:
+                problem = self.problem(status)
+                assert problem is not None
+                raise problem
+
+    # -- whole runs ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, conn: sqlite3.Connection) -> Iterator[MigrationLock | None]:
+        """Hold the migration lock of the database file behind ``conn`` (symlinks resolved);
+        yields the lock, or ``None`` for an in-memory database or when ``locking`` is off.
+        Raises :class:`~pytest_acodb.errors.MigrationLockError` (at once, with the real cause)
+        when the lock file cannot be created and ``MigrationLockTimeout`` after
+        ``lock_timeout`` seconds of waiting."""
+        with database_errors(conn):
+            path = database_file(conn) if self.locking else None
+        if path is None:
+            yield None
+            return
+        with MigrationLock(path, self.lock_timeout) as held:
+            yield held
+
+    def run(
+        self,
+        conn: sqlite3.Connection,
+        target: int | None = None,
+        *,
+        ignore_missing: bool = False,
+        dry_run: bool = False,
+        before: Callable[[RunPlan], None] | None = None,
+        progress: Progress | None = None,
+    ) -> RunPlan:
+        """Apply every pending migration up to ``target`` (inclusive); returns the plan it
+        carried out (:attr:`RunPlan.apply` were applied).
+
+        Under the migration lock: plans with :meth:`plan_run` (so what is pending is read after
+        the lock is taken), calls ``before(plan)`` when something will be applied (e.g. to back
+        the file up), creates the bookkeeping table, then applies each migration with
+        :meth:`apply`, calling ``progress`` after each. With ``dry_run`` only the plan is made
+        (no lock, nothing written: a read-only connection will do).
+
+        Raises what :meth:`plan_run` and :meth:`lock` raise, :class:`~pytest_acodb.errors.
+        MigrateError` when a migration fails, ``TransactionOpenError`` when ``conn`` is inside
+        a transaction, and ``DatabaseError`` when SQLite refuses the bookkeeping.
+        """
+        _prepare(conn)
+        if dry_run:
+            return self.plan_run(conn, target, ignore_missing=ignore_missing)
+        with self.lock(conn):
+            plan = self.plan_run(conn, target, ignore_missing=ignore_missing)
+            if before is not None and plan.apply:
+                before(plan)
+            with database_errors(conn):
+                self.ensure_table(conn)
+            self.execute(conn, plan, progress)
+        return plan
+
+    def undo(
+        self,
+        conn: sqlite3.Connection,
+        target: int | None = None,
+        *,
+        skip_simple: bool = False,
+        ignore_missing: bool = False,
+        dry_run: bool = False,
+        before: Callable[[RevertPlan], None] | None = None,
+        progress: Progress | None = None,
+    ) -> RevertPlan:
+        """Revert migrations as :meth:`plan_revert` chooses them; returns the plan carried out
+        (:attr:`RevertPlan.revert` were reverted). Locking, ``dry_run``, ``before`` and
+        ``progress`` work as in :meth:`run`. Raises what :meth:`plan_revert` raises and
+        :class:`~pytest_acodb.errors.MigrateError` when a down script fails."""
+        _prepare(conn)
+        if dry_run:
+            return self.plan_revert(
+                conn, target, skip_simple=skip_simple, ignore_missing=ignore_missing
+            )
+        with self.lock(conn):
+            plan = self.plan_revert(
+                conn, target, skip_simple=skip_simple, ignore_missing=ignore_missing
+            )
+            if before is not None and plan.revert:
+                before(plan)
+            self.execute(conn, plan, progress)
+        return plan
+
+    def execute(
+        self, conn: sqlite3.Connection, plan: Plan, progress: Progress | None = None
+    ) -> list[Migration]:
+        """Carry out exactly ``plan`` (no locking, no planning): apply ``plan.apply`` or revert
+        ``plan.revert`` in order; returns the migrations done. Raises what :meth:`apply` and
+        :meth:`revert` raise; the migrations before a failing one stay done."""
+        done = []
+        action = "apply" if isinstance(plan, RunPlan) else "revert"
+        for migration in plan.apply if isinstance(plan, RunPlan) else plan.revert:
+            if action == "apply":
+                elapsed = self.apply(conn, migration)
+            else:
+                elapsed = self.revert(conn, migration)
+            done.append(migration)
+            if progress:
+                progress(action, migration, elapsed)
+        return done
 
     # -- single steps --------------------------------------------------------------------------
 
     def apply(self, conn: sqlite3.Connection, migration: Migration) -> int:
         """Apply one migration with its bookkeeping row; returns the elapsed nanoseconds.
 
-        Raises :class:`MigrateError` naming the file, line and statement when its SQL fails; the
-        database is then exactly as it was before, unless the migration is ``-- no-transaction``.
+        Raises :class:`~pytest_acodb.errors.MigrateError` naming the file, line and statement
+        when its SQL fails (``TransactionControlError`` for a statement that would begin or end
+        the transaction); the database is then exactly as it was before, unless the migration
+        is ``-- no-transaction``: then its row says ``success = FALSE`` (dirty). Raises
+        ``DatabaseError`` when SQLite refuses the bookkeeping (a read-only or locked database).
         """
-        self.ensure_table(conn)
+        with database_errors(conn):
+            self.ensure_table(conn)
         record = (
             f"INSERT INTO {self.table} (version, description, success, checksum, execution_time) "
             "VALUES (?, ?, ?, ?, -1)"
         )
+        row = (migration.version, migration.description)
         start = time.perf_counter_ns()
         if migration.no_tx:
-            try:
-                self._execute(conn, migration, migration.sql, "apply", dirty=True)
-            except MigrateError:
+            with database_errors(conn):
+                conn.execute(record, (*row, False, migration.checksum))
+            self._run_outside(conn, migration, migration.sql, "apply")
+            elapsed = time.perf_counter_ns() - start
+            with database_errors(conn):
                 conn.execute(
-                    record, (migration.version, migration.description, False, migration.checksum)
+                    f"UPDATE {self.table} SET success = TRUE, execution_time = ? WHERE version = ?",
+                    (elapsed, migration.version),
                 )
-                raise
-            conn.execute(
-                record, (migration.version, migration.description, True, migration.checksum)
-            )
-        else:
-            with _transaction(conn):
-                self._execute(conn, migration, migration.sql, "apply")
-                conn.execute(
-                    record, (migration.version, migration.description, True, migration.checksum)
-                )
+            return elapsed
+        with self._transaction(conn):
+            self._execute(conn, migration, migration.sql, "apply", inside=True)
+            conn.execute(record, (*row, True, migration.checksum))
         elapsed = time.perf_counter_ns() - start
-        conn.execute(
-            f"UPDATE {self.table} SET execution_time = ? WHERE version = ?",
-            (elapsed, migration.version),
-        )
+        with database_errors(conn):
+            conn.execute(
+                f"UPDATE {self.table} SET execution_time = ? WHERE version = ?",
+                (elapsed, migration.version),
+            )
         return elapsed
 
     def revert(self, conn: sqlite3.Connection, migration: Migration) -> int:
         """Run a migration's down script and delete its row; returns the elapsed nanoseconds.
 
-        Raises :class:`AcodbError` when the migration has no down script and
-        :class:`MigrateError` (database unchanged) when the down script fails.
+        Raises :class:`~pytest_acodb.errors.NotReversibleError` when the migration has no down
+        script and :class:`~pytest_acodb.errors.MigrateError` when the down script fails: the
+        database is then unchanged, unless the down script is ``-- no-transaction``, whose row
+        then says ``success = FALSE`` (dirty).
         """
         if migration.down_sql is None:
-            raise AcodbError(
-                f"{migration.path}: migration {migration.version} has no down script, so it "
-                f"cannot be reverted; add {migration.label}.down.sql or stop the revert above it"
-            )
+            raise NotReversibleError(migration.version, migration.path, migration.label)
         start = time.perf_counter_ns()
         delete = f"DELETE FROM {self.table} WHERE version = ?"
         if migration.down_sql.startswith(NO_TX_MARKER):
-            self._execute(conn, migration, migration.down_sql, "revert", dirty=True)
-            conn.execute(delete, (migration.version,))
+            with database_errors(conn):
+                conn.execute(
+                    f"UPDATE {self.table} SET success = FALSE WHERE version = ?",
+                    (migration.version,),
+                )
+            self._run_outside(conn, migration, migration.down_sql, "revert")
+            with database_errors(conn):
+                conn.execute(delete, (migration.version,))
         else:
-            with _transaction(conn):
-                self._execute(conn, migration, migration.down_sql, "revert")
+            with self._transaction(conn):
+                self._execute(conn, migration, migration.down_sql, "revert", inside=True)
                 conn.execute(delete, (migration.version,))
         return time.perf_counter_ns() - start
+
+    def _run_outside(
+        self, conn: sqlite3.Connection, migration: Migration, sql: str, action: str
+    ) -> None:
+        """Run a ``-- no-transaction`` script whose row already says ``success = FALSE``; on any
+        failure or interruption, roll back a transaction the script left open (so the row stays
+        as it is: dirty) and re-raise."""
+        try:
+            self._execute(conn, migration, sql, action, inside=False)
+            if conn.in_transaction:
+                raise MigrateError(
+                    version=migration.version,
+                    path=_script_path(migration, action),
+                    reason="it left a transaction open (a BEGIN without COMMIT), which was "
+                    "rolled back",
+                    dirty=True,
+                    action=action,
+                )
+        except BaseException:
+            if conn.in_transaction:
+                with contextlib.suppress(*drivers.Error):
+                    conn.execute("ROLLBACK")
+            raise
 
     def _execute(
         self,
@@ -170,10 +472,31 @@ class Migrator:
         sql: str,
         action: str,
         *,
-        dirty: bool = False,
+        inside: bool,
     ) -> None:
-        path = migration.path if action == "apply" else (migration.down_path or migration.path)
+        """Run ``sql`` one statement at a time. ``inside``: the statements run inside the
+        migrator's transaction, which none of them may begin or end."""
+        path = _script_path(migration, action)
         for statement in split_statements(sql):
+            if inside and transaction_control(statement):
+                raise TransactionControlError(
+                    version=migration.version,
+                    path=path,
+                    statement=statement.text,
+                    line=statement.line,
+                    action=action,
+                )
+            if "\x00" in statement.text:  # SQLite would stop reading there; the driver refuses
+                raise MigrateError(
+                    version=migration.version,
+                    path=path,
+                    reason="the statement holds a NUL character, where SQLite stops reading",
+                    statement=statement.text.replace("\x00", "\\0"),
+                    line=statement.line,
+                    dirty=not inside,
+                    action=action,
+                    todo="remove the NUL character from the file",
+                )
             try:
                 conn.execute(statement.text)
             except drivers.Error as exc:
@@ -183,260 +506,65 @@ class Migrator:
                     reason=str(exc),
                     statement=statement.text,
                     line=statement.line,
-                    dirty=dirty,
+                    dirty=not inside,
                     action=action,
+                    code=drivers.error_code(exc),
                 ) from exc
-
-    # -- whole runs ----------------------------------------------------------------------------
-
-    def run(
-        self,
-        conn: sqlite3.Connection,
-        target: int | None = None,
-        *,
-        ignore_missing: bool = False,
-        progress: Progress | None = None,
-    ) -> list[Migration]:
-        """Apply every pending migration (up to ``target`` inclusive); returns those applied.
-
-        Validates first as sqlx does: raises :class:`ValidateError` for a dirty database, an
-        applied migration missing from the directory (unless ``ignore_missing``), or an applied
-        migration whose checksum differs; :class:`MigrateError` when a migration fails.
-        """
-        _prepare(conn)
-        self.ensure_table(conn)
-        problems = [
-            p for p in self.validate(conn, ignore_missing=ignore_missing) if p.kind != "pending"
-        ]
-        if problems:
-            raise problems[0]
-        if target is not None and self.source.get(target) is None:
-            raise AcodbError(
-                f"target version {target} is not in {self.source.directory}; pick one of "
-                f"{', '.join(str(m.version) for m in self.source) or '(none)'}"
-            )
-        done = []
-        for migration in self.pending(conn, target):
-            elapsed = self.apply(conn, migration)
-            done.append(migration)
-            if progress:
-                progress("apply", migration, elapsed)
-        return done
-
-    def pending(self, conn: sqlite3.Connection, target: int | None = None) -> list[Migration]:
-        """Migrations ``run`` would apply (up to ``target``), without changing anything."""
-        applied = self.applied(conn)
-        return [
-            m
-            for m in self.source
-            if m.version not in applied and (target is None or m.version <= target)
-        ]
-
-    def to_revert(
-        self, conn: sqlite3.Connection, target: int | None = None, *, safe: bool = True
-    ) -> list[Migration]:
-        """Migrations ``undo`` would revert, newest first, without changing anything.
-
-        With ``target=None`` only the newest applied reversible migration; otherwise every applied
-        migration above ``target`` (``0`` reverts everything). sqlx skips applied migrations with
-        no down script; with ``safe=True`` (the default) an applied simple migration in the way
-        raises :class:`AcodbError` instead, because skipping it leaves its changes behind while
-        the ones below it are undone.
-        """
-        applied = self.applied(conn)
-        chosen: list[Migration] = []
-        for migration in reversed(self.source.migrations):
-            if migration.version not in applied:
-                continue
-            if target is not None and migration.version <= target:
-                break
-            if not migration.reversible:
-                if safe:
-                    raise AcodbError(
-                        f"{migration.path}: refusing to revert past migration "
-                        f"{migration.version}: it is a simple migration with no down script, so "
-                        "its changes would stay while older migrations are undone; revert to a "
-                        f"version >= {migration.version} or add a down script"
-                    )
-                continue
-            chosen.append(migration)
-            if target is None:
-                break
-        return chosen
-
-    def undo(
-        self,
-        conn: sqlite3.Connection,
-        target: int | None = None,
-        *,
-        safe: bool = True,
-        progress: Progress | None = None,
-    ) -> list[Migration]:
-        """Revert migrations as :meth:`to_revert` chooses them; returns those reverted."""
-        _prepare(conn)
-        if target is not None and target != 0 and self.source.get(target) is None:
-            raise AcodbError(
-                f"target version {target} is not in {self.source.directory}; use 0 to revert "
-                "everything or one of the versions listed by `acodb migrate info`"
-            )
-        done = []
-        for migration in self.to_revert(conn, target, safe=safe):
-            elapsed = self.revert(conn, migration)
-            done.append(migration)
-            if progress:
-                progress("revert", migration, elapsed)
-        return done
-
-    # -- checks before a run (used by the CLI) -----------------------------------------------------
-
-    def preflight(
-        self, conn: sqlite3.Connection, *, ignore_missing: bool = False, checksums: bool = True
-    ) -> None:
-        """Raise the first problem sqlx's CLI would stop on, in sqlx's order; change nothing.
-
-        Order: a dirty row (``ValidateError`` kind ``dirty``), an applied migration missing from
-        the directory (kind ``missing``, unless ``ignore_missing``), then, when ``checksums``
-        (``run`` checks them, ``revert`` does not), a modified one (``modified`` or
-        ``line_endings``). Works on a read-only connection and on a database with no table.
-        """
-        problems = self.validate(conn, ignore_missing=ignore_missing)
-        for kinds in (("dirty",), ("missing",), ("modified", "line_endings") if checksums else ()):
-            for problem in problems:
-                if problem.kind in kinds:
-                    raise problem
-
-    def check_target(
-        self, conn: sqlite3.Connection, target: int | None, *, revert: bool = False
-    ) -> None:
-        """Reject a ``--target-version`` as sqlx-cli does; change nothing.
-
-        Raises :class:`AcodbError` when ``target`` is not a version of the source (``0`` is
-        allowed for a revert), when a run targets a version older than the newest applied one,
-        or when a revert targets a version newer than the newest applied one.
-        """
-        if target is None:
-            return
-        if not (revert and target == 0) and self.source.get(target) is None:
-            raise AcodbError(
-                f"migration {target} is not present in the migration source "
-                f"{self.source.directory}; pick one of "
-                f"{', '.join(str(m.version) for m in self.source) or '(none)'}"
-                + (" or 0 to revert everything" if revert else "")
-            )
-        latest = max(self.applied(conn), default=0)
-        if not revert and target < latest:
-            raise AcodbError(
-                f"migration {target} is older than the latest applied migration {latest}; "
-                "to go back, use `acodb migrate revert --target-version "
-                f"{target}`"
-            )
-        if revert and target > latest:
-            raise AcodbError(
-                f"migration {target} is newer than the latest applied migration {latest}; "
-                "nothing above it is applied, so there is nothing to revert"
-            )
-
-    # -- validation ----------------------------------------------------------------------------
-
-    def validate(
-        self, conn: sqlite3.Connection, *, ignore_missing: bool = False
-    ) -> list[ValidateError]:
-        """Compare an applied database with the directory, as sqlx's migrator does.
-
-        Returns one :class:`ValidateError` per problem (``kind``: ``dirty``, ``missing``,
-        ``modified``, ``line_endings``, ``pending``), in version order; empty when the database is
-        fully migrated with these exact files.
-        """
-        applied = self.applied(conn)
-        problems: list[ValidateError] = []
-        for version, row in applied.items():
-            migration = self.source.get(version)
-            if not row.success:
-                problems.append(
-                    ValidateError(
-                        f"migration {version} is dirty: it failed part way (a -- no-transaction "
-                        "migration) and was never completed; repair the database by hand, then "
-                        f"delete its row from {self.source.table_name}",
-                        version=version,
-                        kind="dirty",
-                    )
+            if inside and not conn.in_transaction:
+                raise TransactionControlError(
+                    version=migration.version,
+                    path=path,
+                    statement=statement.text,
+                    line=statement.line,
+                    action=action,
+                    ended=True,
                 )
-            elif migration is None:
-                if not ignore_missing:
-                    problems.append(
-                        ValidateError(
-                            f"migration {version} ({row.description}) was previously applied but is "
-                            f"missing in {self.source.directory}; restore the file, or pass "
-                            "--ignore-missing if it was removed on purpose",
-                            version=version,
-                            kind="missing",
-                        )
-                    )
-            elif migration.checksum != row.checksum:
-                problems.append(_modified(migration, row))
-        problems.extend(
-            ValidateError(
-                f"migration {m.version} ({m.description}) is pending: run `acodb migrate run`",
-                version=m.version,
-                kind="pending",
-            )
-            for m in self.source
-            if m.version not in applied
-        )
-        return problems
+
+    @contextlib.contextmanager
+    def _transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any exception (which
+        propagates); SQLite's own refusals of the three become ``DatabaseError``."""
+        with database_errors(conn):
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                with contextlib.suppress(*drivers.Error):
+                    conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except drivers.Error as exc:
+            with contextlib.suppress(*drivers.Error):
+                conn.execute("ROLLBACK")
+            raise _database_error(conn, exc) from exc
 
 
-def _modified(migration: Migration, row: AppliedMigration) -> ValidateError:
-    data = migration.path.read_bytes()
-    if row.checksum in _line_ending_variants(data):
-        return ValidateError(
-            f"{migration.path}: migration {migration.version} was previously applied but has "
-            "been modified: line endings changed (CRLF/LF or a UTF-8 BOM), the SQL is the same; "
-            "restore the original bytes (e.g. set `*.sql -text` in .gitattributes) or list "
-            '"\\r" in sqlx.toml [migrate] ignored-chars',
-            version=migration.version,
-            kind="line_endings",
-        )
-    return ValidateError(
-        f"{migration.path}: migration {migration.version} was previously applied but has been "
-        f"modified (applied checksum {row.checksum.hex()}, file checksum "
-        f"{migration.checksum.hex()}); restore the file and add a new migration for the change",
-        version=migration.version,
-        kind="modified",
-    )
-
-
-def line_endings_only(data: bytes, old_checksum: bytes) -> bool:
-    """True when ``data`` (a file's bytes) hashes to the 48-byte ``old_checksum`` once its line
-    endings (LF/CRLF) or a UTF-8 BOM are changed back: the SQL itself is the same."""
-    return old_checksum in _line_ending_variants(data)
-
-
-def _line_ending_variants(data: bytes) -> set[bytes]:
-    bom = b"\xef\xbb\xbf"
-    bare = data.removeprefix(bom).replace(b"\r\n", b"\n")
-    shapes = {bare, bare.replace(b"\n", b"\r\n")}
-    shapes |= {bom + s for s in shapes}
-    return {hashlib.sha384(s).digest() for s in shapes}
+def _script_path(migration: Migration, action: str) -> Path:
+    return migration.path if action == "apply" else (migration.down_path or migration.path)
 
 
 def _prepare(conn: sqlite3.Connection) -> None:
     if conn.in_transaction:
-        raise AcodbError(
-            "the connection is inside a transaction; migrations need a connection in autocommit "
-            "mode (sqlite3.connect(..., isolation_level=None)) with no open transaction"
-        )
-    conn.execute("PRAGMA foreign_keys = ON")
+        raise TransactionOpenError()
+    with database_errors(conn):
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any exception (which propagates)."""
-    conn.execute("BEGIN IMMEDIATE")
+@contextlib.contextmanager
+def database_errors(conn: sqlite3.Connection) -> Iterator[None]:
+    """Turn the driver's SQLite errors raised inside into
+    :class:`~pytest_acodb.errors.DatabaseError` naming the database file of ``conn``."""
     try:
         yield
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    except drivers.Error as exc:
+        raise _database_error(conn, exc) from exc
+
+
+def _database_error(conn: sqlite3.Connection, exc: BaseException) -> DatabaseError:
+    try:
+        path = database_file(conn)
+    except drivers.Error:
+        path = None
+    return DatabaseError.from_driver(exc, path)

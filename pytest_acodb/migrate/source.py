@@ -17,17 +17,33 @@ The rules follow sqlx's ``sqlx-core/src/migrate/source.rs`` and ``migration_type
 from __future__ import annotations
 
 import enum
+import errno
 import hashlib
+import os
+import stat
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from ..errors import DuplicateVersionError, SourceError
+from ..errors import (
+    DuplicateVersionError,
+    FileReadError,
+    FileTooLargeError,
+    NotRegularFileError,
+    NotUtf8Error,
+    SourceDirectoryError,
+    SqlxTomlError,
+    VersionNameError,
+)
 from .sql import NO_TX_MARKER, seed_down_section
 
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 DEFAULT_TABLE_NAME = "_sqlx_migrations"
+
+MAX_FILE_BYTES = 256 * 2**20
+"""The largest file the kit reads (256 MiB): a migration, ``acodb.lock`` or ``sqlx.toml``."""
 
 
 class MigrationType(enum.Enum):
@@ -78,7 +94,7 @@ def parse_filename(name: str) -> ParsedName | None:
     """Read a file name as sqlx does.
 
     Returns ``None`` for a name sqlx ignores (no ``_``, or the rest does not end in ``.sql``).
-    Raises :class:`SourceError` when sqlx would reject the name: the prefix before the first ``_``
+    Raises :class:`~pytest_acodb.errors.VersionNameError` when sqlx would reject the name: the prefix before the first ``_``
     is not an ``i64``. Examples: ``001_init.sql`` -> (1, "init", SIMPLE); ``+5_x.sql`` -> 5;
     ``1_foo.sql.sql`` -> (1, "foo"); ``1_.sql`` -> (1, ""); ``1_x.SQL`` -> ignored.
     """
@@ -87,11 +103,7 @@ def parse_filename(name: str) -> ParsedName | None:
         return None
     version = parse_i64(prefix)
     if version is None:
-        raise SourceError(
-            f"{name}: cannot read the version {prefix!r}: sqlx expects an integer version "
-            "before the first underscore (e.g. 20250115000001_create_tasks.sql); rename the file",
-            Path(name),
-        )
+        raise VersionNameError(name, prefix)
     migration_type = MigrationType.from_filename(rest)
     description = rest
     while description.endswith(migration_type.suffix):
@@ -182,74 +194,124 @@ class MigrationSource:
         return h.hexdigest()
 
 
+def read_file(path: Path, *, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of ``path``, which must be a regular file (a symlink to one is followed) of at
+    most ``limit`` bytes.
+
+    Never blocks on a FIFO and never reads a device: the file is opened without waiting and
+    checked before anything is read. Raises :class:`~pytest_acodb.errors.NotRegularFileError`
+    for a FIFO, device, socket or directory, :class:`~pytest_acodb.errors.FileTooLargeError`
+    past ``limit``, and :class:`~pytest_acodb.errors.FileReadError` (naming a broken symlink as
+    such) when the operating system refuses.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.EISDIR:
+            raise NotRegularFileError(path, "directory") from exc
+        broken = isinstance(exc, FileNotFoundError) and path.is_symlink()
+        reason = exc.strerror or str(exc)
+        raise FileReadError(path, reason, exc.errno, broken_link=broken) from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFileError(path, _file_kind(info.st_mode))
+        if info.st_size > limit:
+            raise FileTooLargeError(path, info.st_size, limit)
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(2**20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise FileReadError(path, reason, exc.errno, broken_link=False) from exc
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > limit:  # it grew while being read
+        raise FileTooLargeError(path, len(data), limit)
+    return data
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "directory"),
+        (stat.S_ISFIFO, "FIFO (named pipe)"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISSOCK, "socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "special file")
+
+
+def read_text(path: Path, *, what: str = "sqlx reads migrations") -> tuple[bytes, str]:
+    """``(bytes, text)`` of ``path``, read with :func:`read_file` and decoded as UTF-8.
+
+    Raises what :func:`read_file` raises, and :class:`~pytest_acodb.errors.NotUtf8Error`
+    naming the first bad byte (``what`` says who reads the file as UTF-8).
+    """
+    data = read_file(path)
+    try:
+        return data, data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotUtf8Error(path, exc.start, what) from exc
+
+
 def read_sqlx_toml(directory: Path) -> tuple[str, str]:
     """``(table_name, ignored_chars)`` from a ``sqlx.toml`` in ``directory`` or its parent.
 
     sqlx looks for ``sqlx.toml`` in the crate root, which usually holds ``migrations/``. Returns
-    the defaults ``("_sqlx_migrations", "")`` when there is none. Raises :class:`SourceError` for
-    a file that is not valid TOML.
+    the defaults ``("_sqlx_migrations", "")`` when there is none. Raises
+    :class:`~pytest_acodb.errors.SqlxTomlError` for a file that is not valid TOML or whose
+    ``[migrate]`` settings have the wrong shape (``migrate`` not a table, ``table-name`` not a
+    non-empty string, ``ignored-chars`` not a list of strings), and what :func:`read_text`
+    raises for a file that cannot be read.
     """
     for candidate in (directory / "sqlx.toml", directory.parent / "sqlx.toml"):
-        if candidate.is_file():
+        if candidate.exists():
+            _, text = read_text(candidate, what="sqlx reads sqlx.toml")
             try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise SourceError(
-                    f"{candidate}: not valid TOML ({exc}); fix it", candidate
-                ) from exc
-            migrate = data.get("migrate", {})
-            chars = migrate.get("ignored-chars", [])
-            return (
-                str(migrate.get("table-name", DEFAULT_TABLE_NAME)),
-                "".join(chars) if isinstance(chars, list) else str(chars),
-            )
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                raise SqlxTomlError(candidate, f"not valid TOML ({exc})") from exc
+            return _migrate_settings(candidate, data.get("migrate", {}))
     return DEFAULT_TABLE_NAME, ""
 
 
-def _read(path: Path) -> tuple[bytes, str]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise SourceError(
-            f"{path}: cannot read the file ({exc.strerror}); if it is a symlink, its target is "
-            "missing: restore it or remove the link",
-            path,
-        ) from exc
-    except OSError as exc:
-        raise SourceError(
-            f"{path}: cannot read the file ({exc.strerror}); check its permissions", path
-        ) from exc
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SourceError(
-            f"{path}: not valid UTF-8 (byte {exc.start}); sqlx reads migrations as UTF-8: "
-            "re-save the file as UTF-8",
-            path,
-        ) from exc
-    return data, text
+def _migrate_settings(path: Path, migrate: Any) -> tuple[str, str]:
+    if not isinstance(migrate, dict):
+        raise SqlxTomlError(path, f"must be a table ([migrate]), not {migrate!r}", "migrate")
+    table = migrate.get("table-name", DEFAULT_TABLE_NAME)
+    if not isinstance(table, str) or not table:
+        raise SqlxTomlError(
+            path, f"must be a non-empty string, not {table!r}", "migrate.table-name"
+        )
+    chars = migrate.get("ignored-chars", [])
+    if isinstance(chars, str):
+        chars = [chars]
+    if not isinstance(chars, list) or not all(isinstance(c, str) for c in chars):
+        raise SqlxTomlError(
+            path, f"must be a list of strings, not {chars!r}", "migrate.ignored-chars"
+        )
+    return table, "".join(chars)
 
 
 def resolve(directory: str | Path, *, ignored_chars: str | None = None) -> MigrationSource:
     """Resolve a migrations directory into a :class:`MigrationSource`, as sqlx does.
 
-    Raises :class:`SourceError` when the directory does not exist or is not a directory, a file
-    name's version is not an i64, a file cannot be read or is not UTF-8; raises
-    :class:`DuplicateVersionError` naming every file when two migrations share a version.
+    Raises a :class:`~pytest_acodb.errors.SourceError`: ``SourceDirectoryError`` when the
+    directory does not exist or is not a directory, ``VersionNameError`` when a file name's
+    version is not an i64, what :func:`read_text` raises for a file that is not a regular file,
+    is too large, cannot be read or is not UTF-8, ``SqlxTomlError`` for a bad ``sqlx.toml``, and
+    ``DuplicateVersionError`` naming every file when two migrations share a version.
     """
     directory = Path(directory)
-    if not directory.exists():
-        raise SourceError(
-            f"{directory}: migrations directory does not exist; pass an existing directory "
-            "(--acodb-migrations / --source)",
-            directory,
-        )
     if not directory.is_dir():
-        raise SourceError(
-            f"{directory}: is a file, not a migrations directory; pass the directory holding "
-            "the .sql files",
-            directory,
-        )
+        raise SourceDirectoryError(directory, exists=directory.exists())
     table_name, toml_chars = read_sqlx_toml(directory)
     chars = toml_chars if ignored_chars is None else ignored_chars
     ups: dict[int, list[tuple[ParsedName, Path]]] = {}
@@ -258,7 +320,8 @@ def resolve(directory: str | Path, *, ignored_chars: str | None = None) -> Migra
     for path in sorted(directory.iterdir()):
         if path.is_dir():
             continue
-        parsed = parse_filename(path.name)
+        # sqlx reads a name that is not UTF-8 lossily (``to_string_lossy``): U+FFFD for bad bytes.
+        parsed = parse_filename(os.fsencode(path.name).decode("utf-8", "replace"))
         if parsed is None:
             if _looks_like_migration(path.name):
                 ignored.append(path)
@@ -290,10 +353,10 @@ def _raise_duplicates(
 
 
 def _build(parsed: ParsedName, path: Path, down: Path | None, chars: str) -> Migration:
-    data, text = _read(path)
+    data, text = read_text(path)
     down_sql: str | None = None
     if down is not None:
-        down_sql = _read(down)[1]
+        down_sql = read_text(down)[1]
     elif parsed.migration_type is MigrationType.SIMPLE:
         down_sql = seed_down_section(text)
     return Migration(

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import sqlite3
 
-from ..errors import AcodbError
+from ..errors import NothingToMigrateError
 from .migrator import Migrator
 from .source import Migration, MigrationSource
+from .status import State
 
 
 class Stepper:
     """Moves the database behind ``conn`` through the migrations of ``source``.
 
-    ``conn`` must be a ``sqlite3`` connection in autocommit mode (``isolation_level=None``), as
-    :func:`pytest_acodb.database.connect` opens them; ``url``, if given, is a SQLAlchemy URL of
-    the same database for engines. Every step runs exactly as sqlx runs it.
+    ``conn`` must be a DB-API SQLite connection in autocommit mode (``isolation_level=None``),
+    as :func:`pytest_acodb.db.connect.connect` opens them; ``url``, if given, is a SQLAlchemy URL
+    of the same database for engines. Every step is planned and run by the
+    :class:`~pytest_acodb.migrate.Migrator` exactly as a run or revert of the command line is.
     """
 
     def __init__(
@@ -45,40 +47,35 @@ class Stepper:
     @property
     def pending(self) -> list[Migration]:
         """Migrations not applied yet, oldest first."""
-        return self.migrator.pending(self.conn)
-
-    def _check(self, target: int) -> None:
-        if target != 0 and self.source.get(target) is None:
-            known = ", ".join(str(m.version) for m in self.source)
-            raise AcodbError(f"version {target} is not one of the migrations ({known})")
+        statuses = self.migrator.status(self.conn)
+        return [s.migration for s in statuses if s.state is State.PENDING and s.migration]
 
     def up(self, to: int | None = None) -> list[Migration]:
         """Apply the next migration, or every pending one up to ``to`` (inclusive).
 
         Returns the migrations applied. Raises ``MigrateError`` (the database is left as it was
-        before the failing migration) or :class:`AcodbError` for an unknown version or when
-        nothing is pending.
+        before the failing migration), :class:`~pytest_acodb.errors.NothingToMigrateError` when
+        nothing is pending, and what :meth:`Migrator.plan_run` raises (an unknown version, a
+        version below the newest applied one).
         """
         if to is None:
             pending = self.pending
             if not pending:
-                raise AcodbError("every migration is applied already; nothing to migrate up")
+                raise NothingToMigrateError("up")
             to = pending[0].version
-        self._check(to)
-        return self.migrator.run(self.conn, to)
+        return list(self.migrator.run(self.conn, to).apply)
 
     def down(self, to: int | None = None) -> list[Migration]:
         """Revert the newest applied migration, or every one above ``to`` (``0``: all).
 
         Returns the migrations reverted, newest first. Raises ``MigrateError`` when a down
-        script fails, :class:`AcodbError` for an unknown version or a migration with no down
-        script in the way.
+        script fails, :class:`~pytest_acodb.errors.NothingToMigrateError` when nothing is
+        applied, and what :meth:`Migrator.plan_revert` raises (an unknown version, a simple
+        migration with no down script in the way).
         """
-        if to is not None:
-            self._check(to)
-        if self.version is None:
-            raise AcodbError("no migration is applied; nothing to migrate down")
-        return self.migrator.undo(self.conn, to)
+        if to is None and self.version is None:
+            raise NothingToMigrateError("down")
+        return list(self.migrator.undo(self.conn, to).revert)
 
     def to(self, version: int) -> list[Migration]:
         """Migrate up or down so that ``version`` is the newest applied one (``0``: none)."""

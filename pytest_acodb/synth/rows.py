@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..db import driver as drivers
-from ..errors import AcodbError
+from ..errors import AcodbError, RowError
 from ..migrate import quote
 from ..schema import Column, ForeignKey, Schema, Table
 from .rules import _NONE, Rule, check_rules, learn, table_checks, value_lists
@@ -265,9 +265,11 @@ class RowSynth:
             (t for n, t in self.schema.tables.items() if n.lower() == name.lower()), None
         )
         if found is None:
-            raise AcodbError(
+            raise RowError(
                 f"table {name!r} is not in the schema; tables: "
-                f"{', '.join(self.schema.tables) or '(none)'}"
+                f"{', '.join(self.schema.tables) or '(none)'}",
+                table=name,
+                detail=tuple(self.schema.tables),
             )
         return found
 
@@ -277,7 +279,7 @@ class RowSynth:
         t = self.table(table)
         col = t.column(column)
         if col is None:
-            raise AcodbError(f"table {t.name} has no column {column!r}")
+            raise RowError(f"table {t.name} has no column {column!r}", table=t.name, column=column)
         fk = next((f for f in t.foreign_keys if col.name in f.columns), None)
         if fk is not None and len(fk.columns) == 1 and fk.parent in self.schema.tables:
             parent = self._insert(self.table(fk.parent), {}, (t.name,))
@@ -287,7 +289,12 @@ class RowSynth:
             value = column_value(col, rule, self._next(), attempt, t.columns.index(col))
             if value != current:
                 return value
-        raise AcodbError(f"{t.name}.{col.name}: its CHECK allows no value other than {current!r}")
+        raise RowError(
+            f"{t.name}.{col.name}: its CHECK allows no value other than {current!r}",
+            table=t.name,
+            column=col.name,
+            detail=current,
+        )
 
     def where(self, table: str, row: dict[str, Any]) -> tuple[str, list[Any]]:
         """``(sql, params)`` of a WHERE clause selecting ``row`` (from :meth:`insert`): by primary
@@ -306,7 +313,7 @@ class RowSynth:
             [row[c] for c in cols],
         ).fetchone()
         if found is None:
-            raise AcodbError(f"no row of {t.name} matches {row!r}")
+            raise RowError(f"no row of {t.name} matches {row!r}", table=t.name, detail=row)
         return "rowid = ?", [found[0]]
 
     # -- internals ---------------------------------------------------------------------------
@@ -321,9 +328,11 @@ class RowSynth:
         for key, value in overrides.items():
             column = t.column(key)
             if column is None:
-                raise AcodbError(
+                raise RowError(
                     f"table {t.name} has no column {key!r}; columns: "
-                    f"{', '.join(c.name for c in t.columns)}"
+                    f"{', '.join(c.name for c in t.columns)}",
+                    table=t.name,
+                    column=key,
                 )
             named[column.name] = value
         return named
@@ -343,10 +352,12 @@ class RowSynth:
             return fk.parent_columns
         parent = self.schema.tables.get(fk.parent)
         if parent is None or not parent.primary_key:
-            raise AcodbError(
+            raise RowError(
                 f"table {t.name}: foreign key ({', '.join(fk.columns)}) references "
                 f"the primary key of {fk.parent}, which has none; name the parent "
-                "columns in REFERENCES"
+                "columns in REFERENCES",
+                table=t.name,
+                detail=fk,
             )
         return parent.primary_key
 
@@ -370,14 +381,18 @@ class RowSynth:
                 learn(t, self._rules_of(t), str(exc))
                 continue
             except drivers.Error as exc:
-                raise AcodbError(
-                    f"cannot insert a row into {t.name}: {exc} (values {values!r})"
+                raise RowError(
+                    f"cannot insert a row into {t.name}: {exc} (values {values!r})",
+                    table=t.name,
+                    detail=values,
                 ) from exc
             return self._read_back(t, values, cursor.lastrowid)
-        raise AcodbError(
+        raise RowError(
             f"cannot synthesise a row for table {t.name}: SQLite rejected {ATTEMPTS} candidates, "
             f"the last ({values!r}) with: {last}; pass a valid value for the column it names, "
-            f"e.g. insert({t.name!r}, column=value)"
+            f"e.g. insert({t.name!r}, column=value)",
+            table=t.name,
+            detail=values,
         )
 
     def _read_back(self, t: Table, values: dict[str, Any], rowid: int | None) -> dict[str, Any]:
@@ -439,9 +454,11 @@ class RowSynth:
         if fk.parent not in self.schema.tables:
             if nullable:
                 return dict.fromkeys(fk.columns)
-            raise AcodbError(
+            raise RowError(
                 f"table {t.name}: {t.name}.{','.join(fk.columns)} references table "
-                f"{fk.parent}, which does not exist"
+                f"{fk.parent}, which does not exist",
+                table=t.name,
+                detail=fk,
             )
         parent = self.schema.tables[fk.parent]
         targets = self._parent_columns(t, fk)
@@ -456,11 +473,13 @@ class RowSynth:
             if found is not None:
                 return dict(zip(fk.columns, found, strict=True))
             if parent.name in stack:
-                raise AcodbError(
+                raise RowError(
                     f"cannot synthesise a row for table {t.name}: its NOT NULL foreign key "
                     f"({', '.join(fk.columns)}) closes a cycle {' -> '.join((*stack, t.name))} "
                     f"-> {parent.name}; insert a {parent.name} row first or make a column of the "
-                    "cycle nullable"
+                    "cycle nullable",
+                    table=t.name,
+                    detail=(*stack, t.name, parent.name),
                 )
         try:
             row = self._insert(parent, {}, (*stack, t.name))
@@ -483,9 +502,11 @@ class RowSynth:
             own = {c: values.get(p) for c, p in zip(fk.columns, targets, strict=True)}
             if all(v is not None for v in own.values()):
                 return own
-        raise AcodbError(
+        raise RowError(
             f"cannot synthesise a row for table {t.name}: NOT NULL self reference "
-            f"({', '.join(fk.columns)}) cannot point at the row itself; pass it"
+            f"({', '.join(fk.columns)}) cannot point at the row itself; pass it",
+            table=t.name,
+            detail=fk,
         )
 
     def _existing(self, parent: Table, targets: tuple[str, ...]) -> tuple[Any, ...] | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ...errors import AcodbError
+from ...errors import NoTemplateError
 from ..template import Template
 from .clone import CloneSlot
 from .rollback import RollbackDatabase
@@ -42,12 +42,12 @@ class Databases:
         (``memory``/``file``). ``make_directory`` is called once, when the first file-backend
         database is needed, and returns a directory for them unique to this process;
         ``template`` is called once, when the first holder is made and no template was given to
-        the constructor (``AcodbError`` if neither gives one)."""
+        the constructor (``NoTemplateError`` if neither gives one)."""
         made = self._made.get((isolation, backend))
         if made is None:
             if self.template is None:
                 if template is None:
-                    raise AcodbError("Databases.get: no template given")
+                    raise NoTemplateError("Databases.get: no template given")
                 self.template = template()
             directory = None
             if backend == "file":
