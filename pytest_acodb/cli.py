@@ -21,6 +21,7 @@ from contextlib import closing
 from pathlib import Path
 
 from .db import driver as drivers
+from .db.connect import Connector
 from .db.urls import FORMS, SqliteTarget, database_url, parse_sqlite_url
 from .errors import (
     AcodbError,
@@ -41,6 +42,7 @@ from .errors import (
     sqlite_advice,
 )
 from .migrate import Migration, Migrator, State, resolve
+from .migrate.migrator import format_elapsed
 from .migrate.plan import RevertPlan, RunPlan
 
 _URL_HELP = (
@@ -48,17 +50,6 @@ _URL_HELP = (
     f"directory or a parent). Forms: {FORMS}. A missing file is an error unless the URL says "
     "mode=rwc, which creates it (as in sqlx: `sqlx migrate run` does not create databases)"
 )
-
-
-def format_elapsed(ns: int) -> str:
-    """A duration in nanoseconds as Rust's ``Duration`` Debug prints it: ``0ns``, ``850ns``,
-    ``12.5µs``, ``1.234567ms``, ``2.5s`` (largest unit >= 1, fraction without trailing zeros)."""
-    for unit, size, digits in (("s", 10**9, 9), ("ms", 10**6, 6), ("µs", 10**3, 3)):
-        if ns >= size:
-            whole, frac = divmod(ns, size)
-            text = f"{frac:0{digits}d}".rstrip("0")
-            return f"{whole}.{text}{unit}" if text else f"{whole}{unit}"
-    return f"{max(ns, 0)}ns"
 
 
 def hint(error: BaseException) -> str | None:
@@ -88,6 +79,13 @@ def hint(error: BaseException) -> str | None:
         return "-s/--sequential numbers it sequentially"
     if isinstance(error, NumberingError):
         return "pass -s/--sequential or -t/--timestamp, not both"
+    if isinstance(error, MigrateError) and error.needs == "newer-sqlite":
+        return "--sqlite-driver sqlean (pip install sqlean-py) runs SQLite 3.50"
+    if isinstance(error, MigrateError) and error.needs == "extension":
+        return (
+            "load the extension with --sqlite-extension NAME (or the ACODB_SQLITE_EXTENSIONS "
+            "environment variable)"
+        )
     if isinstance(error, MigrateError) and error.dirty:
         return "`acodb migrate info` shows it as dirty"
     if isinstance(error, PendingMigrationError):
@@ -137,13 +135,38 @@ def _target(args: argparse.Namespace) -> SqliteTarget:
     return parse_sqlite_url(database_url(args.database_url, dotenv=not args.no_dotenv))
 
 
-def _open(target: SqliteTarget, *, read_only: bool) -> sqlite3.Connection:
+DRIVER_ENV = "ACODB_SQLITE_DRIVER"
+"""Environment variable naming the SQLite driver when ``--sqlite-driver`` is not given."""
+EXTENSIONS_ENV = "ACODB_SQLITE_EXTENSIONS"
+"""Environment variable listing SQLite extensions to load (one per line or comma-separated),
+added to the ``--sqlite-extension`` options."""
+
+
+def connector(args: argparse.Namespace) -> Connector:
+    """The connector every database of this command is opened with: the driver of
+    ``--sqlite-driver`` (or ``$ACODB_SQLITE_DRIVER``, else the default) and the extensions of
+    ``--sqlite-extension`` plus ``$ACODB_SQLITE_EXTENSIONS``. Raises ``DriverError`` or
+    ``ExtensionError`` (one line) for a driver or extension that cannot be used."""
+    name = getattr(args, "sqlite_driver", None) or os.environ.get(DRIVER_ENV) or None
+    listed = [*(getattr(args, "sqlite_extension", None) or [])]
+    listed += os.environ.get(EXTENSIONS_ENV, "").replace(",", "\n").splitlines()
+    extensions = tuple(dict.fromkeys(e.strip() for e in listed if e.strip()))
+    chosen = Connector(drivers.load(name), extensions)
+    if extensions:
+        chosen.check()
+    return chosen
+
+
+def _open(
+    target: SqliteTarget, options: argparse.Namespace, *, read_only: bool
+) -> sqlite3.Connection:
     """A connection to ``target``; ``read_only`` opens it with ``mode=ro`` (nothing can be
     written, so the file stays byte-identical), and a file that ``mode=rwc`` would create
     reads as an empty database and is not created."""
+    chosen = connector(options)
     if read_only and target.missing and target.creates:
-        return parse_sqlite_url("sqlite::memory:").connect()
-    return target.connect(read_only=read_only)
+        return parse_sqlite_url("sqlite::memory:").connect(connector=chosen)
+    return target.connect(read_only=read_only, connector=chosen)
 
 
 def _backup(
@@ -168,7 +191,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     migrator = Migrator(resolve(args.source))
     target = _target(args)
     existed = target.exists()
-    with closing(_open(target, read_only=args.dry_run)) as conn:
+    with closing(_open(target, args, read_only=args.dry_run)) as conn:
         plan: RunPlan = migrator.run(
             conn,
             args.target_version,
@@ -190,7 +213,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
     migrator = Migrator(resolve(args.source))
     target = _target(args)
     existed = target.exists()
-    with closing(_open(target, read_only=args.dry_run)) as conn:
+    with closing(_open(target, args, read_only=args.dry_run)) as conn:
         plan: RevertPlan = migrator.undo(
             conn,
             args.target_version,
@@ -214,7 +237,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     """``acodb migrate info`` (also ``status``, ``list``): the engine's status of each
     migration."""
     migrator = Migrator(resolve(args.source))
-    with closing(_open(_target(args), read_only=True)) as conn:
+    with closing(_open(_target(args), args, read_only=True)) as conn:
         statuses = migrator.status(conn)
     table, directory = migrator.source.table_name, migrator.source.directory
     for status in statuses:
@@ -239,6 +262,55 @@ def cmd_info(args: argparse.Namespace) -> int:
         else:
             _out(f"{head}installed {status.description}")
     return 0
+
+
+def cmd_rehearse(args: argparse.Namespace) -> int:
+    """``acodb migrate rehearse``: the engine's rehearsal of the pending migrations on a copy
+    of the database, one block per migration; exit status 1 when one fails or changes values
+    it does not write by name."""
+    from .migrate.rehearse import Rehearsal
+
+    rehearsal = Rehearsal(resolve(args.source), _target(args).url, connector(args))
+    if rehearsal.blocked is not None:
+        raise rehearsal.blocked
+    if not rehearsal.pending:
+        _out("No pending migrations to rehearse")
+        return 0
+    failed = False
+    for step in rehearsal.run():
+        migration = step.migration
+        if step.error is not None:
+            failed = True
+            broken = f" ({step.broken_rows} row(s) break it)" if step.broken_rows else ""
+            _out(f"FAILED {migration.version}/{migration.description}{broken}")
+            _out(f"  {describe(step.error)}")
+            continue
+        assert step.elapsed_ns is not None
+        _out(
+            f"Rehearsed {migration.version}/{migration.description} "
+            f"({format_elapsed(step.elapsed_ns)}, {step.written} row(s) written)"
+        )
+        for table, rows in step.rows.items():
+            if rows.before != rows.after:
+                _out(f"  {table}: {_rows(rows.before)} -> {_rows(rows.after)} rows")
+        for (table, column), count in step.changed_values.items():
+            failed = True
+            _out(
+                f"  CHANGED {table}.{column} in {count} row(s) that kept their key, though "
+                "the migration never writes that column by name"
+            )
+    reached = {s.migration.version for s in rehearsal.run()}
+    for migration in rehearsal.pending:
+        if migration.version not in reached:
+            _out(f"Not reached {migration.version}/{migration.description}")
+    if failed:
+        _error(f"the rehearsal of {_target(args).url} found problems, listed above")
+        return 1
+    return 0
+
+
+def _rows(count: int | None) -> str:
+    return "(no table)" if count is None else str(count)
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -294,11 +366,11 @@ def cmd_schema(args: argparse.Namespace) -> int:
     if args.database_url:
         source_dir = Path(args.source)
         table = read_sqlx_toml(source_dir)[0] if source_dir.is_dir() else DEFAULT_TABLE_NAME
-        conn = _open(parse_sqlite_url(args.database_url), read_only=True)
+        conn = _open(parse_sqlite_url(args.database_url), args, read_only=True)
     else:
         source = resolve(args.source)
         table = source.table_name
-        template = Template(source)
+        template = Template(source, connector=connector(args))
         conn = template.connector.open_image(template.image)
     with closing(conn), database_errors(conn):
         schema = snapshot(conn, exclude=(table,))
@@ -314,8 +386,28 @@ def cmd_schema(args: argparse.Namespace) -> int:
 # -- parser --------------------------------------------------------------------------------------
 
 
-def _common(*, database: bool) -> argparse.ArgumentParser:
+def _sqlite() -> argparse.ArgumentParser:
+    """The options every verb that opens a database shares: the driver and the extensions."""
     parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--sqlite-driver",
+        choices=tuple(drivers.DRIVERS),
+        help="the DB-API driver: sqlean (default: SQLite 3.50 with extension loading; the "
+        f"sqlean-py package) or sqlite3 (the standard library's); default ${DRIVER_ENV}",
+    )
+    parent.add_argument(
+        "--sqlite-extension",
+        action="append",
+        metavar="NAME",
+        help="load this SQLite extension into every connection (repeatable): an importable "
+        "module with load(connection), such as sqlite_vec, or the path of a loadable library; "
+        f"also read from ${EXTENSIONS_ENV} (one per line or comma-separated)",
+    )
+    return parent
+
+
+def _common(*, database: bool) -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False, parents=[_sqlite()] if database else [])
     parent.add_argument(
         "--source",
         default="migrations",
@@ -346,6 +438,16 @@ def _verb(
     return parser
 
 
+def _version(version: str) -> str:
+    """``acodb 0.1.0 (SQLite: sqlean 3.50.4)``: the driver ``$ACODB_SQLITE_DRIVER`` (or the
+    default) names and its SQLite, said to be older than sqlx's when it is."""
+    try:
+        driver = drivers.load(os.environ.get(DRIVER_ENV) or None)
+    except AcodbError as error:
+        return f"acodb {version} ({error})"
+    return f"acodb {version} (SQLite: {driver.describe()})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``acodb`` argument parser (``migrate run|revert|info|add|lock|verify``, ``schema``)."""
     from . import __version__
@@ -354,7 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="acodb",
         description="sqlx-compatible SQLite migrations for the acolib orchestrator",
     )
-    parser.add_argument("--version", action="version", version=f"acodb {__version__}")
+    parser.add_argument("--version", action="version", version=_version(__version__))
     top = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     migrate = top.add_parser(
         "migrate",
@@ -429,6 +531,17 @@ def build_parser() -> argparse.ArgumentParser:
         aliases=["status", "list"],
     )
 
+    _verb(
+        sub,
+        "rehearse",
+        cmd_rehearse,
+        "apply the pending migrations to a copy of the database (the original is only read) "
+        "and report, per migration, the time it took on this data, the rows of each table "
+        "before and after, values it changed without writing their column, and the statement "
+        "and number of rows that break it",
+        parents=[db],
+    )
+
     add = _verb(
         sub,
         "add",
@@ -480,7 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_schema,
         "print the normalised schema the migrations "
         "build (in a fresh in-memory database), or of --database-url",
-        parents=[src],
+        parents=[src, _sqlite()],
     )
     schema.add_argument(
         "-D",

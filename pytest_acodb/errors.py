@@ -568,7 +568,10 @@ class MigrateError(AcodbError):
     Attributes: ``version`` (int), ``path`` (the file whose SQL failed), ``statement`` (the failing
     statement's text, or ``None``), ``line`` (1-based line of that statement in the file, or
     ``None``), ``reason`` (SQLite's message), ``code`` (SQLite's result code, or ``None``),
-    ``dirty`` (bool), ``action`` (``"apply"`` or ``"revert"``).
+    ``dirty`` (bool), ``action`` (``"apply"`` or ``"revert"``), ``needs`` (``"newer-sqlite"``
+    when the SQLite in use is older than a feature the statement uses, ``"extension"`` when it
+    calls a function SQLite does not have built in, else ``None``: see
+    :mod:`pytest_acodb.db.features`).
     """
 
     def __init__(
@@ -584,6 +587,7 @@ class MigrateError(AcodbError):
         code: int | None = None,
         state: str | None = None,
         todo: str | None = None,
+        needs: str | None = None,
     ) -> None:
         self.version = version
         self.path = path
@@ -593,6 +597,7 @@ class MigrateError(AcodbError):
         self.dirty = dirty
         self.action = action
         self.code = code
+        self.needs = needs
         where = str(path) if path is not None else f"migration {version}"
         if line is not None:
             where += f":{line}"

@@ -117,11 +117,15 @@ def test_existing_database_is_validated_one_item_per_problem(pytester: pytest.Py
     (directory / "1_posts.up.sql").write_bytes(b"CREATE TABLE posts (id INTEGER PRIMARY KEY);\r\n")
     result = pytester.runpytest(*args)
     failed = [line for line in result.stdout.lines if line.startswith("FAILED")]
+    # Pending is no fault (a rehearse item applies it to a copy), but a database whose applied
+    # migration was modified cannot be migrated as it is: the rehearsal skips saying so.
     assert [line.split(" - ")[0] for line in failed] == [
         "FAILED acodb::database[sqlite:prod.db:line_endings:1]",
-        "FAILED acodb::database[sqlite:prod.db:pending:2]",
     ]
     assert "line endings changed" in result.stdout.str()
+    result.stdout.fnmatch_lines(
+        ["SKIPPED *acodb::rehearse[[]2[]]: the database cannot be migrated*"]
+    )
 
 
 def test_warnings_show_in_the_summary_without_failing(pytester: pytest.Pytester) -> None:

@@ -242,7 +242,7 @@ def test_bundled_schema_passes_with_its_redundant_index_warned() -> None:
     assert list(warned) == ["lint[duplicate_index:idx_tool_executions_task_fk]"]
     assert isinstance(warned["lint[duplicate_index:idx_tool_executions_task_fk]"], CheckWarning)
     kinds = {n.split("[")[0] for n in found}
-    assert kinds == set(CHECK_KINDS) - {"lock", "database"}
+    assert kinds == set(CHECK_KINDS) - {"lock", "database", "rehearse"}
 
 
 def test_skip_versions_drop_their_items() -> None:

@@ -259,16 +259,6 @@ CASES: dict[str, Case] = {
         {"migrations/1_users.sql": USERS},
         applied(then={"migrations/1_users.sql": USERS.replace("\n", "\r\n").encode()}),
     ),
-    "pending": Case(
-        "migration 2 (posts) is pending",
-        None,
-        DATABASE,
-        {"migrations/1_users.sql": USERS},
-        lambda root: (
-            applied()(root),
-            (root / "migrations" / "2_posts.sql").write_text("CREATE TABLE p (x);\n"),
-        ),
-    ),
     "nul-in-url": Case(
         "holds a NUL character (%00)",
         ("migrate", "info", "-D", "sqlite:a%00b.db"),

@@ -34,6 +34,7 @@ CHECK_KINDS: tuple[str, ...] = (
     "models_match",
     "lock",
     "database",
+    "rehearse",
 )
 """Every built-in check kind, in the order their items are collected (the one source of truth).
 The kinds added later come after the first seven, so existing item ids keep their order."""

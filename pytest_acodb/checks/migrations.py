@@ -7,7 +7,7 @@ the check holds, raises :class:`~pytest_acodb.errors.CheckFailure` saying what d
 
 from __future__ import annotations
 
-from ..errors import CheckSkipped, MigrateError
+from ..errors import CheckFailure, CheckSkipped, MigrateError
 from ..migrate import MigrationSource
 from ..migrate.statements import actions
 from ..schema import Change
@@ -52,7 +52,7 @@ def check_upgrade(walk: Walk, version: int) -> None:
         failure = walk.failure
         assert failure is not None
         if failure.version == version:
-            fail("upgrade", subject, str(failure))
+            raise CheckFailure(str(failure), check="upgrade", subject=subject) from failure
         raise CheckSkipped(
             f"migration {failure.version} failed earlier; see upgrade[{failure.version}]"
         )

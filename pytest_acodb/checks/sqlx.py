@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..db import driver as drivers
+from ..db.connect import Connector
 from ..errors import AcodbError
 from ..migrate import Migrator
 from ..migrate.lockfile import lock_path, verify_lock
@@ -50,20 +51,24 @@ def lock_checks(source: MigrationSource) -> list[Check]:
     ]
 
 
-def database_checks(source: MigrationSource, url: str) -> list[Check]:
-    """``database`` items: validate the database at sqlx ``url`` (opened read-only) against
-    ``source``. A URL that cannot be opened, or a database that cannot be read, gives one
+def database_checks(
+    source: MigrationSource, url: str, connector: Connector | None = None
+) -> list[Check]:
+    """``database`` items: validate the database at sqlx ``url`` (opened read-only with
+    ``connector``) against ``source``: one per migration that is dirty, missing, modified or
+    whose line endings changed (pending ones are not faults: the ``rehearse`` checks apply them
+    to a copy). A URL that cannot be opened, or a database that cannot be read, gives one
     failing item saying why."""
     from ..db.urls import parse_sqlite_url
 
     describe = _describe()
     subject = url.replace("[", "(").replace("]", ")")
     try:
-        conn = parse_sqlite_url(url).connect(read_only=True)
+        conn = parse_sqlite_url(url).connect(read_only=True, connector=connector)
     except _FAILURES as exc:
         return [Check("database", subject, failing("database", subject, describe(exc)))]
     try:
-        problems = Migrator(source).validate(conn)
+        problems = [p for p in Migrator(source).validate(conn) if p.kind != "pending"]
     except _FAILURES as exc:
         return [Check("database", subject, failing("database", subject, describe(exc)))]
     finally:

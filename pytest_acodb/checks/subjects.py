@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from ..db import driver as drivers
 from ..db.connect import Connector, default_connector
 from ..errors import AcodbError, CheckSkipped, SourceError, UnknownCheckError
 from ..migrate import MigrationSource, resolve
+from ..migrate.rehearse import Rehearsal
 from .base import Check, failing, foreign_keys, passing
 from .data import check_data_survives
 from .drift import BUNDLED_METADATA, check_models_match
@@ -28,6 +29,7 @@ from .keys import check_cascade, check_constraint, value_list_columns
 from .lints import file_problems, schema_problems
 from .migrations import check_no_trace, check_round_trip, check_source, check_upgrade
 from .objects import check_lost_objects, check_triggers_fire, fire_targets
+from .rehearse import check_rehearsal
 from .severity import apply_levels, validate
 from .sqlx import database_checks, lock_checks
 from .triggers import check_trigger, updated_at_triggers
@@ -85,6 +87,7 @@ class Plan:
         self.source: MigrationSource | None = None
         self.outline: Outline | None = None
         self._by_name: dict[str, Check] = {}
+        self.rehearsal: Rehearsal | None = None
         validate(self.options.severity)
         name = self.directory.name or str(self.directory)
         try:
@@ -195,7 +198,8 @@ class Plan:
         checks += [Check("models_match", s, self._lazy(check_models_match, s)) for s in specs]
         checks += lock_checks(source)
         if options.database is not None:
-            checks += database_checks(source, options.database)
+            checks += database_checks(source, options.database, self.connector)
+            checks += self._rehearsals(source, options.database)
         return checks
 
     def _lints(self, source: MigrationSource, outline: Outline) -> list[Check]:
@@ -206,6 +210,21 @@ class Plan:
         if not problems:
             return [Check("lint", source.directory.name, passing)]
         return [Check("lint", p.subject, failing("lint", p.subject, p.message)) for p in problems]
+
+    def _rehearsals(self, source: MigrationSource, url: str) -> list[Check]:
+        """One ``rehearse[<version>]`` check per migration the database at ``url`` has not
+        applied; none when it cannot be read (its ``database`` check says why)."""
+        try:
+            self.rehearsal = Rehearsal(source, url, self.connector)
+        except AcodbError:
+            return []
+        except drivers.Error:
+            return []
+        rehearsal = self.rehearsal
+        return [
+            Check("rehearse", str(m.version), partial(check_rehearsal, rehearsal, m.version))
+            for m in rehearsal.pending
+        ]
 
     def _factories(self) -> list[Check]:
         try:

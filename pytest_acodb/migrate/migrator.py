@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..db import driver as drivers
+from ..db.features import Explanation, explain
 from ..errors import (
     BookkeepingError,
     DatabaseError,
@@ -61,6 +62,17 @@ from .runlock import LOCK_TIMEOUT_S, MigrationLock, database_file
 from .source import Migration, MigrationSource
 from .sql import NO_TX_MARKER, split_statements, transaction_control
 from .status import COLUMNS, AppliedMigration, MigrationStatus, State, read_row, state_of
+
+
+def format_elapsed(ns: int) -> str:
+    """A duration in nanoseconds as Rust's ``Duration`` Debug prints it: ``0ns``, ``850ns``,
+    ``12.5µs``, ``1.234567ms``, ``2.5s`` (largest unit >= 1, fraction without trailing zeros)."""
+    for unit, size, digits in (("s", 10**9, 9), ("ms", 10**6, 6), ("µs", 10**3, 3)):
+        if ns >= size:
+            whole, frac = divmod(ns, size)
+            text = f"{frac:0{digits}d}".rstrip("0")
+            return f"{whole}.{text}{unit}" if text else f"{whole}{unit}"
+    return f"{max(ns, 0)}ns"
 
 
 def quote(identifier: str) -> str:
@@ -500,6 +512,7 @@ class Migrator:
             try:
                 conn.execute(statement.text)
             except drivers.Error as exc:
+                explained = _explain(conn, str(exc))
                 raise MigrateError(
                     version=migration.version,
                     path=path,
@@ -509,6 +522,8 @@ class Migrator:
                     dirty=not inside,
                     action=action,
                     code=drivers.error_code(exc),
+                    todo=explained.todo if explained else None,
+                    needs=explained.needs if explained else None,
                 ) from exc
             if inside and not conn.in_transaction:
                 raise TransactionControlError(
@@ -568,3 +583,16 @@ def _database_error(conn: sqlite3.Connection, exc: BaseException) -> DatabaseErr
     except drivers.Error:
         path = None
     return DatabaseError.from_driver(exc, path)
+
+
+def _explain(conn: sqlite3.Connection, reason: str) -> Explanation | None:
+    """Why a statement may have failed for want of a newer SQLite or an extension (see
+    :func:`pytest_acodb.db.features.explain`), judged on the SQLite ``conn`` runs."""
+    try:
+        (text,) = conn.execute("SELECT sqlite_version()").fetchone()
+    except drivers.Error:
+        return None
+    major, minor, patch = (int(p) for p in str(text).split(".")[:3])
+    module = type(conn).__module__
+    driver = next((n for n, m in drivers.DRIVERS.items() if module.startswith(m)), module)
+    return explain(reason, (major, minor, patch), driver)

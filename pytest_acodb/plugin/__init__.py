@@ -75,6 +75,8 @@ def pytest_configure(config: pytest.Config) -> None:
     resolved = config.stash[settings.SETTINGS_KEY] = settings.resolve(config)
     config.stash[CONNECTOR_KEY] = _connector(config, resolved)
     config.stash[RUN_SEED_KEY] = choose_run_seed(config)
+    if resolved.database is not None:
+        config.pluginmanager.register(RehearsalLines(), "acodb-rehearsal-lines")
     if config.pluginmanager.hasplugin("pytest-factoryboy"):
         config.pluginmanager.register(FactoryFixtures(), "acodb-factory-fixtures")
     if config.pluginmanager.hasplugin("randomly"):
@@ -192,6 +194,9 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if report.skipped and isinstance(report.longrepr, tuple) and item.nodeid.startswith("acodb::"):
+        # A check item skips from inside the plugin: name the item, not a line of the plugin.
+        report.longrepr = (item.nodeid, None, report.longrepr[2])  # type: ignore[assignment]
     if report.failed:
         from .report import keep_failed, seed_section
 
@@ -206,6 +211,25 @@ def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str]
     from .secrets import secret_safe_comparison
 
     return secret_safe_comparison(op, left, right)
+
+
+class RehearsalLines:
+    """Registered with ``--acodb-database``: collects the report line of every ``rehearse``
+    item (reports travel from xdist workers, so the controller sees them all) and prints them
+    in the terminal summary."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" and report.nodeid.startswith("acodb::rehearse["):
+            self.lines += [text for name, text in report.sections if name == "Captured acodb call"]
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.lines:
+            terminalreporter.write_sep("-", "acodb rehearsal on a copy of the database")
+            for line in self.lines:
+                terminalreporter.write_line(line)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

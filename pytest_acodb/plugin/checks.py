@@ -121,6 +121,19 @@ class Checks:
             return
         pytest.skip(reason)
 
+    def rehearsal_summary(self, subject: str) -> str:
+        """One line about the rehearsal of the pending migration ``subject`` (its time on the
+        real data and the tables whose row counts changed), or why there is none."""
+        from ..checks.rehearse import step_of, summary
+
+        rehearsal = self.plan.rehearsal
+        if rehearsal is None:
+            return "no rehearsal: the database could not be read"
+        try:
+            return summary(step_of(rehearsal, int(subject)))
+        except CheckSkipped as exc:
+            return exc.reason
+
     def _run(self, check: Check) -> None:
         name = check.name
         try:

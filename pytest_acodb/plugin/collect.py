@@ -23,6 +23,7 @@ import pytest
 from ..checks.base import CHECK_KINDS
 from ..errors import AcodbError
 from .checks import Checks, collected_plan
+from .hints import describe, hint
 
 NODE = "acodb"
 """The node id of the collector; a check's node id is ``acodb::<kind>[<subject>]``."""
@@ -32,19 +33,28 @@ SELECTED_KEY = pytest.StashKey[list[str] | None]()
 ``acodb`` (all of them), ``None`` when the command line names none."""
 
 
-def check_function(kind: str) -> Callable[[Checks, str], None]:
+def check_function(kind: str) -> Callable[[Checks, str, pytest.FixtureRequest], None]:
     """The test function of the check ``kind``: it runs ``kind[acodb_subject]`` through the
-    ``acodb_checks`` fixture; a failure fails the item with the check's one-line message."""
+    ``acodb_checks`` fixture; a failure fails the item with the check's one-line message. A
+    ``rehearse`` item also reports the migration's time and row counts (section ``acodb``)."""
 
-    def check(acodb_checks: Checks, acodb_subject: str) -> None:
+    def check(acodb_checks: Checks, acodb_subject: str, request: pytest.FixtureRequest) -> None:
         name = f"{kind}[{acodb_subject}]"
         try:
             acodb_checks.run_item(name)
-        except (AssertionError, AcodbError) as exc:
-            message = f"{name}: {exc}"
+        except AssertionError as exc:
+            extra = hint(exc.__cause__) if exc.__cause__ is not None else None
+            message = f"{name}: {exc}" + (f"; {extra}" if extra else "")
+        except AcodbError as exc:
+            message = f"{name}: {describe(exc)}"
         else:
-            return
-        pytest.fail(message, pytrace=False)  # outside the except: the message, no traceback
+            message = ""
+        finally:
+            if kind == "rehearse":  # in the call's report, passed or not
+                summary = acodb_checks.rehearsal_summary(acodb_subject)
+                request.node.add_report_section("call", "acodb", f"{name}: {summary}")
+        if message:  # outside the except: the message, no traceback
+            pytest.fail(message, pytrace=False)
 
     check.__name__ = check.__qualname__ = kind
     check.__doc__ = f"The built-in check {kind} of pytest-acodb, on one subject."

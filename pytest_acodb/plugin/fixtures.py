@@ -39,6 +39,7 @@ from ..db.template import Template
 from ..errors import AcodbError, IsolationError
 from ..migrate import resolve
 from ..migrate.stepper import Stepper
+from .hints import describe
 from .marker import marker_args
 from .report import TEST_SEED_KEY, add_template_report, describe_template
 from .seeds import RUN_SEED_KEY, seed_data, test_seed
@@ -139,17 +140,24 @@ def acodb_template(
     naming the file and statement, which errors every test that needs a database.
     """
     config = request.config
-    source = resolve(acodb_migrations_dir)
     cache = _cache_directory(config) if config.stash[SETTINGS_KEY].reuse_template else None
-    if cache is not None:
-        template = Template.cached(source, cache, acodb_connector)
-        if template.cache_problem:  # the run goes on with a template built in memory
-            warnings.warn(
-                pytest.PytestWarning(f"--acodb-reuse-template: {template.cache_problem}"),
-                stacklevel=2,
-            )
+    try:
+        source = resolve(acodb_migrations_dir)
+        if cache is not None:
+            template = Template.cached(source, cache, acodb_connector)
+        else:
+            template = Template(source, connector=acodb_connector)
+    except AcodbError as error:
+        message = describe(error)
     else:
-        template = Template(source, connector=acodb_connector)
+        message = ""
+    if message:  # every test that needs a database errors with this one line
+        pytest.fail(message, pytrace=False)
+    if template.cache_problem:  # the run goes on with a template built in memory
+        warnings.warn(
+            pytest.PytestWarning(f"--acodb-reuse-template: {template.cache_problem}"),
+            stacklevel=2,
+        )
     add_template_report(config, [describe_template(template)])
     yield template
     template.close()
@@ -390,10 +398,17 @@ def acodb_migrator(
         pytest.fail(message, pytrace=False)
     database = memory_database(connector=acodb_connector)
     conn = database.connect()
-    stepper = Stepper(resolve(acodb_migrations_dir), conn, url=database.url)
     try:
+        stepper = Stepper(resolve(acodb_migrations_dir), conn, url=database.url)
         if target is not None:
             stepper.to(target)
+    except AcodbError as error:
+        message = describe(error)
+    if message:
+        conn.close()
+        database.close()
+        pytest.fail(message, pytrace=False)
+    try:
         yield stepper
     finally:
         conn.close()

@@ -9,6 +9,7 @@ has its own (``pytest_acodb.cli.hint``).
 from __future__ import annotations
 
 from ..errors import (
+    MigrateError,
     SeverityError,
     SourceDirectoryError,
     SqliteUrlError,
@@ -39,6 +40,16 @@ def hint(error: BaseException) -> str | None:
         return f"acodb_migrator.down({error.target}) goes back to it"
     if isinstance(error, SeverityError):
         return f"check {_setting('acodb_severity')}"
+    if isinstance(error, MigrateError) and error.needs == "newer-sqlite":
+        return (
+            f"the default driver has SQLite 3.50: {_setting('acodb_sqlite_driver')} = sqlean "
+            "(pip install sqlean-py)"
+        )
+    if isinstance(error, MigrateError) and error.needs == "extension":
+        return (
+            f"list the extension in {_setting('acodb_sqlite_extensions')}, or register the "
+            "function in a pytest_acodb_connect(connection) hook in conftest.py"
+        )
     return None
 
 
