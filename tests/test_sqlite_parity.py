@@ -7,6 +7,7 @@ the index (``sqlite-vec``, ``sqlite-ulid``), real pytest runs.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -201,3 +202,33 @@ def test_an_older_sqlite_names_both_versions(pytester: pytest.Pytester) -> None:
     assert "the SQLite sqlx bundles (3.46.0 or newer) has it" in output
     assert "--acodb-sqlite-driver (ini key acodb_sqlite_driver) = sqlean" in output
     assert "fix the SQL" not in output
+
+
+def test_without_sqlean_the_kit_falls_back_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    drivers.load.cache_clear()
+    monkeypatch.setitem(sys.modules, "sqlean.dbapi2", None)  # as if no wheel were installed
+    try:
+        driver = drivers.load()
+        assert driver.name == "sqlite3" and driver.module is sqlite3
+        assert driver.fallback is not None and "sqlean-py is not installed" in driver.fallback
+        assert "fallback" in driver.describe()
+        with pytest.raises(DriverError, match=r"cannot import sqlean\.dbapi2.*install sqlean-py"):
+            drivers.load("sqlean")
+    finally:
+        drivers.load.cache_clear()
+
+
+def test_engines_the_kit_makes_never_print_bound_values() -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from pytest_acodb.db.connect import create_engine
+
+    engine = create_engine("sqlite+pysqlite://")
+    with engine.connect() as connection:
+        connection.execute(text("CREATE TABLE t (v TEXT CHECK (length(v) < 5))"))
+        with pytest.raises(IntegrityError) as info:
+            connection.execute(text("INSERT INTO t VALUES (:v)"), {"v": "secret-value"})
+    assert "secret-value" not in str(info.value)
+    assert "hidden due to hide_parameters" in str(info.value)
+    engine.dispose()
