@@ -20,11 +20,13 @@ from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
 
+from . import bundled_migrations_dir
 from .db import driver as drivers
 from .db.connect import Connector
 from .db.urls import FORMS, SqliteTarget, database_url, parse_sqlite_url
 from .errors import (
     AcodbError,
+    BundledSourceError,
     ChecksumLockError,
     DatabaseMissingError,
     LockMismatchError,
@@ -157,6 +159,21 @@ def connector(args: argparse.Namespace) -> Connector:
     return chosen
 
 
+BUNDLED = "@acolib"
+"""The ``--source`` value that names the acolib migrations bundled with the package."""
+
+
+def source_dir(args: argparse.Namespace, *, writing: bool = False) -> Path:
+    """The migrations directory of ``--source``: ``@acolib`` is the bundled acolib one (inside
+    the installed package; read-only for ``add`` and ``lock``, which raise
+    :class:`~pytest_acodb.errors.BundledSourceError` when ``writing``)."""
+    if args.source != BUNDLED:
+        return Path(args.source)
+    if writing:
+        raise BundledSourceError(bundled_migrations_dir())
+    return bundled_migrations_dir()
+
+
 def _open(
     target: SqliteTarget, options: argparse.Namespace, *, read_only: bool
 ) -> sqlite3.Connection:
@@ -188,7 +205,7 @@ def _backup(
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``acodb migrate run``: the engine's run plan, carried out (or, with --dry-run, shown)."""
-    migrator = Migrator(resolve(args.source))
+    migrator = Migrator(resolve(source_dir(args)))
     target = _target(args)
     existed = target.exists()
     with closing(_open(target, args, read_only=args.dry_run)) as conn:
@@ -210,7 +227,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_revert(args: argparse.Namespace) -> int:
     """``acodb migrate revert``: the engine's revert plan, carried out (or shown)."""
-    migrator = Migrator(resolve(args.source))
+    migrator = Migrator(resolve(source_dir(args)))
     target = _target(args)
     existed = target.exists()
     with closing(_open(target, args, read_only=args.dry_run)) as conn:
@@ -236,7 +253,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     """``acodb migrate info`` (also ``status``, ``list``): the engine's status of each
     migration."""
-    migrator = Migrator(resolve(args.source))
+    migrator = Migrator(resolve(source_dir(args)))
     with closing(_open(_target(args), args, read_only=True)) as conn:
         statuses = migrator.status(conn)
     table, directory = migrator.source.table_name, migrator.source.directory
@@ -270,7 +287,7 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     it does not write by name."""
     from .migrate.rehearse import Rehearsal
 
-    rehearsal = Rehearsal(resolve(args.source), _target(args).url, connector(args))
+    rehearsal = Rehearsal(resolve(source_dir(args)), _target(args).url, connector(args))
     if rehearsal.blocked is not None:
         raise rehearsal.blocked
     if not rehearsal.pending:
@@ -319,7 +336,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     reversible = True if args.reversible else False if args.simple else None
     for path in add_migration(
-        args.source,
+        source_dir(args, writing=True),
         args.description,
         reversible=reversible,
         sequential=args.sequential,
@@ -333,7 +350,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
     """``acodb migrate lock``."""
     from .migrate.lockfile import write_lock
 
-    source = resolve(args.source)
+    source = resolve(source_dir(args, writing=True))
     path = write_lock(source)
     _out(f"Wrote {path} ({len(source)} migrations); commit it")
     return 0
@@ -343,7 +360,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """``acodb migrate verify``: each problem on stdout, then one error line."""
     from .migrate.lockfile import lock_path, verify_lock
 
-    source = resolve(args.source)
+    source = resolve(source_dir(args))
     problems = verify_lock(source, required=True)
     for problem in problems:
         _out(describe(problem))
@@ -364,11 +381,11 @@ def cmd_schema(args: argparse.Namespace) -> int:
     from .schema import render, snapshot
 
     if args.database_url:
-        source_dir = Path(args.source)
-        table = read_sqlx_toml(source_dir)[0] if source_dir.is_dir() else DEFAULT_TABLE_NAME
+        directory = source_dir(args)
+        table = read_sqlx_toml(directory)[0] if directory.is_dir() else DEFAULT_TABLE_NAME
         conn = _open(parse_sqlite_url(args.database_url), args, read_only=True)
     else:
-        source = resolve(args.source)
+        source = resolve(source_dir(args))
         table = source.table_name
         template = Template(source, connector=connector(args))
         conn = template.connector.open_image(template.image)
@@ -412,7 +429,8 @@ def _common(*, database: bool) -> argparse.ArgumentParser:
         "--source",
         default="migrations",
         metavar="DIR",
-        help="folder containing the migrations (default: %(default)s)",
+        help="folder containing the migrations (default: %(default)s); @acolib: the acolib "
+        "migrations bundled with pytest-acodb",
     )
     if database:
         parent.add_argument("-D", "--database-url", metavar="URL", help=_URL_HELP)

@@ -69,6 +69,18 @@ def sqlite_advice(code: int | None) -> str | None:
 # -- the SQLite driver and extensions ------------------------------------------------------------
 
 
+class BundledSourceError(AcodbError):
+    """Something tried to write into the migrations bundled with the package (they are read
+    only: another project's files). Attributes: ``directory``."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(
+            f"{directory} holds the bundled acolib migrations, which are read only: copy them "
+            "into your project's migrations directory and work there"
+        )
+        self.directory = directory
+
+
 class DriverError(AcodbError):
     """The SQLite driver asked for is unknown or cannot be imported.
 

@@ -778,3 +778,17 @@ def test_a_closed_pipe_never_stops_a_migration(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=120)
     assert (proc.returncode, err) == (0, "")
     assert versions(tmp_path / "app.db") == list(range(1, 41))
+
+
+def test_the_bundled_migrations_need_no_hunting_in_site_packages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:{tmp_path / 'orchestrator.db'}?mode=rwc"
+    assert main(["migrate", "run", "--source", "@acolib", "-D", url]) == 0
+    assert "Applied 20250115000007/migrate create triggers" in capsys.readouterr().out
+    assert main(["migrate", "info", "--source", "@acolib", "-D", url]) == 0
+    assert "20250115000007/installed create triggers" in capsys.readouterr().out
+    for verb in (["add", "x"], ["lock"]):
+        assert main(["migrate", *verb, "--source", "@acolib"]) == 1
+        assert "bundled acolib migrations, which are read only" in capsys.readouterr().err
