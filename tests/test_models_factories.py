@@ -914,6 +914,34 @@ def test_same_seed_same_data_for_every_factory() -> None:
     assert draw(8) != first
 
 
+def test_bundled_factories_subclass_the_generated_ones() -> None:
+    for factory_class in ACODB_FACTORIES:
+        table = factory_class._meta.model.__tablename__
+        assert issubclass(factory_class, factories.GENERATED[table])
+        assert factories.BUNDLED[table] is factory_class
+        assert getattr(factories.BUNDLED, factory_class.__name__) is factory_class
+
+
+def test_traits_generated_from_check_value_lists_reach_the_bundled_factories(
+    session: Session,
+) -> None:
+    made = [ConnectionSessionFactory(**{kind: True}) for kind in CONNECTION_TYPES]
+    assert [s.connection_type for s in made] == list(CONNECTION_TYPES)
+
+
+def test_metadata_keyword_sets_the_metadata_attribute(
+    session: Session, raw: sqlite3.Connection
+) -> None:
+    task = TaskFactory(metadata={"source": "cli"})
+    client = ConnectionSessionFactory(metadata={"remote_addr": "192.0.2.1"})
+    assert task.metadata_ == {"source": "cli"}
+    assert rows(raw, "SELECT metadata FROM tasks") == [{"metadata": '{"source": "cli"}'}]
+    assert client.metadata_ == {"remote_addr": "192.0.2.1"}
+    assert TaskFactory.build(metadata=None).metadata_ is None
+    with pytest.raises(TypeError, match="pass metadata_= or metadata=, not both"):
+        TaskFactory(metadata={}, metadata_={})
+
+
 def test_trait_flags_are_declared_false_and_never_reach_the_model() -> None:
     declarations = TaskFactory._meta.declarations
     assert all(declarations[status] is False for status in TASK_STATUSES)
