@@ -929,6 +929,34 @@ def test_traits_generated_from_check_value_lists_reach_the_bundled_factories(
     assert [s.connection_type for s in made] == list(CONNECTION_TYPES)
 
 
+@pytest.mark.parametrize(
+    ("table", "column", "attribute"),
+    [
+        ("tasks", "config", "config"),
+        ("tasks", "metadata", "metadata_"),
+        ("workflows", "definition", "definition"),
+        ("tool_executions", "arguments", "arguments"),
+        ("tool_executions", "output", "output"),
+        ("sessions", "metadata", "metadata_"),
+    ],
+)
+def test_json_columns_read_text_that_is_not_json(
+    session: Session, raw: sqlite3.Connection, table: str, column: str, attribute: str
+) -> None:
+    made = {
+        "tasks": TaskFactory,
+        "workflows": WorkflowFactory,
+        "tool_executions": ToolExecutionFactory,
+        "sessions": ConnectionSessionFactory,
+    }[table]()
+    raw.execute(f"UPDATE {table} SET {column} = 'plain text, not JSON' WHERE id = ?", (made.id,))
+    session.expire_all()
+    assert getattr(made, attribute) == "plain text, not JSON"
+    raw.execute(f"UPDATE {table} SET {column} = '[1, 2]' WHERE id = ?", (made.id,))
+    session.expire_all()
+    assert getattr(made, attribute) == [1, 2]
+
+
 def test_metadata_keyword_sets_the_metadata_attribute(
     session: Session, raw: sqlite3.Connection
 ) -> None:
