@@ -4,6 +4,8 @@ allows."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 BOOKMARKS = """
@@ -73,7 +75,7 @@ def test_registered_fixtures_in_any_argument_order(pytester: pytest.Pytester) ->
         def test_session_last(tool_execution, acodb_session):
             coherent(tool_execution, acodb_session)
 
-        def test_no_session(tool_execution):
+        def test_no_session(tool_execution, acodb_factories):
             assert tool_execution.task.status == "running"
 
         def test_parent_first(task, tool_execution, acodb_session):
@@ -93,6 +95,83 @@ def test_registered_fixtures_in_any_argument_order(pytester: pytest.Pytester) ->
         """
     )
     pytester.runpytest().assert_outcomes(passed=7)
+
+
+# -- acodb_factories for your own migrations ----------------------------------------------------
+
+
+def test_factories_fixture_for_own_migrations(pytester: pytest.Pytester) -> None:
+    _own_migrations(pytester)
+    pytester.makepyfile(
+        """
+        from sqlalchemy import text
+
+        def test_by_table_and_class(acodb_factories, acodb_session):
+            bookmark = acodb_factories["bookmarks"]()
+            assert bookmark.user.email and bookmark.url.startswith("http")
+            assert acodb_factories.BookmarksFactory(public=True).visibility == "public"
+            assert acodb_factories["bookmarks"](visibility="public").visibility == "public"
+            count = acodb_session.execute(text("SELECT count(*) FROM users")).scalar()
+            assert count == 3
+
+        def test_every_table(acodb_factories):
+            assert sorted(acodb_factories) == ["bookmarks", "users"]
+            acodb_factories["users"].create_batch(50)
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_factories_fixture_replays_with_the_seed(pytester: pytest.Pytester) -> None:
+    _own_migrations(pytester)
+    pytester.makepyfile(
+        """
+        import json, pathlib
+
+        def test_rows(acodb_factories, acodb_connection):
+            acodb_factories["bookmarks"].create_batch(3)
+            rows = acodb_connection.exec_driver_sql(
+                "SELECT * FROM bookmarks JOIN users ON users.id = bookmarks.user_id"
+            ).fetchall()
+            pathlib.Path("rows.json").write_text(json.dumps([list(r) for r in rows]))
+        """
+    )
+
+    def rows(seed: str) -> object:
+        pytester.runpytest_subprocess(f"--acodb-seed={seed}").assert_outcomes(passed=1)
+        return json.loads((pytester.path / "rows.json").read_text())
+
+    first = rows("42")
+    assert rows("42") == first
+    assert rows("43") != first
+
+
+def test_readme_quick_path_for_own_migrations(pytester: pytest.Pytester) -> None:
+    # The README's "Your own migrations" section, as written there.
+    _own_migrations(pytester)
+    pytester.makeconftest(
+        """
+        from pathlib import Path
+        from pytest_factoryboy import register
+        from pytest_acodb.synth.factories import generate
+
+        factories = generate(Path(__file__).parent / "migrations")
+        register(factories["users"])
+        register(factories["bookmarks"])
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_bookmark_belongs_to_a_user(acodb_factories):
+            bookmark = acodb_factories["bookmarks"](public=True)
+            assert bookmark.user.email
+            assert bookmark.visibility == "public"
+
+        def test_registered(bookmarks):
+            assert bookmarks.user.display_name
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
 
 
 # -- a hand-written factory on the kit's base ----------------------------------------------------
