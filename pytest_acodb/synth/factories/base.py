@@ -326,7 +326,9 @@ class AcodbFactory(SQLAlchemyModelFactory):
         """The keys of ``params`` a caller chose: not a factory_boy declaration (pytest-factoryboy
         passes a factory's own declarations through as keyword arguments), and not equal to the
         factory's own constant of that name."""
-        declared = cls._meta.declarations
+        if not params:
+            return set()
+        declared = _declarations(cls)
         chosen = set()
         for key, value in params.items():
             if enums.get_builder_phase(value) is not None:
@@ -389,6 +391,18 @@ class AcodbFactory(SQLAlchemyModelFactory):
 
 
 _UNSET = object()
+
+_declared: weakref.WeakKeyDictionary[type[Any], dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _declarations(factory_class: type[Any]) -> dict[str, Any]:
+    """``factory_class._meta.declarations``, computed once (factory_boy rebuilds the dict, traits
+    included, on every access)."""
+    found = _declared.get(factory_class)
+    if found is None:
+        found = _declared[factory_class] = dict(factory_class._meta.declarations)
+    return found
+
 
 _aliases: weakref.WeakKeyDictionary[type[Any], dict[str, str]] = weakref.WeakKeyDictionary()
 

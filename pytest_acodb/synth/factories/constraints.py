@@ -317,6 +317,8 @@ class Verifier:
             if self._evaluates(check):
                 self.checks.append(check)
                 self.columns.append(check_columns(table, check))
+        self.referenced: set[str] = set().union(*self.columns)
+        """Every column some evaluated CHECK names."""
         self._sql = (
             "SELECT "
             + ", ".join(f"coalesce(CAST(({c}) AS NUMERIC) <> 0, 1)" for c in self.checks)
