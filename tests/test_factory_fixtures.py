@@ -147,28 +147,47 @@ def test_factories_fixture_replays_with_the_seed(pytester: pytest.Pytester) -> N
 
 
 def test_readme_quick_path_for_own_migrations(pytester: pytest.Pytester) -> None:
-    # The README's "Your own migrations" section, as written there.
+    # The README's "Factories for your own migrations", as written there.
     _own_migrations(pytester)
-    pytester.makeconftest(
-        """
-        from pathlib import Path
-        from pytest_factoryboy import register
-        from pytest_acodb.synth.factories import generate
-
-        factories = generate(Path(__file__).parent / "migrations")
-        register(factories["users"])
-        register(factories["bookmarks"])
-        """
-    )
     pytester.makepyfile(
-        """
+        test_bookmarks="""
         def test_bookmark_belongs_to_a_user(acodb_factories):
             bookmark = acodb_factories["bookmarks"](public=True)
             assert bookmark.user.email
             assert bookmark.visibility == "public"
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_conftest_factories_are_the_fixtures_factories(pytester: pytest.Pytester) -> None:
+    # Subclassing and pytest-factoryboy registration, as the README shows them.
+    _own_migrations(pytester)
+    pytester.makeconftest(
+        """
+        from pytest_factoryboy import register
+        from pytest_acodb.synth.factories import generate
+
+        factories = generate("migrations")
+
+        class BookmarkFactory(factories["bookmarks"]):
+            title = "Read later"
+
+        register(factories["users"])
+        register(BookmarkFactory)
+        """
+    )
+    pytester.makepyfile(
+        """
+        from conftest import BookmarkFactory, factories
+
+        def test_same_classes(acodb_factories):
+            assert acodb_factories["bookmarks"] is factories["bookmarks"]
+            bookmark = BookmarkFactory(user=acodb_factories["users"](), public=True)
+            assert bookmark.title == "Read later" and bookmark.user.email
 
         def test_registered(bookmarks):
-            assert bookmarks.user.display_name
+            assert bookmarks.title == "Read later" and bookmarks.user.display_name
         """
     )
     pytester.runpytest().assert_outcomes(passed=2)

@@ -335,9 +335,11 @@ def acodb_factories(request: pytest.FixtureRequest, acodb_session: Session) -> F
     A :class:`pytest_acodb.synth.factories.Factories`: by table name,
     ``acodb_factories["orders"](status="shipped")``, or by class name,
     ``acodb_factories.OrdersFactory(shipped=True)``. For your own migrations they are generated
-    from the schema (once per schema and run); for the bundled schema they are the bundled
-    acolib factories (``acodb_factories.TaskFactory(failed=True)``). Values are realistic and
-    seeded from ``acodb_seed``.
+    from the schema (once per schema and run; the very factories a ``conftest.py`` made with
+    ``pytest_acodb.synth.factories.generate`` for the same schema, so their models are the
+    same); for the bundled schema they are the bundled acolib factories
+    (``acodb_factories.TaskFactory(failed=True)``). Values are realistic and seeded from
+    ``acodb_seed``.
     """
     from ..schema import snapshot
 
@@ -356,6 +358,7 @@ def _factories_for(request: pytest.FixtureRequest, dbapi: Any, schema: Schema) -
     factories generated from its schema, with the run's connector."""
     from ..acolib.models import ACODB_TABLES
     from ..synth.factories import generate
+    from ..synth.factories.generate import generated_for
     from ..synth.factories.plan import BOOKKEEPING
 
     tables = {n for n, t in schema.tables.items() if t.ordinary and n not in BOOKKEEPING}
@@ -364,8 +367,12 @@ def _factories_for(request: pytest.FixtureRequest, dbapi: Any, schema: Schema) -
 
         if all(schema.tables[n] == BUNDLED.schema.tables[n] for n in tables):
             return BUNDLED
+    providers = _value_providers(request)
+    found = None if providers else generated_for(schema)
+    if found is not None:
+        return found
     connector = request.config.stash[CONNECTOR_KEY]
-    return generate(dbapi, providers=_value_providers(request), connector=connector)
+    return generate(dbapi, providers=providers, connector=connector)
 
 
 def _value_providers(request: pytest.FixtureRequest) -> dict[str, Any]:

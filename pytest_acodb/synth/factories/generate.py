@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
@@ -170,14 +171,17 @@ class _Rows:
         verifier = self.verifier(plan)
         if verifier is None:
             return kwargs
+        needed = verifier.referenced
         row = {
             cp.column.name: self.stored_value(plan, cp, kwargs[cp.attribute])
             if cp.attribute in kwargs
             else cp.default
             for cp in plan.columns
+            if cp.column.name in needed
         }
         for edge in plan.parents:
-            self._parent_keys(edge, kwargs.get(edge.name), row)
+            if needed.intersection(edge.key.columns):
+                self._parent_keys(edge, kwargs.get(edge.name), row)
         failing = verifier.failing(row)
         if not failing:
             return kwargs
@@ -374,7 +378,8 @@ class Factories(Mapping[str, type[GeneratedFactory]]):
 
     ``models``: ``{table: mapped class}``; ``limits``: ``{table: Limit}`` for tables whose
     constraints allow only ``Limit.rows`` rows (0: none), with the constraint that says so
-    (``Limit.reason``); ``schema``: the snapshot they were made from.
+    (``Limit.reason``); ``schema``: the snapshot they were made from; ``plain``: made with
+    generated models and no value providers (so any test of the same schema can share them).
     """
 
     def __init__(
@@ -382,6 +387,8 @@ class Factories(Mapping[str, type[GeneratedFactory]]):
         factories: dict[str, type[GeneratedFactory]],
         models: Mapping[str, type[Any]],
         schema: Schema,
+        *,
+        plain: bool = False,
     ) -> None:
         self._factories = factories
         self._by_class = {f.__name__: f for f in factories.values()}
@@ -390,6 +397,9 @@ class Factories(Mapping[str, type[GeneratedFactory]]):
         self.limits: dict[str, Limit] = {
             n: f._acodb_plan.limit for n, f in factories.items() if f._acodb_plan.limit
         }
+        self.plain = plain
+        if plain:
+            _plain.add(self)
 
     def __getitem__(self, table: str) -> type[GeneratedFactory]:
         found = self._factories.get(table)
@@ -415,6 +425,11 @@ class Factories(Mapping[str, type[GeneratedFactory]]):
 
     def __dir__(self) -> list[str]:
         return sorted({*super().__dir__(), *self._by_class})
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._factories)
@@ -505,7 +520,19 @@ def generate(
             },
         )
     ordered = {n: made[n] for n in plans}
-    return Factories(ordered, model_classes, schema)
+    return Factories(ordered, model_classes, schema, plain=not given and not providers)
+
+
+_plain: weakref.WeakSet[Factories] = weakref.WeakSet()
+"""Every live :class:`Factories` made with generated models and no value providers."""
+
+
+def generated_for(schema: Schema) -> Factories | None:
+    """A live :class:`Factories` made (with generated models and no value providers) for a
+    schema structurally equal to ``schema`` (a ``conftest.py`` that called :func:`generate` on
+    the migrations in use), or ``None``; so a test's ``acodb_factories`` and the factories a
+    conftest registered or subclassed share their models."""
+    return next((f for f in list(_plain) if f.schema == schema), None)
 
 
 def _open(source: Source, connector: Connector) -> tuple[Any, bool]:
