@@ -399,7 +399,7 @@ class Factories(Mapping[str, type[GeneratedFactory]]):
         }
         self.plain = plain
         if plain:
-            _plain.add(self)
+            _plain[:] = [r for r in _plain if r() is not None] + [weakref.ref(self)]
 
     def __getitem__(self, table: str) -> type[GeneratedFactory]:
         found = self._factories.get(table)
@@ -523,16 +523,21 @@ def generate(
     return Factories(ordered, model_classes, schema, plain=not given and not providers)
 
 
-_plain: weakref.WeakSet[Factories] = weakref.WeakSet()
-"""Every live :class:`Factories` made with generated models and no value providers."""
+_plain: list[weakref.ref[Factories]] = []
+"""Every live :class:`Factories` made with generated models and no value providers, oldest
+first."""
 
 
 def generated_for(schema: Schema) -> Factories | None:
-    """A live :class:`Factories` made (with generated models and no value providers) for a
-    schema structurally equal to ``schema`` (a ``conftest.py`` that called :func:`generate` on
+    """The latest live :class:`Factories` made (with generated models and no value providers)
+    for a schema structurally equal to ``schema`` (a ``conftest.py`` that called :func:`generate` on
     the migrations in use), or ``None``; so a test's ``acodb_factories`` and the factories a
     conftest registered or subclassed share their models."""
-    return next((f for f in list(_plain) if f.schema == schema), None)
+    for ref in reversed(_plain):
+        found = ref()
+        if found is not None and found.schema == schema:
+            return found
+    return None
 
 
 def _open(source: Source, connector: Connector) -> tuple[Any, bool]:
