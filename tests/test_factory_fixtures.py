@@ -47,7 +47,7 @@ def test_readme_pytest_factoryboy_example(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(README_CONFTEST)
     pytester.makepyfile(
         """
-        def test_tool_run(acodb_session, tool_execution):
+        def test_tool_run(tool_execution):
             assert tool_execution.task.status == "running"
         """
     )
@@ -165,16 +165,17 @@ def test_conftest_factories_are_the_fixtures_factories(pytester: pytest.Pytester
     _own_migrations(pytester)
     pytester.makeconftest(
         """
+        from pathlib import Path
         from pytest_factoryboy import register
         from pytest_acodb.synth.factories import generate
 
-        factories = generate("migrations")
+        factories = generate(Path(__file__).parent / "migrations")
 
         class BookmarkFactory(factories["bookmarks"]):
             title = "Read later"
 
-        register(factories["users"])
-        register(BookmarkFactory)
+        register(factories["users"])   # fixtures users, users_factory
+        register(BookmarkFactory)      # fixtures bookmarks, bookmark_factory
         """
     )
     pytester.makepyfile(
@@ -186,8 +187,9 @@ def test_conftest_factories_are_the_fixtures_factories(pytester: pytest.Pytester
             bookmark = BookmarkFactory(user=acodb_factories["users"](), public=True)
             assert bookmark.title == "Read later" and bookmark.user.email
 
-        def test_registered(bookmarks):
+        def test_registered(bookmarks, bookmark_factory, users_factory):
             assert bookmarks.title == "Read later" and bookmarks.user.display_name
+            assert bookmark_factory is BookmarkFactory and users_factory is factories["users"]
         """
     )
     pytester.runpytest().assert_outcomes(passed=2)

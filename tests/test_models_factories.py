@@ -970,6 +970,22 @@ def test_metadata_keyword_sets_the_metadata_attribute(
         TaskFactory(metadata={}, metadata_={})
 
 
+def test_readme_lists_every_trait_of_every_bundled_factory() -> None:
+    from factory import Trait
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    table = readme[readme.index("Every trait, and the parameters") :]
+    listed = {}
+    for line in table.splitlines()[2:10]:
+        found = re.match(r"\|\s*`(\w+Factory)`\s*\|[^|]*\|([^|]*)\|", line)
+        if found:
+            listed[found.group(1)] = set(re.findall(r"`(\w+)`", found.group(2)))
+    assert listed == {
+        f.__name__: {n for n, p in f._meta.parameters.items() if isinstance(p, Trait)}
+        for f in ACODB_FACTORIES
+    }
+
+
 def test_trait_flags_are_declared_false_and_never_reach_the_model() -> None:
     declarations = TaskFactory._meta.declarations
     assert all(declarations[status] is False for status in TASK_STATUSES)
