@@ -55,9 +55,9 @@ _explicit: ContextVar[tuple[frozenset[str], ...]] = ContextVar("acodb_explicit",
 
 class GeneratedFactory(AcodbFactory):
     """Base of every generated factory (and of the bundled acolib factories, which subclass the
-    generated ones): rows valid by construction, checked against the table's CHECKs before
-    they are made (:class:`~pytest_acodb.errors.FactoryError` names the CHECK a row cannot meet,
-    or the constraint that leaves the table with no possible row)."""
+    generated ones): each row is checked against the table's CHECKs before it is made, and the
+    values its caller did not choose are repaired until it passes; a table no row can be made
+    for raises :class:`~pytest_acodb.errors.FactoryError` naming the constraint."""
 
     class Meta:
         abstract = True

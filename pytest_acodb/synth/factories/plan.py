@@ -152,7 +152,7 @@ def attribute_name(column: str, taken: set[str]) -> str:
     return name
 
 
-def _relationship_name(fk: ForeignKey, table: Table, taken: set[str]) -> str:
+def _relationship_name(fk: ForeignKey, taken: set[str]) -> str:
     if len(fk.columns) == 1:
         base = re.sub(r"(_?id|_?uuid|_?key|_fk|Id|ID)$", "", fk.columns[0]) or fk.parent
         if base == fk.columns[0]:
@@ -262,7 +262,7 @@ def plan_schema(
         ]
     )
     for plan in plans.values():
-        _fill_columns(plan, schema, conn, probe, chosen, samples, convention)
+        _fill_columns(plan, probe, chosen, samples, convention)
     _plan_parents(plans, schema)
     for plan in plans.values():
         _plan_unique(plan, schema, conn)
@@ -349,8 +349,6 @@ def _usable(name: str) -> bool:
 
 def _fill_columns(
     plan: TablePlan,
-    schema: Schema,
-    conn: sqlite3.Connection | None,
     probe: sqlite3.Connection,
     providers: Mapping[str, ValueProvider],
     samples: Mapping[tuple[str, str], tuple[Any, Any]],
@@ -430,7 +428,7 @@ def _plan_parents(plans: dict[str, TablePlan], schema: Schema) -> None:
                     for child, target in zip(fk.columns, targets, strict=True):
                         plan.self_keys[child] = target
                 continue
-            relation = _relationship_name(fk, plan.table, names)
+            relation = _relationship_name(fk, names)
             plan.parents.append(ParentPlan(relation, fk, parent.name, tuple(targets), required))
     _break_cycles(plans)
 
