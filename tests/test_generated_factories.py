@@ -315,6 +315,24 @@ def test_conventions_of_existing_rows_and_a_schema_snapshot(tmp_path: Path) -> N
         conn.close()
 
 
+def test_timestamp_formats_from_the_columns_checks(tmp_path: Path) -> None:
+    (tmp_path / "1_x.sql").write_text(
+        "CREATE TABLE a (id INTEGER PRIMARY KEY,\n"
+        "  made_at TEXT NOT NULL CHECK (made_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] "
+        "[0-9][0-9]:[0-9][0-9]:[0-9][0-9]'),\n"
+        "  seen_at TEXT CHECK (seen_at IS NULL OR datetime(seen_at) = seen_at),\n"
+        "  ok_at TEXT NOT NULL CHECK (length(ok_at) = 20));"
+    )
+    factories = generate(tmp_path)
+    try:
+        made = factories["a"].build()
+    finally:
+        factories.close()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", made.made_at)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", made.seen_at)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", made.ok_at)
+
+
 @pytest.mark.parametrize(
     ("sample", "written"),
     [

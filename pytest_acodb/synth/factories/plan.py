@@ -263,6 +263,7 @@ def plan_schema(
     )
     for plan in plans.values():
         _fill_columns(plan, probe, chosen, samples, convention)
+        _formats_from_checks(plan, probe)
     _plan_parents(plans, schema)
     for plan in plans.values():
         _plan_unique(plan, schema, conn)
@@ -379,6 +380,46 @@ def _fill_columns(
             cp.declare = False
         if cp.provider is not None:
             cp.declare = True
+
+
+_FORMATS = (
+    timeformats.RFC3339_MS,
+    TimeFormat("text", "T", 0, "Z"),
+    TimeFormat("text", "T", 0, "+00:00"),
+    timeformats.SQLITE_TEXT,
+    TimeFormat("text", " ", 3, ""),
+    timeformats.DATE,
+    timeformats.UNIX,
+    timeformats.UNIX_MS,
+)
+"""The formats a timestamp column's own CHECKs are tried with (see :func:`_formats_from_checks`)."""
+
+
+def _formats_from_checks(plan: TablePlan, probe: sqlite3.Connection) -> None:
+    """Give each timestamp column whose own CHECKs (those naming it alone, such as
+    ``CHECK (created_at GLOB '????-??-??T*')`` or ``CHECK (datetime(at) IS NOT NULL)``) reject
+    its format the first of :data:`_FORMATS` they accept."""
+    timed = [cp for cp in plan.columns if cp.fmt is not None]
+    if not timed or not plan.table.checks:
+        return
+    import threading
+
+    from .base import REFERENCE_TIME
+    from .constraints import Verifier
+
+    verifier = Verifier(probe, plan.table, threading.Lock())
+    for cp in timed:
+        own = [i for i, cols in enumerate(verifier.columns) if cols == {cp.column.name}]
+        if not own:
+            continue
+
+        def accepted(fmt: TimeFormat, cp: ColumnPlan = cp, own: list[int] = own) -> bool:
+            row = {cp.column.name: fmt.write(REFERENCE_TIME)}
+            return not set(verifier.failing(row)) & set(own)
+
+        assert cp.fmt is not None
+        if not accepted(cp.fmt):
+            cp.fmt = next((f for f in _FORMATS if accepted(f)), cp.fmt)
 
 
 def _shaped(prof: Profile, value: Any) -> Profile:
