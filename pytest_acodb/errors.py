@@ -914,6 +914,20 @@ class NoSessionError(AcodbError):
         )
 
 
+class FactoryError(AcodbError):
+    """A generated factory cannot make a valid row of ``table``.
+
+    Attributes: ``table``, ``reason`` (names the constraint: a CHECK the row's values fail, a NOT
+    NULL key to a missing table, a cycle of NOT NULL keys; never a row's values, which may be
+    secret).
+    """
+
+    def __init__(self, table: str, reason: str) -> None:
+        super().__init__(f"cannot make a row of {table}: {reason}")
+        self.table = table
+        self.reason = reason
+
+
 class MarkerError(AcodbError):
     """A ``@pytest.mark.acodb(...)`` marker with an argument it does not take or a bad value.
 

@@ -290,13 +290,13 @@ def test_a_session_whose_setup_fails_still_ends_its_database(
         """
         import pytest
         from sqlalchemy import text
-        from pytest_acodb.acolib import factories
+        from pytest_acodb.synth.factories import base
 
         @pytest.fixture
         def broken_seeding(monkeypatch):
             def reseed(seed):
                 raise RuntimeError("seeding broke")
-            monkeypatch.setattr(factories, "reseed", reseed)
+            monkeypatch.setattr(base, "reseed", reseed)
 
         def test_a_setup_fails(broken_seeding, acodb_session):
             pass

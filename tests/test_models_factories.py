@@ -914,6 +914,78 @@ def test_same_seed_same_data_for_every_factory() -> None:
     assert draw(8) != first
 
 
+def test_bundled_factories_subclass_the_generated_ones() -> None:
+    for factory_class in ACODB_FACTORIES:
+        table = factory_class._meta.model.__tablename__
+        assert issubclass(factory_class, factories.GENERATED[table])
+        assert factories.BUNDLED[table] is factory_class
+        assert getattr(factories.BUNDLED, factory_class.__name__) is factory_class
+
+
+def test_traits_generated_from_check_value_lists_reach_the_bundled_factories(
+    session: Session,
+) -> None:
+    made = [ConnectionSessionFactory(**{kind: True}) for kind in CONNECTION_TYPES]
+    assert [s.connection_type for s in made] == list(CONNECTION_TYPES)
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "attribute"),
+    [
+        ("tasks", "config", "config"),
+        ("tasks", "metadata", "metadata_"),
+        ("workflows", "definition", "definition"),
+        ("tool_executions", "arguments", "arguments"),
+        ("tool_executions", "output", "output"),
+        ("sessions", "metadata", "metadata_"),
+    ],
+)
+def test_json_columns_read_text_that_is_not_json(
+    session: Session, raw: sqlite3.Connection, table: str, column: str, attribute: str
+) -> None:
+    made = {
+        "tasks": TaskFactory,
+        "workflows": WorkflowFactory,
+        "tool_executions": ToolExecutionFactory,
+        "sessions": ConnectionSessionFactory,
+    }[table]()
+    raw.execute(f"UPDATE {table} SET {column} = 'plain text, not JSON' WHERE id = ?", (made.id,))
+    session.expire_all()
+    assert getattr(made, attribute) == "plain text, not JSON"
+    raw.execute(f"UPDATE {table} SET {column} = '[1, 2]' WHERE id = ?", (made.id,))
+    session.expire_all()
+    assert getattr(made, attribute) == [1, 2]
+
+
+def test_metadata_keyword_sets_the_metadata_attribute(
+    session: Session, raw: sqlite3.Connection
+) -> None:
+    task = TaskFactory(metadata={"source": "cli"})
+    client = ConnectionSessionFactory(metadata={"remote_addr": "192.0.2.1"})
+    assert task.metadata_ == {"source": "cli"}
+    assert rows(raw, "SELECT metadata FROM tasks") == [{"metadata": '{"source": "cli"}'}]
+    assert client.metadata_ == {"remote_addr": "192.0.2.1"}
+    assert TaskFactory.build(metadata=None).metadata_ is None
+    with pytest.raises(TypeError, match="pass metadata_= or metadata=, not both"):
+        TaskFactory(metadata={}, metadata_={})
+
+
+def test_readme_lists_every_trait_of_every_bundled_factory() -> None:
+    from factory import Trait
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    table = readme[readme.index("Every trait, and the parameters") :]
+    listed = {}
+    for line in table.splitlines()[2:10]:
+        found = re.match(r"\|\s*`(\w+Factory)`\s*\|[^|]*\|([^|]*)\|", line)
+        if found:
+            listed[found.group(1)] = set(re.findall(r"`(\w+)`", found.group(2)))
+    assert listed == {
+        f.__name__: {n for n, p in f._meta.parameters.items() if isinstance(p, Trait)}
+        for f in ACODB_FACTORIES
+    }
+
+
 def test_trait_flags_are_declared_false_and_never_reach_the_model() -> None:
     declarations = TaskFactory._meta.declarations
     assert all(declarations[status] is False for status in TASK_STATUSES)

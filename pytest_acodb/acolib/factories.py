@@ -19,31 +19,30 @@ factory_boy's shared Faker instance, whose randomness is factory_boy's, so
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from factory import enums
-from factory.alchemy import SQLAlchemyModelFactory
 from factory.declarations import (
     LazyAttribute,
     LazyAttributeSequence,
     LazyFunction,
     Sequence,
     SubFactory,
-    Trait,
 )
 from factory.faker import Faker
 from factory.fuzzy import FuzzyChoice, FuzzyInteger
 from factory.random import randgen
-from faker.generator import random as faker_random
-from sqlalchemy.orm import Session
 
+from .. import bundled_migrations_dir
+from ..synth.factories import Factories, GeneratedFactory, generate
+from ..synth.factories.base import REFERENCE_TIME as REFERENCE_TIME
+from ..synth.factories.base import FlagTrait
+from ..synth.factories.base import now as _now
+from ..synth.factories.base import reseed as reseed
 from ..synth.session import bind_session as bind_session
-from ..synth.session import current_session
+from ..synth.session import current_session as current_session
 from ..synth.session import unbind_session as unbind_session
+from . import models
 from .models import (
     CONNECTION_TYPES,
     Configuration,
@@ -53,6 +52,16 @@ from .models import (
     Workflow,
     WorkflowTask,
 )
+
+GENERATED = generate(bundled_migrations_dir(), models=models.Base)
+"""The factories generated from the bundled migrations over the bundled models: the bases of
+the hand-tuned factories below (``GENERATED["tasks"]`` is ``TaskFactory``'s base)."""
+_Tasks: Any = GENERATED["tasks"]
+_Workflows: Any = GENERATED["workflows"]
+_WorkflowTasks: Any = GENERATED["workflow_tasks"]
+_ToolExecutions: Any = GENERATED["tool_executions"]
+_Sessions: Any = GENERATED["sessions"]
+_Configurations: Any = GENERATED["configurations"]
 
 # --- fake text ---------------------------------------------------------------------------------
 # Faker's providers, called on factory_boy's shared Faker instance (seeded with factory_boy's
@@ -79,41 +88,6 @@ def _paragraph(nb_sentences: int) -> str:
 def _uuid4() -> str:
     """Faker's ``uuid4``: a random (version 4) UUID in canonical text form."""
     return str(_fake().uuid4())
-
-
-REFERENCE_TIME = datetime(2025, 1, 15, 12, 0, 0, tzinfo=UTC)
-"""The "now" of seeded test data (see :func:`reseed`), so one seed always gives the same rows."""
-
-_pinned_now: datetime | None = None
-
-
-def _now() -> datetime:
-    """The data's "now": :data:`REFERENCE_TIME` after :func:`reseed`, else the current UTC
-    time; truncated to milliseconds, the precision the database keeps."""
-    now = _pinned_now or datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-def reseed(seed: int | None) -> None:
-    """Make the factories' data a function of ``seed`` alone, or free again with ``None``.
-
-    With a seed: reseeds factory_boy's and Faker's generators, restarts every factory's
-    sequence at 0, and pins the data's "now" to :data:`REFERENCE_TIME`, so the same seed gives
-    the same rows whatever ran before. ``None`` unpins the clock (randomness stays seeded).
-    """
-    global _pinned_now
-    if seed is None:
-        _pinned_now = None
-        return
-    # What factory_boy's reseed_random(seed) does (both generators end in the state of
-    # random.Random(seed); tested), without its copy of the state through a 625-tuple: a
-    # third of the cost, and this runs in every test that uses the kit's data.
-    randgen.seed(seed)
-    randgen.state_set = True  # type: ignore[attr-defined]
-    faker_random.seed(seed)
-    for factory_class in ACODB_FACTORIES:
-        factory_class.reset_sequence(0)
-    _pinned_now = REFERENCE_TIME
 
 
 def _ago(ms: int) -> datetime:
@@ -154,162 +128,21 @@ TOOL_NAMES: tuple[str, ...] = (
 _ERROR_KINDS = ("RuntimeError", "ToolError", "ValidationError", "PermissionError", "IOError")
 
 
-class _Trait(Trait):
-    """A factory_boy ``Trait`` whose flag is also declared, as ``False``.
-
-    factory_boy reads every trait's flag on every build; an undeclared flag is a failed lookup
-    whose error message formats every value resolved so far (the parent row's ``repr``
-    included), a fifth of the time of building a tool execution. Declared, the lookup is a dict
-    hit; ``XFactory(failed=True)`` (or ``failed=True`` through pytest-factoryboy) overrides it.
-    """
-
-    def as_declarations(self, field_name: str, declarations: dict[str, Any]) -> dict[str, Any]:
-        """The trait's ``Maybe`` overrides (factory_boy's) plus ``{field_name: False}``."""
-        overrides: dict[str, Any] = super().as_declarations(field_name, declarations)
-        return {field_name: False, **overrides}
+_Trait = FlagTrait
 
 
-_PERSISTENCE_RANK = {None: 0, "flush": 1, "commit": 2}
-
-
-class _Pending:
-    """Rows made by one outermost ``create()``/``create_batch()``, persisted when it returns."""
-
-    __slots__ = ("persistence", "sessions")
-
-    def __init__(self) -> None:
-        self.persistence: str | None = None
-        self.sessions: dict[int, Session] = {}
-
-    def add(self, session: Session, persistence: str | None) -> None:
-        if _PERSISTENCE_RANK[persistence] > _PERSISTENCE_RANK[self.persistence]:
-            self.persistence = persistence
-        self.sessions[id(session)] = session
-
-    def persist(self) -> None:
-        for session in self.sessions.values():
-            if self.persistence == "commit":
-                _commit(session)
-            elif self.persistence == "flush":
-                session.flush()
-
-
-_pending: ContextVar[_Pending | None] = ContextVar("acodb_factory_pending", default=None)
-
-
-@contextmanager
-def _persist_once() -> Iterator[None]:
-    """Defer the persistence of every row created inside to one flush/commit at the end.
-
-    Nested uses join the outermost. If the body raises, nothing is flushed or committed: the
-    rows made so far stay pending in the session (``session.rollback()`` discards them).
-    """
-    if _pending.get() is not None:
-        yield
-        return
-    pending = _Pending()
-    token = _pending.set(pending)
-    try:
-        yield
-    finally:
-        _pending.reset(token)
-    pending.persist()
-
-
-def _commit(session: Session) -> None:
-    """Commit ``session``, expiring only the objects this transaction inserted or updated.
-
-    ``session.commit()`` with ``expire_on_commit`` (the default) expires every object in the
-    session, which makes the next access to each reload it: with a test that keeps the rows of
-    10,000 factory calls, each commit costs time in proportion to all rows made so far. This
-    commit expires the objects inserted or updated in the transaction being committed (so their
-    next access reads the stored values: server defaults, trigger-maintained ``updated_at``,
-    timestamps truncated to milliseconds) and leaves other loaded objects as they are.
-
-    Falls back to a plain ``session.commit()`` when the session does not expire on commit, is in
-    a nested transaction, has deleted rows in this transaction (deleted objects must become
-    detached at commit), or SQLAlchemy's transaction bookkeeping is not what this expects.
-
-    Inputs: the session. Output: none. Errors: those of ``session.flush()``/``session.commit()``
-    (e.g. ``IntegrityError``); the session then needs ``session.rollback()``, as after any failed
-    commit.
-    """
-    if not session.expire_on_commit or session.in_nested_transaction():
-        session.commit()
-        return
-    session.flush()
-    transaction = session.get_transaction()
-    inserted = getattr(transaction, "_new", None)
-    updated = getattr(transaction, "_dirty", None)
-    deleted = getattr(transaction, "_deleted", None)
-    if transaction is None or inserted is None or updated is None or deleted is None or deleted:
-        session.commit()
-        return
-    states = [*inserted, *updated]
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
-    for state in states:
-        obj = state.obj()
-        if obj is not None and obj in session:
-            session.expire(obj)
-
-
-class _AcodbFactory(SQLAlchemyModelFactory):
-    """Shared options: write to the bound session; ``create()`` and ``create_batch()`` commit
-    once, when they return, everything they made (parents from ``SubFactory`` included)."""
+class _Tuned(GeneratedFactory):
+    """What the hand-tuned factories share: every column is declared below, so the generated
+    base's row clock is not needed (``None`` costs nothing and draws no random number)."""
 
     class Meta:
         abstract = True
-        sqlalchemy_session_factory = current_session
-        sqlalchemy_session_persistence = "commit"
 
-    @classmethod
-    def _generate(cls, strategy: str, params: dict[str, Any]) -> Any:
-        if strategy != enums.CREATE_STRATEGY:
-            return super()._generate(strategy, params)
-        with _persist_once():
-            return super()._generate(strategy, params)
-
-    @classmethod
-    def create_batch(cls, size: int, **kwargs: Any) -> list[Any]:
-        """Create ``size`` rows (and their ``SubFactory`` parents) and persist them together:
-        one flush and one commit (per ``Meta.sqlalchemy_session_persistence``) when done.
-
-        Inputs: the number of rows and the same keyword overrides as ``create()``. Output: the
-        list of objects, committed. Errors: ``NoSessionError`` if no session is bound; database errors
-        (e.g. ``IntegrityError``) at the final flush, after which no row of the batch is
-        committed and the session needs ``session.rollback()``.
-        """
-        with _persist_once():
-            return list(super().create_batch(size, **kwargs))
-
-    @classmethod
-    def _save(
-        cls, model_class: type[Any], session: Session, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        options: Any = cls._meta
-        pending = _pending.get()
-        if pending is None or options.sqlalchemy_get_or_create:
-            # Called outside create()/create_batch(), or get-or-create (which must see its
-            # IntegrityError at once): persist now, as factory_boy does, with the cheap commit.
-            persistence = options.sqlalchemy_session_persistence
-            obj = model_class(*args, **kwargs)
-            session.add(obj)
-            if persistence == "commit":
-                _commit(session)
-            elif persistence == "flush":
-                session.flush()
-            return obj
-        obj = model_class(*args, **kwargs)
-        session.add(obj)
-        pending.add(session, options.sqlalchemy_session_persistence)
-        return obj
+    class Params:
+        acodb_time = None
 
 
-class TaskFactory(_AcodbFactory):
+class TaskFactory(_Tuned, _Tasks):  # type: ignore[misc]
     """Makes :class:`~pytest_acodb.models.Task` rows in the bound session, committed.
 
     Default state: ``pending``. Traits ``pending``, ``running``, ``completed``, ``failed``,
@@ -393,7 +226,7 @@ def _workflow_definition() -> dict[str, Any]:
     return {"version": 1, "trigger": rng.choice(("manual", "schedule", "webhook")), "steps": steps}
 
 
-class WorkflowFactory(_AcodbFactory):
+class WorkflowFactory(_Tuned, _Workflows):  # type: ignore[misc]
     """Makes :class:`~pytest_acodb.models.Workflow` rows in the bound session, committed.
 
     Default state: ``active``. Traits ``draft``, ``active``, ``archived``, ``paused``.
@@ -419,7 +252,7 @@ class WorkflowFactory(_AcodbFactory):
     updated_at = LazyAttribute(lambda o: o.created_at)
 
 
-class WorkflowTaskFactory(_AcodbFactory):
+class WorkflowTaskFactory(_Tuned, _WorkflowTasks):  # type: ignore[misc]
     """Makes :class:`~pytest_acodb.models.WorkflowTask` links in the bound session, committed.
 
     Creates a new workflow (:class:`WorkflowFactory`) and task (:class:`TaskFactory`) unless
@@ -458,7 +291,7 @@ def _tool_error(o: Any) -> str | None:
     return None
 
 
-class ToolExecutionFactory(_AcodbFactory):
+class ToolExecutionFactory(_Tuned, _ToolExecutions):  # type: ignore[misc]
     """Makes :class:`~pytest_acodb.models.ToolExecution` rows in the bound session, committed.
 
     Default state: ``completed``. Traits ``pending``, ``running``, ``completed``, ``failed``,
@@ -513,7 +346,7 @@ class ToolExecutionFactory(_AcodbFactory):
     duration_ms = LazyAttribute(lambda o: _elapsed_ms(o.created_at, o.completed_at))
 
 
-class ConnectionSessionFactory(_AcodbFactory):
+class ConnectionSessionFactory(_Tuned, _Sessions):  # type: ignore[misc]
     """Makes :class:`~pytest_acodb.models.ConnectionSession` rows in the bound session, committed.
 
     Default state: active, authenticated. Traits ``inactive`` (``is_active=False``, last
@@ -569,7 +402,7 @@ def _config_value(o: Any) -> str:
     return secret if o.is_secret else o.text_value
 
 
-class ConfigurationFactory(_AcodbFactory):
+class ConfigurationFactory(_Tuned, _Configurations):  # type: ignore[misc]
     """Makes :class:`~pytest_acodb.models.Configuration` rows in the bound session, committed.
 
     Default state: a public ``string`` setting. Traits ``string``, ``integer``, ``float``,
@@ -602,7 +435,7 @@ class ConfigurationFactory(_AcodbFactory):
     updated_at = LazyAttribute(lambda o: o.created_at)
 
 
-ACODB_FACTORIES: tuple[type[SQLAlchemyModelFactory], ...] = (
+ACODB_FACTORIES: tuple[type[GeneratedFactory], ...] = (
     TaskFactory,
     WorkflowFactory,
     WorkflowTaskFactory,
@@ -611,3 +444,11 @@ ACODB_FACTORIES: tuple[type[SQLAlchemyModelFactory], ...] = (
     ConfigurationFactory,
 )
 """Every bundled factory, in the order of :data:`~pytest_acodb.models.ACODB_TABLES`."""
+
+BUNDLED = Factories(
+    {f._meta.model.__tablename__: f for f in ACODB_FACTORIES},
+    GENERATED.models,
+    GENERATED.schema,
+)
+"""The bundled factories by table name and class name (what ``acodb_factories`` gives for the
+bundled schema): ``BUNDLED["tasks"] is TaskFactory``, ``BUNDLED.TaskFactory``."""

@@ -14,12 +14,16 @@ JSON columns render as ``JSON`` rather than ``TEXT`` in ``create_all``). Convent
 * ``created_at``/``updated_at`` are filled by the database (``strftime(...,'now')``) and
   ``updated_at`` is kept current by the ``trg_<table>_updated_at`` triggers, so Python never
   sets them (a factory or test may still pass explicit values);
-* JSON columns are ``JSON(none_as_null=True)``: Python ``None`` is SQL ``NULL``;
+* JSON columns (``tasks.config``, ``tasks.metadata``, ``workflows.definition``,
+  ``tool_executions.arguments``, ``tool_executions.output``, ``sessions.metadata``) are
+  :class:`LenientJson`: Python objects written as JSON text, Python ``None`` is SQL ``NULL``;
+  stored text that is not JSON reads as the raw ``str`` (never an error);
 * the ``metadata`` columns are mapped as ``metadata_`` (``metadata`` is reserved by SQLAlchemy).
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -129,8 +133,32 @@ def _one_of(column: str, values: tuple[Any, ...]) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({listed})")
 
 
-def _json() -> JSON:
-    return JSON(none_as_null=True)
+class LenientJson(TypeDecorator[Any]):
+    """A JSON column (TEXT in the schema) that reads every value the schema allows.
+
+    Writes Python values as JSON text (``None`` as SQL ``NULL``). Reads JSON text as the Python
+    value it encodes; text that is not JSON (the schema has no ``json_valid`` CHECK, so another
+    program may store plain text, e.g. a tool's raw output) reads as that text, a ``str``,
+    instead of raising ``JSONDecodeError``. SQL ``NULL`` and the JSON ``null`` read as ``None``.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        def load(value: Any) -> Any:
+            if not isinstance(value, str | bytes):
+                return value
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value if isinstance(value, str) else value.decode("utf-8", "replace")
+
+        return load
+
+
+def _json() -> LenientJson:
+    return LenientJson(none_as_null=True)
 
 
 def new_id() -> str:

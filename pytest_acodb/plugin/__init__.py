@@ -147,17 +147,33 @@ def _checks_on(config: pytest.Config) -> bool:
 
 
 class FactoryFixtures:
-    """Registered when pytest-factoryboy is installed: a factory called while one of its model
-    fixtures (or any other fixture) is set up gets this test's ``acodb_session``, even when the
-    test names ``acodb_session`` later or not at all."""
+    """Registered when pytest-factoryboy is installed, so that its fixtures work as users write
+    them, in any argument order:
+
+    * before a model fixture of one of the kit's factories (or one of its attribute fixtures)
+      is set up, the test's ``_acodb`` is (its data seeded, the clock pinned), so the rows
+      replay with the seed and agree in time with the rows the test makes later;
+    * a factory called while any fixture is set up gets the test's ``acodb_session``, even when
+      the test names ``acodb_session`` later or not at all;
+    * a model fixture reached through another factory's ``SubFactory`` fixture gets that
+      ``SubFactory``'s keyword arguments
+      (:func:`pytest_acodb.synth.factories.building_fixture`).
+    """
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(
         self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
     ) -> Generator[None, Any, Any]:
+        from ..synth.factories.base import building_fixture, factory_fixture
         from ..synth.session import provide_session
 
-        with provide_session(lambda: request.getfixturevalue("acodb_session")):
+        name = fixturedef.argname
+        if fixturedef.scope == "function" and factory_fixture(name):
+            request.getfixturevalue("_acodb")
+        with (
+            provide_session(lambda: request.getfixturevalue("acodb_session")),
+            building_fixture(name, tuple(request.fixturenames)),
+        ):
             return (yield)
 
 

@@ -27,8 +27,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -49,6 +48,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.orm import Session
 
+    from ..schema import Schema
+    from ..synth.factories import Factories
     from ..synth.rows import RowSynth
     from .checks import Checks
 
@@ -341,13 +342,62 @@ def acodb_session(acodb_engine: Engine) -> Iterator[Session]:
         session.close()
 
 
-@pytest.fixture
-def acodb_factories(acodb_session: Session) -> SimpleNamespace:
-    """Every bundled factory, writing to this test's ``acodb_session``, as attributes named
-    like the classes: ``acodb_factories.TaskFactory(failed=True)``."""
-    from ..acolib.factories import ACODB_FACTORIES
+FACTORIES_KEY = pytest.StashKey[list[tuple["Schema", "Factories"]]]()
+"""On ``config.stash``: the factories made so far, each with the schema snapshot it was made
+for (one generation per schema and run)."""
 
-    return SimpleNamespace(**{f.__name__: f for f in ACODB_FACTORIES})
+
+@pytest.fixture
+def acodb_factories(request: pytest.FixtureRequest, acodb_session: Session) -> Factories:
+    """A factory_boy factory per table of this test's database, writing to ``acodb_session``.
+
+    A :class:`pytest_acodb.synth.factories.Factories`: by table name,
+    ``acodb_factories["orders"](status="shipped")``, or by class name,
+    ``acodb_factories.OrdersFactory(shipped=True)``. For your own migrations they are generated
+    from the schema (once per schema and run; the very factories a ``conftest.py`` made with
+    ``pytest_acodb.synth.factories.generate`` for the same schema, so their models are the
+    same); for the bundled schema they are the bundled acolib factories
+    (``acodb_factories.TaskFactory(failed=True)``). Values are realistic and seeded from
+    ``acodb_seed``.
+    """
+    from ..schema import snapshot
+
+    dbapi: Any = acodb_session.connection().connection.dbapi_connection
+    cache = request.config.stash.setdefault(FACTORIES_KEY, [])
+    schema = snapshot(dbapi, known=tuple(known for known, _ in cache))
+    found = next((factories for known, factories in cache if known is schema), None)
+    if found is None:
+        found = _factories_for(request, dbapi, schema)
+        cache.append((schema, found))
+    return found
+
+
+def _factories_for(request: pytest.FixtureRequest, dbapi: Any, schema: Schema) -> Factories:
+    """The bundled factories when the database holds exactly the bundled tables, else
+    factories generated from its schema, with the run's connector."""
+    from ..acolib.models import ACODB_TABLES
+    from ..synth.factories import generate
+    from ..synth.factories.generate import generated_for
+    from ..synth.factories.plan import BOOKKEEPING
+
+    tables = {n for n, t in schema.tables.items() if t.ordinary and n not in BOOKKEEPING}
+    if tables == set(ACODB_TABLES):
+        from ..acolib.factories import BUNDLED
+
+        if all(schema.tables[n] == BUNDLED.schema.tables[n] for n in tables):
+            return BUNDLED
+    providers = _value_providers(request)
+    found = None if providers else generated_for(schema)
+    if found is not None:
+        return found
+    connector = request.config.stash[CONNECTOR_KEY]
+    return generate(dbapi, providers=providers, connector=connector)
+
+
+def _value_providers(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """``{"table.column": callable(n) -> value}`` for the generated factories: the seam where
+    the user's value providers (a hook or ini key per ``table.column``) come in; none yet."""
+    return {}
 
 
 @pytest.fixture

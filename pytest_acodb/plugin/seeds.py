@@ -41,10 +41,10 @@ test_seed.__test__ = False  # type: ignore[attr-defined]  # not a test, whatever
 
 def seed_data(seed: int | None) -> None:
     """Seed the kit's factories, factory_boy's and Faker's generators with ``seed`` (see
-    :func:`pytest_acodb.acolib.factories.reseed`); ``None`` unpins the factories' clock."""
-    from ..acolib import factories
+    :func:`pytest_acodb.synth.factories.reseed`); ``None`` unpins the factories' clock."""
+    from ..synth.factories import base
 
-    factories.reseed(seed)
+    base.reseed(seed)
 
 
 def generator_state() -> tuple[object, object]:
