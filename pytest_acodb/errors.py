@@ -193,6 +193,27 @@ class MarkerError(AcodbError):
         self.allowed = allowed
 
 
+class SynthesisError(AcodbError):
+    """The row synthesiser cannot make a row its table accepts.
+
+    Attributes: ``table``; ``constraint``, what refuses the rows (``CHECK (...)``, ``trigger
+    t_guard``, ``UNIQUE constraint failed: t.c``...); ``reason``, SQLite's last message, which
+    names the constraint but never a value. The message never shows row values (they may hold
+    secrets) and says how to help: supply values for the columns concerned.
+    """
+
+    def __init__(self, table: str, constraint: str, reason: str = "") -> None:
+        self.table = table
+        self.constraint = constraint
+        self.reason = reason
+        said = f" (SQLite: {reason})" if reason and reason not in constraint else ""
+        super().__init__(
+            f"cannot make a valid row for table {table}: {constraint} rejects every "
+            f"candidate{said}; supply values for the columns it reads (value providers: "
+            "table.column = value)"
+        )
+
+
 class UnknownCheckError(AcodbError):
     """No built-in check has this name for this migrations directory.
 
