@@ -1,9 +1,10 @@
-"""The ``data_survives`` check: a migration keeps the rows of the tables it does not empty on purpose.
+"""The ``data_survives`` check: a migration keeps the rows, and the values, its history holds.
 
-Each migration is applied to the state before it with :data:`~.seeding.ROWS` rows in every
-ordinary table (the seeded run of :mod:`~pytest_acodb.checks.seeding`, shared with
-``round_trip``); a table losing rows is reported with its cause (:func:`~.seeding.explain`)
-unless the migration deletes from it or drops it on purpose (:func:`~.seeding.on_purpose`).
+Each migration is applied to the database of the seeded history (:mod:`~.seeding`: rows
+carried forward through the migrations, as production's are); it fails when it cannot run on
+those rows, when a table loses rows the migration does not remove on purpose
+(:func:`~.seeding.lost`, explained by :func:`~.seeding.explain`), or when rows that keep their
+primary key come out with other values in columns the migration never writes by name.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from .walk import Walk
 
 
 def check_data_survives(walk: Walk, version: int) -> None:
-    """Applying ``version`` to the state before it with :data:`~.seeding.ROWS` rows in every
-    ordinary table succeeds and removes no row the migration does not remove on purpose (see
-    :func:`~.seeding.on_purpose`). Raises :class:`CheckFailure` naming the tables, the counts and the
-    cause; :class:`CheckSkipped` when the walk never reached ``version``."""
+    """Applying ``version`` to the history's rows succeeds, removes no row it does not remove
+    on purpose (see :func:`~.seeding.on_purpose`) and changes no value it does not write by name
+    (see :func:`~.seeding.written`). Raises :class:`CheckFailure` naming the tables, the counts
+    and the cause (never a value); :class:`CheckSkipped` when the walk never reached
+    ``version``."""
     subject = str(version)
     run = seeded_run(walk, version)
     migration = walk.source.get(version)
@@ -32,9 +34,10 @@ def check_data_survives(walk: Walk, version: int) -> None:
         )
     if run.after is None:
         return
-    exempt = on_purpose([actions(migration.sql)], before.schema)
-    found = lost(run.before, run.after, exempt)
-    if found:
+    found = actions(migration.sql)
+    exempt = on_purpose([found], before.schema)
+    losses = lost(run.before, run.after, found, before.schema, exempt)
+    if losses:
         fail(
             "data_survives",
             subject,
@@ -43,6 +46,21 @@ def check_data_survives(walk: Walk, version: int) -> None:
                 explain(
                     t, was, now, migration.sql, migration.path.name, before.schema, after.schema
                 )
-                for t, was, now in found
+                for t, was, now in losses
             ),
+        )
+    if run.changed:
+        fail(
+            "data_survives",
+            subject,
+            f"migration {version} ({migration.path.name}) changes values it never writes by "
+            "name: "
+            + "; ".join(
+                f"{c.table}.{c.column} differs in {c.rows} of the {c.of} row(s) that kept their key"
+                for c in run.changed
+            )
+            + "; every row is still there but the data is not: look for an INSERT ... SELECT "
+            "whose select list puts another expression (or a column out of order) where the "
+            "old column belongs, and copy the column itself (or write it with UPDATE ... SET "
+            "on purpose)",
         )

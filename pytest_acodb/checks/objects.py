@@ -24,7 +24,7 @@ from ..migrate.statements import Action, actions, named, origins
 from ..schema import Index, Schema, Table, Trigger, normalise_sql
 from ..synth.rows import RowSynth
 from .base import fail
-from .walk import Walk
+from .walk import Image, Walk
 
 SQLITE_ERROR = 1
 """SQLite's primary result code for an SQL error, such as a table or column that does not exist
@@ -63,9 +63,13 @@ def _taken_by(table: str, found: tuple[Action, ...]) -> str:
 
 def check_lost_objects(walk: Walk, version: int) -> None:
     """No index (``CREATE INDEX``) or trigger of a table that still exists after ``version``
-    disappears in it unless it is dropped by name (``DROP INDEX`` / ``DROP TRIGGER``); an index
-    re-created under another name with the same table, columns, uniqueness and WHERE counts as
-    kept. Raises :class:`CheckFailure` naming each lost object and the statement to restore it."""
+    disappears in it unless it is dropped by name (``DROP INDEX`` / ``DROP TRIGGER``). Not lost:
+    an index re-created under another name with the same table, keys, uniqueness and WHERE; one
+    the migration replaced (:func:`_replaced`: it made an index on the table covering the same
+    columns); and one that no longer fits the table (a redesign: creating it again on a copy of
+    the state after the migration fails, e.g. its columns are gone). Raises
+    :class:`CheckFailure` naming each lost object and the statement to restore it, a statement
+    that was run on a copy of the resulting schema first."""
     subject = str(version)
     migration = walk.source.get(version)
     before, after = walk.before(version), walk.after(version)
@@ -73,7 +77,7 @@ def check_lost_objects(walk: Walk, version: int) -> None:
         raise CheckSkipped(f"migration {version} was not applied; see upgrade[{version}]")
     found = actions(migration.sql)
     tables = {n.lower() for n in after.schema.tables} | {n.lower() for n in after.schema.views}
-    lost: list[str] = []
+    candidates: list[tuple[str, str, str]] = []  # (kind, name, statement to restore it)
     dropped = named(found, "DROP", "INDEX")
     for name, index in before.schema.indexes.items():
         if (
@@ -82,13 +86,10 @@ def check_lost_objects(walk: Walk, version: int) -> None:
             or name.lower() in dropped
             or index.table.lower() not in tables
             or any(_same(index, other) for other in after.schema.indexes.values())
+            or _replaced(index, before.schema, after.schema)
         ):
             continue
-        lost.append(
-            f"index {name} on {index.table}({', '.join(index.columns)}) went"
-            f"{_taken_by(index.table, found)}; create it again after the rebuild: "
-            f"{index_sql(index)}"
-        )
+        candidates.append(("index", name, index_sql(index)))
     dropped = named(found, "DROP", "TRIGGER")
     for name, trigger in before.schema.triggers.items():
         if (
@@ -97,11 +98,28 @@ def check_lost_objects(walk: Walk, version: int) -> None:
             or trigger.table.lower() not in tables
         ):
             continue
-        sql = trigger.sql if len(trigger.sql) <= 160 else trigger.sql[:157] + "..."
-        lost.append(
-            f"trigger {name} on {trigger.table} went{_taken_by(trigger.table, found)}; "
-            f"create it again after the rebuild: {sql}"
-        )
+        candidates.append(("trigger", name, trigger.text or trigger.sql))
+    if not candidates:
+        return
+    fits = _fit(walk, after.pages, [sql for *_, sql in candidates])
+    lost: list[str] = []
+    for (kind, name, sql), ok in zip(candidates, fits, strict=True):
+        if not ok:
+            continue
+        if kind == "index":
+            index = before.schema.indexes[name]
+            lost.append(
+                f"index {name} on {index.table}({', '.join(index.columns)}) went"
+                f"{_taken_by(index.table, found)}; create it again after the rebuild: {sql}"
+            )
+        else:
+            trigger = before.schema.triggers[name]
+            shown = normalise_sql(sql)
+            shown = shown if len(shown) <= 160 else shown[:157] + "..."
+            lost.append(
+                f"trigger {name} on {trigger.table} went{_taken_by(trigger.table, found)}; "
+                f"create it again after the rebuild: {shown}"
+            )
     if lost:
         fail(
             "lost_objects",
@@ -110,6 +128,47 @@ def check_lost_objects(walk: Walk, version: int) -> None:
             f"{version} and are gone after it, though it never drops them by name (SQLite drops "
             "a table's indexes and triggers with the table): " + "; ".join(lost),
         )
+
+
+def _replaced(index: Index, before: Schema, after: Schema) -> bool:
+    """True when the migration made another index on ``index``'s table that serves what it
+    served: one that is new after it and leads with, or holds, the same columns (for a UNIQUE
+    index: a UNIQUE one on no more columns than it had)."""
+    mine = {c.lower() for c in index.columns}
+    if "<expr>" in mine:
+        return False
+    for name, other in after.indexes.items():
+        if other.table.lower() != index.table.lower() or before.indexes.get(name) == other:
+            continue
+        theirs = {c.lower() for c in other.columns}
+        if index.unique:
+            if other.unique and theirs <= mine and other.where is None:
+                return True
+        elif mine <= theirs and (index.where is None or other.where == index.where):
+            return True
+    return False
+
+
+def _fit(walk: Walk, image: Image, statements: list[str]) -> list[bool]:
+    """Whether each of ``statements`` runs on a copy of ``image`` (each in a savepoint rolled
+    back): advice must never be SQL that fails on the schema it is meant for."""
+    conn = walk.restore(image)
+    out = []
+    try:
+        for sql in statements:
+            conn.execute("SAVEPOINT acodb_advice")
+            try:
+                conn.execute(sql)
+            except drivers.Error:
+                out.append(False)
+            else:
+                out.append(True)
+            finally:
+                conn.execute("ROLLBACK TO acodb_advice")
+                conn.execute("RELEASE acodb_advice")
+    finally:
+        conn.close()
+    return out
 
 
 def _words(sql: str) -> set[str]:
@@ -193,10 +252,10 @@ def check_triggers_fire(walk: Walk, version: int) -> None:
     if after is None or migration is None:
         raise CheckSkipped(f"migration {version} was not applied; see upgrade[{version}]")
     schema: Schema = after.schema
-    conn = walk.restore(after.image)
+    conn = walk.restore(after.pages)
     broken: list[str] = []
     try:
-        synth = RowSynth(conn, schema, reuse_parents=True)
+        synth = RowSynth(conn, schema, walk.seed, reuse_parents=True, values=walk.values)
         before = walk.before(version)
         for name in fire_targets(before.schema if before else None, schema):
             trigger = schema.triggers[name]

@@ -442,24 +442,44 @@ def json_uses(sql: str) -> tuple[ColumnUse, ...]:
 @lru_cache(maxsize=_CACHE)
 def set_columns(sql: str) -> tuple[ColumnUse, ...]:
     """The columns one statement writes by name: the ``SET`` targets of an ``UPDATE`` or of an
-    upsert's ``DO UPDATE``, with their table (lower-cased)."""
-    from sqlglot import exp
-
+    upsert's ``DO UPDATE``, and the column list of an ``INSERT OR REPLACE`` / ``REPLACE``, with
+    their table (lower-cased)."""
     tree = _parse(_LENIENT.sub(_lenient, sql, count=1))
     if tree is None:
         return ()
+    replacing = bool(re.match(r"\s*(?:REPLACE|INSERT\s+OR\s+REPLACE)\b", sql, re.I))
+    return tuple(dict.fromkeys(_sets(tree, replacing)))
+
+
+def trigger_set_columns(create_trigger_sql: str) -> tuple[ColumnUse, ...]:
+    """:func:`set_columns` of every statement of a ``CREATE TRIGGER`` statement."""
+    return tuple(
+        dict.fromkeys(u for tree in _trigger_trees(create_trigger_sql) for u in _sets(tree, False))
+    )
+
+
+def _sets(tree: Tree, replacing: bool) -> list[ColumnUse]:
+    from sqlglot import exp
+
     found: list[ColumnUse] = []
     for node in tree.find_all(exp.Update, exp.Insert):
         table = node.this.this if isinstance(node.this, exp.Schema) else node.this
         owner = table.name.lower() if isinstance(table, exp.Table) and table.name else ""
-        pairs = node.expressions if isinstance(node, exp.Update) else []
-        conflict = node.args.get("conflict") if isinstance(node, exp.Insert) else None
-        if conflict is not None:
-            pairs = conflict.expressions or []
+        if isinstance(node, exp.Update):
+            pairs = list(node.expressions)
+        else:
+            conflict = node.args.get("conflict")
+            pairs = list(conflict.expressions or []) if conflict is not None else []
+            if replacing and isinstance(node.this, exp.Schema):
+                found += [
+                    ColumnUse(owner, i.name)
+                    for i in node.this.expressions
+                    if isinstance(i, exp.Identifier)
+                ]
         for pair in pairs:
             if isinstance(pair, exp.EQ) and isinstance(pair.this, exp.Column):
                 found.append(ColumnUse(owner, pair.this.name))
-    return tuple(dict.fromkeys(found))
+    return found
 
 
 @lru_cache(maxsize=_CACHE)

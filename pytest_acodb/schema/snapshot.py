@@ -33,7 +33,15 @@ from .parse import (
     virtual_module,
 )
 
-__all__ = ["SHADOW_NAMES", "SnapshotCache", "check_constraints", "normalise_sql", "snapshot"]
+__all__ = [
+    "SHADOW_NAMES",
+    "SnapshotCache",
+    "check_constraints",
+    "functions",
+    "modules",
+    "normalise_sql",
+    "snapshot",
+]
 
 VIRTUAL_PREFIX = "CREATE VIRTUAL TABLE"
 """How SQLite's stored text of every virtual table starts (it rewrites the first words)."""
@@ -328,3 +336,26 @@ def _index_rows(
             entry = found.setdefault(name, (table, bool(unique), origin, bool(partial), []))
             entry[4].append(IndexKey(col, None, bool(desc), coll or "BINARY"))
     return {n: (t, u, o, p, tuple(k)) for n, (t, u, o, p, k) in found.items()}
+
+
+def functions(conn: sqlite3.Connection) -> frozenset[str]:
+    """Lower-cased names of the SQL functions ``conn`` knows (built in, loaded from extensions
+    or registered on it), from ``pragma_function_list``; empty when this SQLite cannot list
+    them (before 3.30)."""
+    try:
+        return frozenset(
+            str(n).lower() for (n,) in conn.execute("SELECT name FROM pragma_function_list")
+        )
+    except Exception:  # any driver's error: this SQLite cannot list them
+        return frozenset()
+
+
+def modules(conn: sqlite3.Connection) -> frozenset[str]:
+    """Lower-cased names of the virtual-table modules ``conn`` knows (``fts5``, ``rtree``,
+    ``vec0``...), from ``pragma_module_list``; empty when this SQLite cannot list them."""
+    try:
+        return frozenset(
+            str(n).lower() for (n,) in conn.execute("SELECT name FROM pragma_module_list")
+        )
+    except Exception:  # any driver's error: this SQLite cannot list them
+        return frozenset()

@@ -24,6 +24,7 @@ no message shows a row's values.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sqlite3
 from collections.abc import Mapping
@@ -358,6 +359,17 @@ class RowSynth:
             raise AcodbError(f"no row of {t.name} matches the row given")
         return "rowid = ?", [found[0]]
 
+    @property
+    def position(self) -> int:
+        """The running number the next row starts from; give it to the next synthesiser of the
+        same database (``synth.position = earlier.position``) so that its values never repeat
+        another's by chance."""
+        return self._n
+
+    @position.setter
+    def position(self, value: int) -> None:
+        self._n = value
+
     def generated(self, table: str) -> set[str]:
         """Names of the columns of ``table`` no ``INSERT`` may name: generated (computed) ones,
         and the hidden columns of a virtual table."""
@@ -462,15 +474,20 @@ class RowSynth:
                 last = exc  # a CHECK raised on this candidate (malformed JSON...): another one
                 continue
             return self._read_back(t, values, cursor.lastrowid)
-        raise SynthesisError(t.name, self._blame(t, solver, values), str(last or ""))
+        constraint, check = self._blame(t, solver, values)
+        raise SynthesisError(t.name, constraint, str(last or ""), check=check)
 
-    def _blame(self, t: Table, solver: Solver | None, values: dict[str, Any]) -> str:
-        """What refuses ``values`` (the last candidate of ``t``), judged from the schema: a CHECK
-        the solver still sees failing, a NOT NULL column left empty, a UNIQUE key a row already
-        holds, else the table's ``RAISE`` triggers; ``"its constraints"`` when none of these."""
+    def _blame(
+        self, t: Table, solver: Solver | None, values: dict[str, Any]
+    ) -> tuple[str, str | None]:
+        """What refuses ``values`` (the last candidate of ``t``), judged from the schema, and the
+        text of the CHECK when one does: a CHECK the solver still sees failing, a NOT NULL column
+        left empty, a UNIQUE key a row already holds, else the table's ``RAISE`` triggers;
+        ``"its constraints"`` when none of these."""
         row = {k.lower(): v for k, v in values.items()}
         if solver is not None and (failing := solver.failing(row)):
-            return solver.checks[failing[0]].shown()
+            check = solver.checks[failing[0]]
+            return check.shown(), check.text
         empty = [
             c.name
             for c in t.columns
@@ -481,18 +498,24 @@ class RowSynth:
             and c.name != t.rowid_alias
         ]
         if empty:
-            return f"NOT NULL {t.name}.{empty[0]}"
+            return f"NOT NULL {t.name}.{empty[0]}", None
         taken = self._taken_key(t, values)
         if taken:
             pinned = [c for c in taken if self._rules_of(t).get(c, Rule()).equals is not _NONE]
-            if pinned and solver is not None:
-                reads = next((c for c in solver.checks if pinned[0].lower() in c.columns), None)
-                if reads is not None:
-                    return (
-                        f"{reads.shown()} (one value of {pinned[0]}, which a row of "
-                        f"{t.name} already holds: the table has room for one row)"
-                    )
-            return f"UNIQUE ({', '.join(taken)}) of {t.name} (a row already holds these values)"
+            reads = (
+                next((c for c in solver.checks if pinned and pinned[0].lower() in c.columns), None)
+                if solver is not None
+                else None
+            )
+            if reads is not None:
+                return (
+                    f"{reads.shown()} (one value of {pinned[0]}, which a row of "
+                    f"{t.name} already holds: the table has room for one row)"
+                ), None
+            return (
+                f"UNIQUE ({', '.join(taken)}) of {t.name} (a row already holds these values)",
+                None,
+            )
         triggers = [
             tr.name
             for tr in self.schema.triggers.values()
@@ -501,8 +524,25 @@ class RowSynth:
             and "RAISE" in tr.sql.upper()
         ]
         if triggers:
-            return f"trigger {' or '.join(triggers)}"
-        return "its constraints"
+            return f"trigger {' or '.join(triggers)}", None
+        return "its constraints", None
+
+    def failing_checks(
+        self, table: str, where: str, params: list[Any], changes: Mapping[str, Any]
+    ) -> list[str]:
+        """The texts of the CHECKs of ``table`` that the row ``where`` selects fails once
+        ``changes`` (``{column: value}``) are made to it (evaluated by SQLite, nothing written)."""
+        t = self.table(table)
+        solver = self._solver(t)
+        if solver is None:
+            return []
+        cursor = self.conn.execute(f"SELECT * FROM {quote(t.name)} WHERE {where}", params)
+        found = cursor.fetchone()
+        if found is None:
+            return []
+        row = {d[0].lower(): v for d, v in zip(cursor.description, found, strict=True)}
+        row.update({k.lower(): v for k, v in changes.items()})
+        return [solver.checks[i].text for i in solver.failing(row)]
 
     def _taken_key(self, t: Table, values: dict[str, Any]) -> tuple[str, ...]:
         """The columns of a primary or unique key of ``t`` whose values in ``values`` a row
@@ -624,7 +664,7 @@ class RowSynth:
             for guard in raise_guards(trigger.text or trigger.sql):
                 found.setdefault(guard.column.lower(), (guard.parent, guard.parent_column))
         for col in t.columns:
-            hinted = self.hints.reference(t.name, col.name)
+            hinted = self.hints.reference(t.name, col.name) or self._by_name(t, col)
             if hinted is not None:
                 found.setdefault(col.name.lower(), hinted)
         usable = {}
@@ -639,6 +679,36 @@ class RowSynth:
                 usable[column] = (table.name, parent_column)
         self._implied[t.name] = usable
         return usable
+
+    def _unique_columns(self, t: Table) -> set[str]:
+        """Lower-cased names of the columns of ``t`` a UNIQUE index (or key) covers alone."""
+        return {
+            i.columns[0].lower()
+            for i in self.schema.indexes.values()
+            if i.table.lower() == t.name.lower()
+            and i.unique
+            and len(i.columns) == 1
+            and i.where is None
+        }
+
+    def _by_name(self, t: Table, col: Column) -> tuple[str, str] | None:
+        """``(parent, "id")`` for a column named ``<thing>_id`` (not a key of ``t``) when a
+        table ``<thing>``, ``<thing>s``, ``<thing>es`` or ``<thin>ies`` holds its rows under a
+        single ``id`` primary key of the same affinity: the reference a project leaves
+        undeclared but keeps."""
+        low = col.name.lower()
+        if not low.endswith("_id") or col.pk or len(low) <= 3:
+            return None
+        stem = low[:-3]
+        names = (stem, f"{stem}s", f"{stem}es", f"{stem[:-1]}ies" if stem.endswith("y") else "")
+        for name in names:
+            parent = self.schema.table(name) if name else None
+            if parent is None or parent is t or parent.primary_key != ("id",):
+                continue
+            key = parent.column("id")
+            if key is not None and key.affinity == col.affinity:
+                return parent.name, key.name
+        return None
 
     def _parent_value(self, parent: tuple[str, str], stack: tuple[str, ...]) -> Any:
         """A value of ``parent`` (``(table, column)``) some row holds, inserting a parent row
@@ -682,6 +752,7 @@ class RowSynth:
         alias = t.rowid_alias
         fk_columns = {c for f in t.foreign_keys for c in f.columns}
         implied = self._implied_of(t)
+        unique = self._unique_columns(t)
         values: dict[str, Any] = {}
         for position, col in enumerate(t.columns):
             name = col.name
@@ -702,12 +773,20 @@ class RowSynth:
             # the rowid is SQLite's unless a CHECK pins it (a singleton's id = 0).
             if name == alias and rule.equals is _NONE:
                 continue
-            if col.default is not None and name != alias and (col.pk or attempt < 2):
+            # A JSON column always gets a value (its default may be no JSON, and json_valid(NULL)
+            # is 0 before SQLite 3.45).
+            json_column = rule.json or self.hints.holds_json(t.name, name)
+            # A UNIQUE column's default can serve one row: the application writes it.
+            if (
+                col.default is not None
+                and name != alias
+                and (col.pk or attempt < 2)
+                and not json_column
+                and name.lower() not in unique
+            ):
                 continue
             # The last attempts fill every other nullable column, for CHECKs that want exactly
             # one of two columns set (the solver usually settles those first).
-            # json_valid(NULL) is 0 before SQLite 3.45: a JSON column always gets a value.
-            json_column = rule.json or self.hints.holds_json(t.name, name)
             if (
                 col.notnull
                 or col.pk
@@ -723,7 +802,9 @@ class RowSynth:
         values.update(overrides)
         fixed = set(overrides) | {c for c in values if self.providers.supplies(t.name, c)}
         for fk in sorted(t.foreign_keys, key=lambda f: -len(f.columns)):
-            if not all(c in fixed for c in fk.columns):
+            if set(fk.columns) == set(overrides):
+                continue  # the caller chose this key's values, maybe pointing nowhere on purpose
+            if not all(c in fixed for c in fk.columns) or overrides:
                 values.update(self._reference(t, fk, values, attempt, stack))
         values.update(overrides)
         return {c.name: values[c.name] for c in t.columns if c.name in values}
@@ -756,6 +837,14 @@ class RowSynth:
             if values.get(c) is not None
         }
         if len(pinned) == len(fk.columns):
+            # set by another key that shares them: the parent must hold them too
+            if (
+                parent.name != t.name
+                and parent.name not in stack
+                and self._existing(parent, targets, pinned) is None
+            ):
+                with contextlib.suppress(AcodbError):  # the insert of t says what refuses it
+                    self._insert(parent, pinned, (*stack, t.name))
             return {}
         if parent.name == t.name:
             if nullable:

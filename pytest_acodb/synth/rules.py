@@ -226,3 +226,19 @@ def value_lists(table: Table) -> dict[str, tuple[Any, ...]]:
             ):
                 found[column] = tuple(v for v in values if v is not None)
     return found
+
+
+def value_list_check(table: Table, column: str) -> str | None:
+    """The text of the CHECK of ``table`` that limits ``column`` to a list (the one
+    :func:`value_lists` reads it from), or ``None``."""
+    from sqlglot import exp
+
+    for text in table_checks(table):
+        tree = expression(text)
+        if tree is None:
+            continue
+        for node in tree.find_all(exp.In):
+            found = _column_of(table, node.this)
+            if found and found.lower() == column.lower() and node.find_ancestor(exp.Not) is None:
+                return text
+    return None
