@@ -259,7 +259,7 @@ def check_no_trace(walk: Walk, min_version: int | None = None) -> None:
         )
     base = walk.before(targets[0].version)
     assert base is not None
-    conn = walk.restore(walk.steps[-1].pages)
+    conn = walk.open(walk.steps[-1].migration.version if walk.steps[-1].migration else None)
     try:
         for migration in reversed(targets):
             try:

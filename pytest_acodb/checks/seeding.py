@@ -46,7 +46,7 @@ from ..schema.parse import set_columns, trigger_set_columns
 from ..synth.hints import Hints, history_hints
 from ..synth.rows import RowSynth
 from ..synth.values import ValueProviders
-from .walk import Image, Walk, apply, named, reachable
+from .walk import Walk, apply, named, reachable
 
 ROWS = 1
 """Rows a table gets while it is empty. One is what a real install that used a table at all
@@ -72,27 +72,48 @@ class ValueChange:
 
 
 @dataclass(frozen=True)
+class Revert:
+    """The down script of a migration run on the history's state just after it (rows in every
+    table it can reach), then the up script again: ``error`` (the down's
+    :class:`MigrateError`, else ``None``), ``schema`` and ``rows`` (``{table: rows}`` of the
+    tables of :attr:`Run.held`) after the down, ``reapply_error`` and ``reapplied`` (the
+    schema after applying it again). What the down leaves is ``None`` when it failed."""
+
+    error: MigrateError | None
+    schema: Schema | None = None
+    rows: dict[str, int] | None = None
+    reapply_error: MigrateError | None = None
+    reapplied: Schema | None = None
+
+
+@dataclass(frozen=True)
 class Run:
     """Migration ``version`` applied to the history's database.
 
     ``before``: ``{table: rows}`` of the ordinary tables it can reach (:func:`reachable`), just
     before it; ``after``: the same for the tables after it (``None`` when it failed);
-    ``error``: its :class:`MigrateError` on these rows, else ``None``; ``pages``: the state
-    after it, with the rows added for its new and emptied tables (after a failure: the state
-    after it on an empty database, seeded); ``held``: ``{table: rows}`` of the ordinary tables
-    in ``pages`` that the migration or its down script can reach; ``unseeded``: ``{table:
-    why}`` for tables left empty because no valid row could be made; ``changed``: values it
-    changed without writing them by name (:class:`ValueChange`).
+    ``error``: its :class:`MigrateError` on these rows, else ``None``; ``held``: ``{table:
+    rows}`` of the ordinary tables the migration or its down script can reach, in the state
+    after it with the rows added for its new and emptied tables (after a failure: the state
+    after it on an empty database, seeded); ``revert``: its down script run on that state
+    (:class:`Revert`; ``None`` without a down script); ``unseeded``: ``{table: why}`` for tables
+    left empty because no valid row could be made; ``changed``: values it changed without
+    writing them by name (:class:`ValueChange`).
     """
 
     version: int
     before: dict[str, int]
     after: dict[str, int] | None
     error: MigrateError | None
-    pages: Image | None = None
     held: dict[str, int] = field(default_factory=dict)
+    revert: Revert | None = None
     unseeded: dict[str, str] = field(default_factory=dict)
     changed: tuple[ValueChange, ...] = ()
+
+
+_CONNECTION_STATE = re.compile(r"\b(?:PRAGMA|TEMP|TEMPORARY|ATTACH|DETACH)\b", re.I)
+"""Words of a script that can change its connection beyond the database file (settings, TEMP
+objects, attached databases): such a migration is reverted on a fresh connection."""
 
 
 def counts(conn: sqlite3.Connection, schema: Schema, names: Iterable[str]) -> dict[str, int]:
@@ -112,7 +133,8 @@ class History:
 
     ``seed``: the seed of the synthesised rows; ``values``: values the project supplies per
     ``table.column``. Costs one apply per migration, plus rows for the tables that need them,
-    one image and, for the tables it can reach, two counts and two reads of their rows.
+    two counts of the tables it can reach and two reads of the rows of those it names; and, for
+    a reversible one, a copy of the database (SQLite's backup, in C), a revert and an apply.
     """
 
     def __init__(self, walk: Walk, seed: int = 0, values: ValueProviders | None = None) -> None:
@@ -132,7 +154,7 @@ class History:
                 step = walk.after(migration.version)
                 if step is None:
                     break
-                conn, schema = self._step(conn, schema, migration, step.schema, step.pages)
+                conn, schema = self._step(conn, schema, migration, step.schema)
         finally:
             conn.close()
 
@@ -148,13 +170,12 @@ class History:
         schema: Schema,
         migration: Migration,
         clean: Schema,
-        clean_pages: Image,
     ) -> tuple[sqlite3.Connection, Schema]:
         walk = self.walk
         script = migration.sql + "\n" + (migration.down_sql or "")
         reach = reachable(schema, script) - {walk.source.table_name.lower()}
         before = counts(conn, schema, reach)
-        rows_before = self._read(conn, schema, reach)
+        rows_before = self._read(conn, schema, named(schema, migration.sql))
         error: MigrateError | None = None
         after: dict[str, int] | None = None
         changed: tuple[ValueChange, ...] = ()
@@ -162,41 +183,83 @@ class History:
             apply(walk.migrator, conn, migration, walk.connector)
         except MigrateError as exc:
             error = exc
-            conn = self._recover(conn, schema, clean, clean_pages, migration)
-            new = clean
+            conn = self._recover(conn, schema, clean, migration)
             self._rows = {}
         else:
-            new = walk.snapshot(conn, clean, schema)
-            reach_after = reach | reachable(new, script)
-            after = counts(conn, new, reach_after)
-            changed = self._changes(migration, schema, new, rows_before, conn)
+            # the same migrations applied to the same schema: the walk's snapshot is this one
+            reach_after = reach | reachable(clean, script)
+            after = counts(conn, clean, reach_after)
+            changed = self._changes(migration, schema, clean, rows_before, conn)
             self._rows.update({n.lower(): c for n, c in after.items()})
-            for name in {n.lower() for n in schema.tables} - {n.lower() for n in new.tables}:
+            for name in {n.lower() for n in schema.tables} - {n.lower() for n in clean.tables}:
                 self._rows.pop(name, None)
-        unseeded = self._fill(conn, schema if error is None else None, new)
-        held = counts(conn, new, reach | reachable(new, script))
+        unseeded = self._fill(conn, schema if error is None else None, clean)
+        held = counts(conn, clean, reach | reachable(clean, script))
+        revert = None
+        if migration.down_sql is not None:
+            conn, revert = self._revert(conn, migration, schema, clean, held)
         self.runs[migration.version] = Run(
-            migration.version,
-            before,
-            after,
-            error,
-            walk.pages.keep(conn),
-            held,
-            unseeded,
-            changed,
+            migration.version, before, after, error, held, revert, unseeded, changed
         )
-        return conn, new
+        return conn, clean
+
+    def _revert(
+        self,
+        conn: sqlite3.Connection,
+        migration: Migration,
+        before: Schema,
+        after: Schema,
+        held: dict[str, int],
+    ) -> tuple[sqlite3.Connection, Revert]:
+        """Run the down script of ``migration`` on ``conn`` (the history's state after it),
+        then its up script again, and say what happened (:class:`Revert`). The state is first
+        copied (SQLite's backup, page by page); the history goes on from ``conn`` when the
+        round trip gave back the same schema and row counts, else from the copy. When a
+        script of the migration changes connection state (PRAGMA, TEMP objects, ATTACH), the
+        round trip runs on the copy, a fresh connection, as ``sqlx migrate revert`` would."""
+        walk = self.walk
+        saved = walk.connector.connect(":memory:")
+        conn.backup(saved)
+        fresh = _CONNECTION_STATE.search(migration.sql + (migration.down_sql or "")) is not None
+        target = saved if fresh else conn
+        try:
+            walk.migrator.revert(target, migration)
+        except MigrateError as exc:
+            result = Revert(exc)
+        else:
+            reverted_schema = walk.snapshot(target, before, after)
+            rows = counts(target, reverted_schema, held)
+            try:
+                apply(walk.migrator, target, migration, walk.connector)
+            except MigrateError as exc:
+                result = Revert(None, reverted_schema, rows, exc)
+            else:
+                again = walk.snapshot(target, after, before)
+                result = Revert(None, reverted_schema, rows, None, again)
+        if fresh:
+            saved.close()
+            return conn, result
+        intact = (result.error is not None and not result.error.dirty) or (
+            result.reapplied is not None
+            and not after.diff(result.reapplied)
+            and counts(conn, after, held) == held
+        )
+
+        if intact:
+            saved.close()
+            return conn, result
+        conn.close()
+        return saved, result
 
     def _recover(
         self,
         conn: sqlite3.Connection,
         schema: Schema,
         clean: Schema,
-        clean_pages: Image,
         migration: Migration,
     ) -> sqlite3.Connection:
         """The history's state after a migration that failed on its rows: the walk's state
-        after it (``clean_pages``), holding the rows ``conn`` (the state before it) had in every
+        after it (:meth:`Walk.open`), holding the rows ``conn`` (the state before it) had in every
         table the migration neither names nor changes, and whose parents are kept too; ``conn``
         is closed."""
         mentioned = named(schema, migration.sql)
@@ -227,7 +290,7 @@ class History:
         }
         rows = {n: conn.execute(f"SELECT {columns[n]} FROM {quote(n)}").fetchall() for n in keep}
         conn.close()
-        conn = self.walk.restore(clean_pages)
+        conn = self.walk.open(migration.version)
         conn.execute("PRAGMA foreign_keys = OFF")  # rows as they were, orphans included
         try:
             for name, found in rows.items():
@@ -607,61 +670,21 @@ def seeded_run(walk: Walk, version: int) -> Run:
     return run
 
 
-@dataclass(frozen=True)
-class Revert:
-    """The down script of a migration run on the history's state just after it (rows in every
-    table it can reach), then the up script again: ``error`` (the down's
-    :class:`MigrateError`, else ``None``), ``schema`` and ``rows`` (``{table: rows}`` of the
-    tables of :attr:`Run.held`) after the down, ``reapply_error`` and ``reapplied`` (the
-    schema after applying it again). What the down leaves is ``None`` when it failed."""
-
-    error: MigrateError | None
-    schema: Schema | None = None
-    rows: dict[str, int] | None = None
-    reapply_error: MigrateError | None = None
-    reapplied: Schema | None = None
-
-
 def reverted(walk: Walk, version: int) -> Revert:
-    """The :class:`Revert` of ``version`` (which has a down script), made once per walk on one
-    restored copy of the history's state after it: what ``round_trip`` and the ``tx_pragma``
-    lint of a down file read. Raises :class:`CheckSkipped` when the walk never applied it."""
-    key = ("revert", version)
-    if key in walk.memo:
-        return walk.memo[key]  # type: ignore[no-any-return]
+    """The :class:`Revert` of ``version`` (which has a down script) in the history of ``walk``:
+    what ``round_trip`` and the ``tx_pragma`` lint of a down file read. Raises
+    :class:`CheckSkipped` when the walk never applied it."""
     run = seeded_run(walk, version)
-    migration = walk.source.get(version)
-    before, after = walk.before(version), walk.after(version)
-    assert migration is not None and before is not None and after is not None
-    assert run.pages is not None
-    conn = walk.restore(run.pages)
-    try:
-        try:
-            walk.migrator.revert(conn, migration)
-        except MigrateError as exc:
-            result = Revert(exc)
-        else:
-            schema = walk.snapshot(conn, before.schema, after.schema)
-            rows = counts(conn, schema, run.held)
-            try:
-                apply(walk.migrator, conn, migration, walk.connector)
-            except MigrateError as exc:
-                result = Revert(None, schema, rows, exc)
-            else:
-                again = walk.snapshot(conn, after.schema, before.schema)
-                result = Revert(None, schema, rows, None, again)
-    finally:
-        conn.close()
-    walk.memo[key] = result
-    return result
+    assert run.revert is not None, f"migration {version} has no down script"
+    return run.revert
 
 
 def reverts_when_empty(walk: Walk, version: int) -> bool:
     """Whether the down script of ``version`` runs on the walk's state after it, where the
     tables hold only what the migrations put there."""
-    migration, after = walk.source.get(version), walk.after(version)
-    assert migration is not None and after is not None
-    conn = walk.restore(after.pages)
+    migration = walk.source.get(version)
+    assert migration is not None
+    conn = walk.open(version)
     try:
         walk.migrator.revert(conn, migration)
     except MigrateError:

@@ -28,7 +28,13 @@ from .factory import check_factory, factory_names
 from .keys import check_cascade, check_constraint, value_list_columns
 from .lints import file_problems, judge_tx_pragma, schema_problems
 from .migrations import check_no_trace, check_round_trip, check_source, check_upgrade
-from .objects import check_lost_objects, check_triggers_fire, fire_targets
+from .objects import (
+    check_lost_objects,
+    check_triggers_fire,
+    fire_targets,
+    probe_lost_objects,
+    probe_triggers_fire,
+)
 from .severity import apply_levels, validate
 from .sqlx import database_checks, lock_checks
 from .triggers import check_trigger, updated_at_triggers
@@ -115,7 +121,12 @@ class Plan:
         assert self.source is not None and self.outline is not None
         options = self.options
         return Walk(
-            self.source, self.connector, self.outline, seed=options.seed, values=options.values
+            self.source,
+            self.connector,
+            self.outline,
+            seed=options.seed,
+            values=options.values,
+            probes=(probe_lost_objects, probe_triggers_fire),
         )
 
     @property

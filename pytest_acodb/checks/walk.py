@@ -1,15 +1,18 @@
 """One pass over a migrations directory, shared by every built-in check.
 
-A :class:`Walk` applies the migrations one by one, once, on an in-memory database and keeps after
-each step the database image, its schema snapshot (incremental: see
-:class:`~pytest_acodb.schema.SnapshotCache`) and its :class:`Health`. Checks restore the image they
-need into a fresh connection instead of replaying from empty; the checks of the final state share
-one copy (:meth:`Walk.final_copy`).
+A :class:`Walk` applies the migrations one by one, once, on an in-memory database and keeps
+after each step its schema snapshot (incremental: see :class:`~pytest_acodb.schema.SnapshotCache`)
+and its :class:`Health`. What a check needs of the database itself at a step is read while the
+walk is there, by the probes the plan gives it (:data:`Probe`: run on the walk's own connection,
+in a savepoint rolled back), so no copy of every state is made. A check that needs a database
+in the state after a version asks :meth:`Walk.open`, which restores the nearest checkpoint (an
+image kept every :data:`CHECKPOINT_EVERY` steps, and after the last one) and applies the
+migrations after it; the checks of the final state share one copy (:meth:`Walk.final_copy`).
 
-Memory stays linear in the number of migrations: an image is kept as its pages, and a page
-that an earlier image already holds is not stored again (:class:`Pages`), so a step costs the
-pages it changed. Health is read on the tables a step can have touched (:func:`touched`), and in
-full once, after the last step.
+Memory stays linear in the number of migrations: snapshots share every object and every
+``sqlite_schema`` row they have in common, images are kept as pages shared with the images
+before them (:class:`Pages`), and only checkpoints are kept. Health is read on the tables a step
+can have touched (:func:`touched`), and in full once, after the last step.
 
 A migration that calls a SQL function this SQLite lacks (one an extension of the application
 provides) is applied again with a stand-in returning NULL, so the rest of the directory is still
@@ -22,7 +25,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -211,21 +214,37 @@ def apply(
     return connector, standing
 
 
+CHECKPOINT_EVERY = 32
+"""Steps between two images a :class:`Walk` keeps (:meth:`Walk.open` applies at most this many
+migrations less one to reach any state)."""
+
+
 @dataclass(frozen=True)
 class Step:
-    """The state after applying ``migration`` (``None`` for the empty start): ``pages`` (its
-    :data:`Image`), ``schema`` (snapshot without the bookkeeping table) and ``health`` (its
-    :class:`Health`, read on the walk's own connection so ``upgrade`` needs no copy)."""
+    """The state after applying ``migration`` (``None`` for the empty start): ``schema``
+    (snapshot without the bookkeeping table), ``health`` (its :class:`Health`, read on the
+    walk's own connection so ``upgrade`` needs no copy) and ``pages`` (its :data:`Image`, kept
+    at checkpoints and after the last step only, else ``None``)."""
 
     migration: Migration | None
-    pages: Image
+    pages: Image | None
     schema: Schema
     health: Health = field(default_factory=Health)
 
     @property
     def image(self) -> bytes:
-        """The bytes of a database file holding this state."""
+        """The bytes of a database file holding this state (a checkpoint's, the last step's).
+        Raises :class:`ValueError` for a step that kept no image (see :meth:`Walk.open`)."""
+        if self.pages is None:
+            raise ValueError("this step kept no image; open its state with Walk.open")
         return b"".join(self.pages)
+
+
+Probe = Callable[["Walk", sqlite3.Connection, Step, Step], None]
+"""A look at the database while a :class:`Walk` is at a step: called with the walk, its own
+connection (autocommit, holding the state after the step), the step before and the step
+itself. It records what it finds in ``walk.memo`` and leaves the connection as it found it
+(work inside ``SAVEPOINT`` ... ``ROLLBACK TO``)."""
 
 
 class Outline:
@@ -308,9 +327,11 @@ class Walk:
     :mod:`~pytest_acodb.checks.seeding`), so each is computed once; ``cache``: the
     :class:`SnapshotCache` every snapshot of the walk shares; ``pages``: the :class:`Pages` its
     images keep; ``seed`` and ``values``: the seed of the rows checks synthesise and the values
-    the project supplies per ``table.column``. Building costs one apply, one image, one (incremental) snapshot and one
-    :func:`health` of the touched tables per migration; built from an :class:`Outline` of the
-    same source, its snapshots cost nothing (they are the outline's).
+    the project supplies per ``table.column``; ``probes``: looks at the database run after each
+    step (:data:`Probe`). Building costs one apply, one (incremental) snapshot and one
+    :func:`health` of the touched tables per migration, what the probes do, and an image per
+    checkpoint; built from an :class:`Outline` of the same source, its snapshots cost nothing
+    (they are the outline's).
     """
 
     def __init__(
@@ -321,6 +342,7 @@ class Walk:
         *,
         seed: int = 0,
         values: ValueProviders | None = None,
+        probes: Sequence[Probe] = (),
     ) -> None:
         self.source = source
         self.seed = seed
@@ -339,6 +361,7 @@ class Walk:
         known = (outline.base, *outline.schemas) if outline is not None else ()
         self._position = {m.version: i for i, m in enumerate(source.migrations)}
         self._final: sqlite3.Connection | None = None
+        self._settles_late: bool | None = None
         conn = self.connector.connect(":memory:")
         try:
             self.migrator.ensure_table(conn)
@@ -357,8 +380,14 @@ class Walk:
                 schema = self.snapshot(conn, last.schema, *known[i : i + 1])
                 final = i == len(source)
                 tables = None if final else touched(last.schema, schema, migration.sql)
-                last = Step(migration, self.pages.keep(conn), schema, health(conn, tables))
-                self.steps.append(last)
+                kept = self.pages.keep(conn) if final or i % CHECKPOINT_EVERY == 0 else None
+                step = Step(migration, kept, schema, health(conn, tables))
+                for probe in probes:
+                    probe(self, conn, last, step)
+                self.steps.append(step)
+                last = step
+            if self.steps and self.steps[-1].pages is None:  # stopped early: keep where
+                self.steps[-1] = replace(self.steps[-1], pages=self.pages.keep(conn))
         finally:
             conn.close()
 
@@ -369,6 +398,32 @@ class Walk:
         if isinstance(image, bytes):
             return self.connector.open_image(image)
         return self.connector.open_pages(image)
+
+    def open(self, version: int | None = None) -> sqlite3.Connection:
+        """A new connection to a private in-memory database in the state after ``version``
+        (``None``: before the first migration): the nearest checkpoint before it restored, and
+        the migrations between applied. Raises :class:`ValueError` when ``version`` did not
+        apply."""
+        if version is None:
+            assert self.base.pages is not None
+            return self.restore(self.base.pages)
+        i = self.index(version)
+        if i >= len(self.steps):
+            raise ValueError(f"migration {version} did not apply")
+        start = i
+        while start >= 0 and self.steps[start].pages is None:
+            start -= 1
+        origin = self.steps[start] if start >= 0 else self.base
+        assert origin.pages is not None
+        conn = self.restore(origin.pages)
+        try:
+            for step in self.steps[start + 1 : i + 1]:
+                assert step.migration is not None
+                apply(self.migrator, conn, step.migration, self.connector)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def snapshot(self, conn: sqlite3.Connection, *known: Schema) -> Schema:
         """The schema of ``conn`` without the bookkeeping table (through the walk's cache);
@@ -400,7 +455,12 @@ class Walk:
         migration applied.
         """
         step = self.steps[-1]
-        if any("DEFERRED" in s.upper() or "ROLLBACK" in s.upper() for *_, s in step.schema.rows):
+        assert step.pages is not None
+        if self._settles_late is None:
+            self._settles_late = any(
+                "DEFERRED" in s.upper() or "ROLLBACK" in s.upper() for *_, s in step.schema.rows
+            )
+        if self._settles_late:
             conn = self.restore(step.pages)
             try:
                 yield conn

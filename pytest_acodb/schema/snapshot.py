@@ -86,8 +86,9 @@ class SnapshotCache:
     indexes: dict[tuple[str, str, str, str], Index] = field(default_factory=dict)
     triggers: dict[tuple[str, str, str], Trigger] = field(default_factory=dict)
     views: dict[tuple[str, str], View] = field(default_factory=dict)
-    texts: dict[str, str] = field(default_factory=dict)
-    """One copy of each text kept in :attr:`Schema.rows`, so snapshots share them."""
+    rows: dict[tuple[str, str, str, str], tuple[str, str, str, str]] = field(default_factory=dict)
+    """One copy of each ``sqlite_schema`` row kept in :attr:`Schema.rows`, so snapshots share
+    them (a snapshot's own memory is then one pointer per object)."""
 
 
 _OBJECTS = (
@@ -123,10 +124,8 @@ def snapshot(
     for schema in known:
         if schema.rows == fetched:
             return schema
-    text = cache.texts.setdefault
-    objects = tuple(
-        (text(t, t), text(n, n), text(tbl, tbl), text(s, s)) for t, n, tbl, s in fetched
-    )
+    kept = cache.rows.setdefault  # one copy of each row, shared by every snapshot
+    objects = tuple(kept(row, row) for row in fetched)
     skip = set(exclude)
     tables_sql = {n: s for t, n, _, s in objects if t == "table" and n not in skip}
     keys = _table_keys(tables_sql)

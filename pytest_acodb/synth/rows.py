@@ -229,6 +229,7 @@ class RowSynth:
         self._rules: dict[str, dict[str, Rule]] = {}
         self._solvers: dict[str, Solver | None] = {}
         self._implied: dict[str, dict[str, tuple[str, str]]] = {}
+        self._unique: dict[str, set[str]] | None = None
         self.unseeded: dict[str, str] = {}
         """Tables :meth:`seed_all` (``lenient``) could not fill, with the reason (which
         constraint or trigger refuses the rows)."""
@@ -682,14 +683,12 @@ class RowSynth:
 
     def _unique_columns(self, t: Table) -> set[str]:
         """Lower-cased names of the columns of ``t`` a UNIQUE index (or key) covers alone."""
-        return {
-            i.columns[0].lower()
-            for i in self.schema.indexes.values()
-            if i.table.lower() == t.name.lower()
-            and i.unique
-            and len(i.columns) == 1
-            and i.where is None
-        }
+        if self._unique is None:
+            self._unique = {}
+            for i in self.schema.indexes.values():
+                if i.unique and len(i.columns) == 1 and i.where is None:
+                    self._unique.setdefault(i.table.lower(), set()).add(i.columns[0].lower())
+        return self._unique.get(t.name.lower(), set())
 
     def _by_name(self, t: Table, col: Column) -> tuple[str, str] | None:
         """``(parent, "id")`` for a column named ``<thing>_id`` (not a key of ``t``) when a
