@@ -6,6 +6,7 @@ Session scope::
     acodb_migrations_dir ─┐
     acodb_connector ──────┴─> acodb_template ──> (acodb_databases, asks for it on first use)
     acodb_checks (the built-in checks, on acodb_migrations_dir and acodb_connector)
+    acodb_values (values supplied per table.column: ini key and hook)
 
 Function scope::
 
@@ -14,7 +15,8 @@ Function scope::
       └─> acodb_db ──> acodb_url
                    └─> acodb_engine ──> acodb_connection
                                     └─> acodb_session ──> acodb_factories
-    acodb_rows (acodb_db, acodb_seed)        acodb_migrator (acodb_migrations_dir, acodb_connector)
+    acodb_rows (acodb_db, acodb_seed, acodb_values)
+    acodb_migrator (acodb_migrations_dir, acodb_connector)
 
 The order fixtures appear in a test's signature never matters: ``_acodb`` is set up before the
 rest, and a factory called while another fixture is being set up (pytest-factoryboy's model
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ..synth.rows import RowSynth
+    from ..synth.values import ValueProviders
     from .checks import Checks
 
 CONNECTOR_KEY = pytest.StashKey[Connector]()
@@ -331,10 +334,30 @@ def acodb_factories(acodb_session: Session) -> SimpleNamespace:
     return SimpleNamespace(**{f.__name__: f for f in ACODB_FACTORIES})
 
 
+@pytest.fixture(scope="session")
+def acodb_values(request: pytest.FixtureRequest) -> ValueProviders:
+    """Session-scoped :class:`pytest_acodb.synth.values.ValueProviders`: the values the kit's
+    synthesised rows take for your columns, from the ``acodb_values`` ini key and the
+    ``pytest_acodb_values`` hook. ``acodb_rows`` uses it; override it in a conftest to give
+    the rows of your tests other values (the built-in checks read the hook and the ini key,
+    as they are named before fixtures exist)::
+
+        @pytest.fixture(scope="session")
+        def acodb_values():
+            return ValueProviders({"users.email": lambda n: f"user{n}@example.com"})
+    """
+    from .checks import values_for
+
+    return values_for(request.config)
+
+
 @pytest.fixture
-def acodb_rows(acodb_db: Database, acodb_seed: int) -> Iterator[RowSynth]:
+def acodb_rows(
+    acodb_db: Database, acodb_seed: int, acodb_values: ValueProviders
+) -> Iterator[RowSynth]:
     """A :class:`pytest_acodb.synth.rows.RowSynth` on this test's database: valid rows for any
-    table, made from the schema alone and seeded from ``acodb_seed``.
+    table, made from the schema and the values ``acodb_values`` supplies, seeded from
+    ``acodb_seed``.
 
     ``acodb_rows.seed_table("orders", 10)`` inserts 10 rows (parents first);
     ``acodb_rows.insert("orders", status="paid")`` returns the row it inserted. Rows are committed
@@ -351,7 +374,7 @@ def acodb_rows(acodb_db: Database, acodb_seed: int) -> Iterator[RowSynth]:
         )
     conn = acodb_db.connect()
     try:
-        yield RowSynth(conn, snapshot(conn), seed=acodb_seed)
+        yield RowSynth(conn, snapshot(conn), seed=acodb_seed, values=acodb_values)
     finally:
         conn.close()
 

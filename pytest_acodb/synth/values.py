@@ -97,7 +97,7 @@ class ValueProviders(Mapping[str, Provider]):
     @classmethod
     def from_lines(cls, lines: Iterable[str]) -> ValueProviders:
         """Values from ini lines ``table.column = value`` (blank lines and ``#`` comments
-        skipped; several per line separated by ``,`` are allowed when no value has a comma).
+        skipped; several per line separated by ``,``, commas inside quotes kept).
         A value is read as an integer, a real, ``NULL`` (``None``), ``'quoted text'`` or else
         the text as written. Raises :class:`AcodbError` naming a line without ``=``."""
         values: dict[str, Provider] = {}
@@ -105,7 +105,7 @@ class ValueProviders(Mapping[str, Provider]):
             line = raw.strip()
             if not line or line.startswith("#"):
                 continue
-            parts = [line] if "'" in line or line.count("=") == 1 else line.split(",")
+            parts = [line] if line.count("=") == 1 else _split(line)
             for part in parts:
                 key, eq, text = part.partition("=")
                 if not eq or not key.strip():
@@ -138,6 +138,22 @@ class ValueProviders(Mapping[str, Provider]):
                 )
             self._takes_n[id(provider)] = known
         return known
+
+
+def _split(line: str) -> list[str]:
+    """``line`` cut at the commas outside single quotes."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for ch in line:
+        if ch == "'":
+            quoted = not quoted
+        if ch == "," and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    return [*parts, "".join(current)]
 
 
 def literal(text: str) -> Any:
