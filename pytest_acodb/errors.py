@@ -7,6 +7,7 @@ pytest reports them as test failures rather than errors.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -95,7 +96,8 @@ class DuplicateVersionError(SourceError):
         self.clashes = clashes
         self.version = min(clashes)
         self.paths = clashes[self.version]
-        free = free_versions(self.version, len(self.paths) - 1, taken | set(clashes))
+        migrations = {re.sub(r"(\.up|\.down)?\.sql$", "", p.name) for p in self.paths}
+        free = free_versions(self.version, len(migrations) - 1, taken | set(clashes))
         advice = (
             f"keep {self.version} for one of them and give the others "
             + ", ".join(str(v) for v in free)

@@ -2,7 +2,8 @@
 
 Every folder under tests/cases (and the shared cases beside the clone, when present) holds a
 migration set and an ``expect`` file: ``clean`` (no check fails) or ``fail`` with ``item:`` tokens
-(some failing item's ``name - message`` contains them all) and ``text:`` (some failure mentions it).
+(some failing item's ``name - message`` contains them all) and ``text:`` (some failure mentions it);
+and optionally a ``values`` file of ``table.column = value`` lines the rows take.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pytest_acodb.checks.migrations import check_round_trip
 from pytest_acodb.checks.walk import Walk
 from pytest_acodb.errors import CheckFailure, CheckSkipped
 from pytest_acodb.migrate import Migrator, resolve
+from pytest_acodb.synth.values import ValueProviders
 
 HERE = Path(__file__).parent
 OWN = HERE / "cases"
@@ -67,7 +69,9 @@ def test_own_cases_include_the_shared_ones() -> None:
 @pytest.mark.parametrize("case", _cases())
 def test_case_verdict(case: Path) -> None:
     lines = (case / "expect").read_text().splitlines()
-    failures = {n: t for n, t in run_all(plan(case)).items() if t is not None}
+    given = case / "values"
+    values = ValueProviders.from_lines(given.read_text().splitlines()) if given.is_file() else None
+    failures = {n: t for n, t in run_all(plan(case, values=values)).items() if t is not None}
     if lines[0].strip() == "clean":
         assert failures == {}
         return

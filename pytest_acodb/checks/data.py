@@ -9,9 +9,10 @@ primary key come out with other values in columns the migration never writes by 
 
 from __future__ import annotations
 
+from ..errors import CheckSkipped
 from ..migrate.statements import actions
 from .base import fail
-from .seeding import explain, failed_with_rows, lost, on_purpose, seeded_run
+from .seeding import Run, explain, failed_with_rows, lost, on_purpose, seeded_run
 from .walk import Walk
 
 
@@ -50,10 +51,22 @@ def check_data_survives(walk: Walk, version: int) -> None:
             ),
         )
     if run.changed:
+        _changed(run, migration.path.name, version)
+    if run.unseeded:
+        table, why = next(iter(run.unseeded.items()))
+        raise CheckSkipped(
+            f"cannot judge migration {version} on data: {table}, which it changes, holds no "
+            f"row, as the kit cannot make one ({why})"
+        )
+
+
+def _changed(run: Run, file: str, version: int) -> None:
+    """Fail for the values ``run`` changed without writing them by name."""
+    if run.changed:
         fail(
             "data_survives",
-            subject,
-            f"migration {version} ({migration.path.name}) changes values it never writes by "
+            str(version),
+            f"migration {version} ({file}) changes values it never writes by "
             "name: "
             + "; ".join(
                 f"{c.table}.{c.column} differs in {c.rows} of the {c.of} row(s) that kept their key"

@@ -236,7 +236,9 @@ def check_constraint(walk: Walk, subject: str) -> None:
                     "constraint",
                     subject,
                     f"{subject}: the listed value {value!r} is rejected by "
-                    f"{own or 'the CHECK'}: another condition of the table's CHECKs excludes it",
+                    f"{'CHECK (' + ' '.join(own.split()) + ')' if own else 'the CHECK'}: a "
+                    "condition of it excludes what its list allows; drop the value from the "
+                    "list or fix the condition",
                 )
         numbers = [v for v in listed if isinstance(v, int | float)]
         outside: Any = (

@@ -42,7 +42,7 @@ from ..migrate import Migration, quote
 from ..migrate.sql import NO_TX_MARKER, split_statements
 from ..migrate.statements import Action, actions, origins
 from ..schema import Schema, Table
-from ..schema.parse import set_columns, trigger_set_columns
+from ..schema.parse import set_columns, transformed_columns, trigger_set_columns
 from ..synth.hints import Hints, history_hints
 from ..synth.rows import RowSynth
 from ..synth.values import ValueProviders
@@ -96,8 +96,9 @@ class Run:
     rows}`` of the ordinary tables the migration or its down script can reach, in the state
     after it with the rows added for its new and emptied tables (after a failure: the state
     after it on an empty database, seeded); ``revert``: its down script run on that state
-    (:class:`Revert`; ``None`` without a down script); ``unseeded``: ``{table: why}`` for tables
-    left empty because no valid row could be made; ``changed``: values it changed without
+    (:class:`Revert`; ``None`` without a down script); ``unseeded``: ``{table: why}`` for the
+    tables it names that held no row because none could be made (a constraint or trigger the
+    row synthesiser cannot meet); ``changed``: values it changed without
     writing them by name (:class:`ValueChange`).
     """
 
@@ -146,6 +147,7 @@ class History:
         self.runs: dict[int, Run] = {}
         self._rows: dict[str, int] = {}  # rows per table (lower-cased) of the current state
         self._position: int | None = None  # the running number of the rows made so far
+        self._why: dict[str, str] = {}  # why a table (lower-cased) could not be seeded
         conn = walk.connector.connect(":memory:")
         try:
             walk.migrator.ensure_table(conn)
@@ -175,7 +177,13 @@ class History:
         script = migration.sql + "\n" + (migration.down_sql or "")
         reach = reachable(schema, script) - {walk.source.table_name.lower()}
         before = counts(conn, schema, reach)
-        rows_before = self._read(conn, schema, named(schema, migration.sql))
+        names = named(schema, migration.sql)
+        rows_before = self._read(conn, schema, names)
+        unseeded = {
+            table: why
+            for table, why in self._why.items()
+            if table in names and not self._rows.get(table, 0)
+        }
         error: MigrateError | None = None
         after: dict[str, int] | None = None
         changed: tuple[ValueChange, ...] = ()
@@ -193,7 +201,8 @@ class History:
             self._rows.update({n.lower(): c for n, c in after.items()})
             for name in {n.lower() for n in schema.tables} - {n.lower() for n in clean.tables}:
                 self._rows.pop(name, None)
-        unseeded = self._fill(conn, schema if error is None else None, clean)
+        for table, why in self._fill(conn, schema if error is None else None, clean).items():
+            self._why[table.lower()] = why
         held = counts(conn, clean, reach | reachable(clean, script))
         revert = None
         if migration.down_sql is not None:
@@ -376,18 +385,17 @@ class History:
         rows: dict[str, dict[tuple[Any, ...], dict[str, Any]]],
         conn: sqlite3.Connection,
     ) -> tuple[ValueChange, ...]:
-        """Values of columns present before and after ``migration`` that changed in rows that
-        kept their primary key, in tables it neither drops nor deletes from nor renames away,
-        for columns nothing writes by name (see :func:`written`)."""
+        """Values of columns present before and after ``migration`` (in tables of the same name
+        and primary key) that changed in rows that kept their key, for columns nothing writes
+        by name (see :func:`written`)."""
         if not rows:
             return ()
         found = actions(migration.sql)
-        gone = on_purpose([found], old) | moved_away(found)
         exempt = written(migration.sql, old, new, found)
         after = self._read(conn, new, set(rows))
         out: list[ValueChange] = []
         for name, was in rows.items():
-            if name in gone or name not in after:
+            if name not in after:
                 continue
             before_t, after_t = old.table(name), new.table(name)
             if before_t is None or after_t is None:
@@ -461,12 +469,20 @@ def written(sql: str, old: Schema, new: Schema, found: tuple[Action, ...]) -> se
         for a, original in origins(found)
         if a.verb in ("INSERT", "UPDATE", "DELETE", "REPLACE")
     }
+
+    def add(table: str, column: str) -> None:
+        # the table as the statement names it, and as it was named before the script
+        out.update({(table, column.lower()), (back.get(table, table), column.lower())})
+
     for statement in split_statements(sql):
-        out |= {(back.get(t, t), c) for t, c in _altered(statement.text)}
+        for table, column in _altered(statement.text):
+            add(table, column)
+        if "SELECT" in statement.text.upper():
+            for use in transformed_columns(statement.text):
+                add(use.table, use.column)
         for use in set_columns(statement.text) if _writes_by_name(statement.text) else ():
-            target = back.get(use.table, use.table)
-            out.add((target, use.column.lower()))
-            writes.add(target)
+            add(use.table, use.column)
+            writes.update({use.table, back.get(use.table, use.table)})
     for schema in (old, new):
         for trigger in schema.triggers.values():
             if trigger.table.lower() in writes:

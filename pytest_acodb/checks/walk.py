@@ -354,7 +354,7 @@ class Walk:
         self.steps: list[Step] = []
         self.failure: MigrateError | None = None
         self.gap: Gap | None = None
-        self.standins: dict[int, tuple[str, ...]] = {}
+        self.standins = dict(outline.standins) if outline is not None else {}
         self.memo: dict[tuple[str, int], Any] = {}
         self.pages = Pages()
         self.cache = outline.cache if outline is not None else SnapshotCache()

@@ -299,7 +299,9 @@ def _duplicates(
         for v, entries in ups.items()
         if len(entries) > 1
     }
-    clashes.update({v: sorted(paths) for v, paths in downs.items() if len(paths) > 1})
+    for v, paths in downs.items():
+        if len(paths) > 1:
+            clashes[v] = sorted({*clashes.get(v, []), *paths, *(p for _, p in ups.get(v, []))})
     return clashes
 
 

@@ -451,6 +451,32 @@ def set_columns(sql: str) -> tuple[ColumnUse, ...]:
     return tuple(dict.fromkeys(_sets(tree, replacing)))
 
 
+@lru_cache(maxsize=_CACHE)
+def transformed_columns(sql: str) -> tuple[ColumnUse, ...]:
+    """The columns an ``INSERT ... SELECT`` fills with an expression of the same-named column
+    of its source (``INSERT INTO t_new (id, name) SELECT id, lower(name) FROM t``: ``name``):
+    values a rebuild changes on purpose. A column filled with the source column itself, with
+    another column or with a constant is not one of them."""
+    from sqlglot import exp
+
+    tree = _parse(_LENIENT.sub(_lenient, sql, count=1))
+    if not isinstance(tree, exp.Insert) or not isinstance(tree.expression, exp.Select):
+        return ()
+    if not isinstance(tree.this, exp.Schema):
+        return ()
+    table = tree.this.this
+    owner = table.name.lower() if isinstance(table, exp.Table) else ""
+    targets = [i.name for i in tree.this.expressions if isinstance(i, exp.Identifier)]
+    found: list[ColumnUse] = []
+    for target, value in zip(targets, tree.expression.expressions, strict=False):
+        inner = value.this if isinstance(value, exp.Alias) else value
+        if isinstance(inner, exp.Column):
+            continue
+        if any(c.name.lower() == target.lower() for c in inner.find_all(exp.Column)):
+            found.append(ColumnUse(owner, target))
+    return tuple(found)
+
+
 def trigger_set_columns(create_trigger_sql: str) -> tuple[ColumnUse, ...]:
     """:func:`set_columns` of every statement of a ``CREATE TRIGGER`` statement."""
     return tuple(

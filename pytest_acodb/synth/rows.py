@@ -190,6 +190,17 @@ def column_value(column: Column, rule: Rule, n: int, attempt: int = 0, position:
     return value
 
 
+def _unique_first(found: list[Any], token: str, lengths: list[int]) -> list[Any]:
+    """Variants of the first texts of ``found`` that carry ``token`` (the row's running number),
+    cut to each of ``lengths``: a pattern's instance that differs from row to row, for UNIQUE
+    columns (``'http://' + token``, ``'SKU-' + token`` cut to 8)."""
+    out: list[Any] = []
+    for text in [v for v in found if isinstance(v, str)][:8]:
+        out.append(text + token)
+        out += [text[: max(n - len(token), 0)] + token for n in lengths[:3] if n > len(token)]
+    return out
+
+
 # -- the synthesiser --------------------------------------------------------------------------
 
 
@@ -613,8 +624,11 @@ class RowSynth:
         a parent's key, values near the columns it is compared with, typed values."""
         low = col.name.lower()
         found: list[Any] = []
+        lengths: list[int] = []
         for check in solver.checks:
             found += check.mined.get(low, ())
+            lengths += check.lengths.get(low, ())
+        found = _unique_first(found, str(self._next()), lengths) + found
         if not col.notnull and not col.pk:
             found.insert(0, None)
         parent = self._parent_of(t, col.name)

@@ -64,6 +64,7 @@ class CheckExpr:
     columns: tuple[str, ...]
     mined: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     related: tuple[tuple[str, str], ...] = ()
+    lengths: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     def shown(self, limit: int = 120) -> str:
         """``CHECK (<text>)``, whitespace collapsed and cut at ``limit`` characters."""
@@ -91,13 +92,14 @@ def _read(text: str, columns: frozenset[str], table: str) -> CheckExpr:
     miner.walk(tree)
     used = tuple(dict.fromkeys(miner.seen))
     mined = {c: _unique([*miner.found.get(c, []), *miner.literals]) for c in used}
-    for column, lengths in miner.lengths.items():  # a prefix and a length: both at once
+    for column, wanted in miner.lengths.items():  # a prefix and a length: both at once
         texts = [v for v in mined.get(column, []) if isinstance(v, str)][:12]
         mined[column] = _unique(
-            [*(_fit(t, n) for n in lengths[:4] for t in texts), *mined.get(column, [])]
+            [*(_fit(t, n) for n in wanted[:4] for t in texts), *mined.get(column, [])]
         )
     frozen = {c: tuple(v) for c, v in mined.items()}
-    return CheckExpr(text, used, frozen, tuple(dict.fromkeys(miner.related)))
+    lengths = {c: tuple(dict.fromkeys(n)) for c, n in miner.lengths.items()}
+    return CheckExpr(text, used, frozen, tuple(dict.fromkeys(miner.related)), lengths)
 
 
 def _fit(text: str, length: int) -> str:
