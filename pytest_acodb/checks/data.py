@@ -9,6 +9,8 @@ primary key come out with other values in columns the migration never writes by 
 
 from __future__ import annotations
 
+import re
+
 from ..errors import CheckSkipped
 from ..migrate.statements import actions
 from .base import fail
@@ -51,7 +53,7 @@ def check_data_survives(walk: Walk, version: int) -> None:
             ),
         )
     if run.changed:
-        _changed(run, migration.path.name, version)
+        _changed(run, migration.path.name, version, migration.sql)
     if run.unseeded:
         table, why = next(iter(run.unseeded.items()))
         raise CheckSkipped(
@@ -60,8 +62,17 @@ def check_data_survives(walk: Walk, version: int) -> None:
         )
 
 
-def _changed(run: Run, file: str, version: int) -> None:
+def _changed(run: Run, file: str, version: int, sql: str) -> None:
     """Fail for the values ``run`` changed without writing them by name."""
+    star = re.search(r"\bINSERT\b[^;]*?\bSELECT\s+\*", sql, re.I | re.S)
+    hint = (
+        "an INSERT ... SELECT * copies by position, so columns listed in another order (ADD "
+        "COLUMN puts them last) land in each other's places: name the columns on both sides"
+        if star
+        else "look for an INSERT ... SELECT whose select list puts another expression (or a "
+        "column out of order) where the old column belongs, and copy the column itself (or "
+        "write it with UPDATE ... SET on purpose)"
+    )
     if run.changed:
         fail(
             "data_survives",
@@ -72,8 +83,6 @@ def _changed(run: Run, file: str, version: int) -> None:
                 f"{c.table}.{c.column} differs in {c.rows} of the {c.of} row(s) that kept their key"
                 for c in run.changed
             )
-            + "; every row is still there but the data is not: look for an INSERT ... SELECT "
-            "whose select list puts another expression (or a column out of order) where the "
-            "old column belongs, and copy the column itself (or write it with UPDATE ... SET "
-            "on purpose)",
+            + "; every row is still there but the data is not: "
+            + hint,
         )

@@ -42,7 +42,7 @@ from ..migrate import Migration, quote
 from ..migrate.sql import NO_TX_MARKER, split_statements
 from ..migrate.statements import Action, actions, origins
 from ..schema import Schema, Table
-from ..schema.parse import set_columns, transformed_columns, trigger_set_columns
+from ..schema.parse import copied_from, set_columns, transformed_columns, trigger_set_columns
 from ..synth.hints import Hints, history_hints
 from ..synth.rows import RowSynth
 from ..synth.values import ValueProviders
@@ -386,16 +386,21 @@ class History:
         conn: sqlite3.Connection,
     ) -> tuple[ValueChange, ...]:
         """Values of columns present before and after ``migration`` (in tables of the same name
-        and primary key) that changed in rows that kept their key, for columns nothing writes
-        by name (see :func:`written`)."""
+        and primary key, that it does not delete from) that changed in rows that kept their
+        key, for columns nothing writes by name (see :func:`written`)."""
         if not rows:
             return ()
         found = actions(migration.sql)
         exempt = written(migration.sql, old, new, found)
+        emptied = {  # rows deleted on purpose: new rows may take their keys
+            original for a, original in origins(found) if a.verb == "DELETE" and a.kind == "TABLE"
+        }
+        emptied |= {a.name.lower() for a in found if a.verb == "DELETE" and a.kind == "TABLE"}
+        emptied = _cascades(old, emptied)
         after = self._read(conn, new, set(rows))
         out: list[ValueChange] = []
         for name, was in rows.items():
-            if name not in after:
+            if name not in after or name in emptied:
                 continue
             before_t, after_t = old.table(name), new.table(name)
             if before_t is None or after_t is None:
@@ -483,6 +488,12 @@ def written(sql: str, old: Schema, new: Schema, found: tuple[Action, ...]) -> se
         for use in set_columns(statement.text) if _writes_by_name(statement.text) else ():
             add(use.table, use.column)
             writes.update({use.table, back.get(use.table, use.table)})
+        target, sources = (
+            copied_from(statement.text) if "INSERT" in statement.text.upper() else ("", ())
+        )
+        for table, column in list(out) if target else ():  # written in a copy, copied back
+            if table in sources:
+                add(target, column)
     for schema in (old, new):
         for trigger in schema.triggers.values():
             if trigger.table.lower() in writes:
@@ -524,12 +535,6 @@ def _unquote(name: str) -> str:
 def _writes_by_name(text: str) -> bool:
     upper = text.upper()
     return "SET" in upper or "REPLACE" in upper
-
-
-def moved_away(found: tuple[Action, ...]) -> set[str]:
-    """Lower-cased original names of the tables a script renames (their rows now live under
-    the new name)."""
-    return {original for a, original in origins(found) if a.verb == "ALTER" and a.new_name}
 
 
 def renamed(found: tuple[Action, ...]) -> dict[str, str]:

@@ -453,10 +453,11 @@ def set_columns(sql: str) -> tuple[ColumnUse, ...]:
 
 @lru_cache(maxsize=_CACHE)
 def transformed_columns(sql: str) -> tuple[ColumnUse, ...]:
-    """The columns an ``INSERT ... SELECT`` fills with an expression of the same-named column
-    of its source (``INSERT INTO t_new (id, name) SELECT id, lower(name) FROM t``: ``name``):
-    values a rebuild changes on purpose. A column filled with the source column itself, with
-    another column or with a constant is not one of them."""
+    """The columns an ``INSERT ... SELECT`` fills on purpose with other values: with an
+    expression of the same-named column of its source (``INSERT INTO t_new (id, name) SELECT
+    id, lower(name) FROM t``: ``name``), or with anything its select list names after the column
+    (``services_copy.id AS service_id``). A column filled with the source column itself, with
+    another column or with a constant, unnamed, is not one of them."""
     from sqlglot import exp
 
     tree = _parse(_LENIENT.sub(_lenient, sql, count=1))
@@ -469,12 +470,34 @@ def transformed_columns(sql: str) -> tuple[ColumnUse, ...]:
     targets = [i.name for i in tree.this.expressions if isinstance(i, exp.Identifier)]
     found: list[ColumnUse] = []
     for target, value in zip(targets, tree.expression.expressions, strict=False):
+        named = isinstance(value, exp.Alias) and value.alias.lower() == target.lower()
         inner = value.this if isinstance(value, exp.Alias) else value
+        if named and not (isinstance(inner, exp.Column) and inner.name.lower() == target.lower()):
+            found.append(ColumnUse(owner, target))  # ``... AS target``: chosen on purpose
+            continue
         if isinstance(inner, exp.Column):
             continue
         if any(c.name.lower() == target.lower() for c in inner.find_all(exp.Column)):
             found.append(ColumnUse(owner, target))
     return tuple(found)
+
+
+@lru_cache(maxsize=_CACHE)
+def copied_from(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``(target, sources)`` of an ``INSERT ... SELECT`` (lower-cased table names: where the
+    rows go and the tables its query reads), else ``("", ())``."""
+    from sqlglot import exp
+
+    tree = _parse(_LENIENT.sub(_lenient, sql, count=1))
+    if not isinstance(tree, exp.Insert) or not isinstance(tree.expression, exp.Select):
+        return "", ()
+    table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+    if not isinstance(table, exp.Table) or not table.name:
+        return "", ()
+    sources = tuple(
+        dict.fromkeys(t.name.lower() for t in tree.expression.find_all(exp.Table) if t.name)
+    )
+    return table.name.lower(), sources
 
 
 def trigger_set_columns(create_trigger_sql: str) -> tuple[ColumnUse, ...]:

@@ -175,7 +175,7 @@ def column_value(column: Column, rule: Rule, n: int, attempt: int = 0, position:
     elif kind == "date":
         # Later-declared dates fall later (earlier on odd attempts), like timestamps, for
         # CHECKs such as ends_on > starts_on.
-        days = n * 16 + position * (-1 if attempt % 2 else 1)
+        days = n % 2000 * 16 + position * (-1 if attempt % 2 else 1)  # within 90 years
         value = (BASE_TIME + timedelta(days=days)).strftime("%Y-%m-%d")
     elif kind == "blob":
         value = _text(f"{column.name}-{n}", n, rule).encode()
