@@ -872,11 +872,11 @@ class RowSynth:
             if parent.name in stack:
                 if nullable:
                     return dict.fromkeys(fk.columns)
-                raise AcodbError(
-                    f"cannot synthesise a row for table {t.name}: its NOT NULL foreign key "
-                    f"({', '.join(fk.columns)}) closes a cycle {' -> '.join((*stack, t.name))} "
-                    f"-> {parent.name}; insert a {parent.name} row first or make a column of the "
-                    "cycle nullable"
+                raise SynthesisError(
+                    t.name,
+                    f"the NOT NULL foreign key ({', '.join(fk.columns)}) that closes the cycle "
+                    f"{' -> '.join((*stack, t.name))} -> {parent.name} (insert a {parent.name} "
+                    "row first, or make a column of the cycle nullable)",
                 )
         try:
             row = self._insert(parent, pinned, (*stack, t.name))
@@ -899,9 +899,10 @@ class RowSynth:
             own = {c: values.get(p) for c, p in zip(fk.columns, targets, strict=True)}
             if all(v is not None for v in own.values()):
                 return own
-        raise AcodbError(
-            f"cannot synthesise a row for table {t.name}: NOT NULL self reference "
-            f"({', '.join(fk.columns)}) cannot point at the row itself; pass it"
+        raise SynthesisError(
+            t.name,
+            f"the NOT NULL self reference ({', '.join(fk.columns)}), which cannot point at the "
+            "row itself (pass it)",
         )
 
     def _existing(
