@@ -13,6 +13,7 @@ reports them as test failures rather than errors.
 from __future__ import annotations
 
 import errno as _errno
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -393,7 +394,7 @@ class DuplicateVersionError(SourceError):
     (sorted); ``version`` and ``paths``, the lowest such version and its files.
     """
 
-    def __init__(self, clashes: dict[int, list[Path]]) -> None:
+    def __init__(self, clashes: dict[int, list[Path]], taken: frozenset[int] = frozenset()) -> None:
         parts = [
             f"version {v} is claimed by {len(ps)} files: {', '.join(p.name for p in ps)}"
             for v, ps in sorted(clashes.items())
@@ -401,10 +402,18 @@ class DuplicateVersionError(SourceError):
         self.clashes = clashes
         self.version = min(clashes)
         self.paths = clashes[self.version]
+        migrations = {re.sub(r"(\.up|\.down)?\.sql$", "", p.name) for p in self.paths}
+        free = free_versions(self.version, len(migrations) - 1, taken | set(clashes))
+        advice = (
+            f"keep {self.version} for one of them and give the others "
+            + ", ".join(str(v) for v in free)
+            if free
+            else "renumber them and the migrations after them"
+        )
         super().__init__(
             "; ".join(parts) + ". sqlx reads the version as the digits before the first "
-            "underscore, so these files collide; give each a unique version, e.g. "
-            f"{self.version}000001_..., {self.version}000002_...",
+            "underscore (a signed 64-bit integer), so these files collide; give each a version "
+            f"of its own in the order they must run: {advice}",
             self.paths[0],
         )
 
@@ -569,6 +578,13 @@ class MigrationExistsError(SourceError):
 
 
 # -- applying and reverting --------------------------------------------------------------------
+def free_versions(version: int, count: int, taken: set[int] | frozenset[int]) -> list[int]:
+    """``count`` versions just above ``version`` that no migration in ``taken`` uses and that
+    still come before the next taken version, each a valid sqlx version (a signed 64-bit
+    integer); empty when there is no such room."""
+    following = min((t for t in taken if t > version), default=2**63)
+    found = list(range(version + 1, min(version + 1 + count, following, 2**63)))
+    return found if len(found) == count else []
 
 
 class MigrateError(AcodbError):
@@ -943,6 +959,47 @@ class MarkerError(AcodbError):
         self.allowed = allowed
 
 
+class RowError(AcodbError):
+    """The row synthesiser cannot do what was asked.
+
+    Attributes: ``table`` (the table concerned), ``column`` (or ``None``), ``detail`` (extra
+    data: the values tried, the row looked for, the tables known...).
+    """
+
+    def __init__(
+        self, message: str, *, table: str, column: str | None = None, detail: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.table = table
+        self.column = column
+        self.detail = detail
+
+
+class SynthesisError(RowError):
+    """The row synthesiser cannot make a row its table accepts.
+
+    Attributes: ``table``; ``constraint``, what refuses the rows (``CHECK (...)``, ``trigger
+    t_guard``, ``UNIQUE constraint failed: t.c``...); ``reason``, SQLite's last message, which
+    names the constraint but never a value; ``check``, the text of the CHECK expression when a
+    CHECK is what refuses them, else ``None``. The message never shows row values (they may
+    hold secrets) and says how to help: supply values for the columns concerned.
+    """
+
+    def __init__(
+        self, table: str, constraint: str, reason: str = "", *, check: str | None = None
+    ) -> None:
+        self.constraint = constraint
+        self.reason = reason
+        self.check = check
+        said = f" (SQLite: {reason})" if reason and reason not in constraint else ""
+        super().__init__(
+            f"cannot make a valid row for table {table}: {constraint} rejects every "
+            f"candidate{said}; supply values for the columns it reads (value providers: "
+            "table.column = value)",
+            table=table,
+        )
+
+
 class UnknownCheckError(AcodbError):
     """No built-in check has this name for this migrations directory.
 
@@ -1063,19 +1120,3 @@ class NoTemplateError(AcodbError):
 
     def __init__(self, message: str = "Databases.get: no template given") -> None:
         super().__init__(message)
-
-
-class RowError(AcodbError):
-    """The row synthesiser cannot do what was asked.
-
-    Attributes: ``table`` (the table concerned), ``column`` (or ``None``), ``detail`` (extra
-    data: the values tried, the row looked for, the tables known...).
-    """
-
-    def __init__(
-        self, message: str, *, table: str, column: str | None = None, detail: Any = None
-    ) -> None:
-        super().__init__(message)
-        self.table = table
-        self.column = column
-        self.detail = detail

@@ -15,15 +15,27 @@ def _cases() -> list[Path]:
     return sorted(p for p in CASES.iterdir() if (p / "expect").is_file())
 
 
-def _run_case(pytester: pytest.Pytester, case: Path) -> pytest.RunResult:
+SEEDS = (1, 2, 3)
+"""Every case runs with each of these run seeds (``--acodb-seed``): a verdict must not depend
+on the rows a seed happens to make."""
+
+
+def _run_case(pytester: pytest.Pytester, case: Path, seed: int) -> pytest.RunResult:
     shutil.copytree(case, pytester.path / "migrations")
-    return pytester.runpytest("--acodb-check-migrations", "--acodb-migrations=migrations", "-rA")
+    values = case / "values"  # table.column = value lines: the acodb_values ini key
+    if values.is_file():
+        lines = "".join(f"    {line}\n" for line in values.read_text().splitlines() if line)
+        pytester.makeini(f"[pytest]\nacodb_values =\n{lines}")
+    return pytester.runpytest(
+        "--acodb-check-migrations", "--acodb-migrations=migrations", f"--acodb-seed={seed}", "-rA"
+    )
 
 
+@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("case", _cases(), ids=lambda p: p.name)
-def test_case_gets_its_expected_verdict(pytester: pytest.Pytester, case: Path) -> None:
+def test_case_gets_its_expected_verdict(pytester: pytest.Pytester, case: Path, seed: int) -> None:
     expect = (case / "expect").read_text().splitlines()
-    result = _run_case(pytester, case)
+    result = _run_case(pytester, case, seed)
     output = result.stdout.str()
     if expect[0].strip() == "clean":
         assert result.ret == 0, output

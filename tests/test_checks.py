@@ -2,7 +2,8 @@
 
 Every folder under tests/cases (and the shared cases beside the clone, when present) holds a
 migration set and an ``expect`` file: ``clean`` (no check fails) or ``fail`` with ``item:`` tokens
-(some failing item's ``name - message`` contains them all) and ``text:`` (some failure mentions it).
+(some failing item's ``name - message`` contains them all) and ``text:`` (some failure mentions it);
+and optionally a ``values`` file of ``table.column = value`` lines the rows take.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pytest_acodb.checks.migrations import check_round_trip
 from pytest_acodb.checks.walk import Walk
 from pytest_acodb.errors import CheckFailure, CheckSkipped
 from pytest_acodb.migrate import Migrator, resolve
+from pytest_acodb.synth.values import ValueProviders
 
 HERE = Path(__file__).parent
 OWN = HERE / "cases"
@@ -67,7 +69,9 @@ def test_own_cases_include_the_shared_ones() -> None:
 @pytest.mark.parametrize("case", _cases())
 def test_case_verdict(case: Path) -> None:
     lines = (case / "expect").read_text().splitlines()
-    failures = {n: t for n, t in run_all(plan(case)).items() if t is not None}
+    given = case / "values"
+    values = ValueProviders.from_lines(given.read_text().splitlines()) if given.is_file() else None
+    failures = {n: t for n, t in run_all(plan(case, values=values)).items() if t is not None}
     if lines[0].strip() == "clean":
         assert failures == {}
         return
@@ -139,11 +143,12 @@ def test_plan_never_raises_for_a_bad_directory(where: str) -> None:
 
 
 def test_duplicate_versions_name_every_file() -> None:
-    (check,) = plan(OWN / "seed_file_names")
-    assert check.name == "source[seed_file_names]"
+    checks = {c.name: c for c in plan(OWN / "seed_file_names")}
     with pytest.raises(CheckFailure) as info:
-        check.run()
+        checks["source[seed_file_names]"].run()
     assert all(p.name in str(info.value) for p in (OWN / "seed_file_names").glob("*.sql"))
+    assert "left out of the other checks" in str(info.value)
+    assert not any(name.startswith("upgrade[") for name in checks)  # nothing else to check
 
 
 def test_work_is_linear_in_the_number_of_migrations(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -157,11 +162,11 @@ def test_work_is_linear_in_the_number_of_migrations(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(Migrator, "apply", counting)
     checks = plan(bundled_migrations_dir())
     run_all(checks)
-    # planning's outline, one walk, one re-apply per round trip, and at most one apply on seeded
-    # rows per migration (shared by data_survives and round_trip; none when no table it can
-    # reach exists yet); never a replay from empty per check
+    # planning's outline, one walk, one apply on the seeded history per migration (shared by
+    # data_survives, round_trip and tx_pragma) and one re-apply per round trip; never a replay
+    # from empty per check
     n = len(resolve(bundled_migrations_dir()))
-    assert 3 * n <= len(calls) <= 4 * n - 1
+    assert len(calls) == 4 * n
 
 
 def test_checks_do_not_interfere() -> None:

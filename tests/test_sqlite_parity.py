@@ -134,6 +134,30 @@ def _extension_project(pytester: pytest.Pytester) -> None:
     )
 
 
+def test_extensions_and_hooked_functions_pass_every_check(pytester: pytest.Pytester) -> None:
+    _extension_project(pytester)
+    result = pytester.runpytest("--acodb-check-migrations", "-rA")
+    outcomes = result.parseoutcomes()
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert "failed" not in outcomes and "errors" not in outcomes
+    result.stdout.fnmatch_lines(["acodb: *extensions sqlite_vec, sqlite_ulid*"])
+    passed = {line.split()[1] for line in result.stdout.lines if line.startswith("PASSED")}
+    for item in (
+        "acodb::upgrade[1]",
+        "acodb::upgrade[3]",
+        "acodb::round_trip[1]",
+        "acodb::round_trip[2]",
+        "acodb::no_trace[all]",
+        "acodb::data_survives[2]",
+        "acodb::data_survives[3]",
+        "acodb::lost_objects[3]",
+        "acodb::cascade[stamps.doc_id]",
+        "test_extensions_and_hooked_functions_pass_every_check.py::"
+        "test_the_application_functions_work",
+    ):
+        assert item in passed, (item, result.stdout.str())
+
+
 def test_extensions_on_a_driver_that_cannot_load_them_are_one_line(
     pytester: pytest.Pytester,
 ) -> None:

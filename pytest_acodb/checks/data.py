@@ -1,24 +1,29 @@
-"""The ``data_survives`` check: a migration keeps the rows of the tables it does not empty on purpose.
+"""The ``data_survives`` check: a migration keeps the rows, and the values, its history holds.
 
-Each migration is applied to the state before it with :data:`~.seeding.ROWS` rows in every
-ordinary table (the seeded run of :mod:`~pytest_acodb.checks.seeding`, shared with
-``round_trip``); a table losing rows is reported with its cause (:func:`~.seeding.explain`)
-unless the migration deletes from it or drops it on purpose (:func:`~.seeding.on_purpose`).
+Each migration is applied to the database of the seeded history (:mod:`~.seeding`: rows
+carried forward through the migrations, as production's are); it fails when it cannot run on
+those rows, when a table loses rows the migration does not remove on purpose
+(:func:`~.seeding.lost`, explained by :func:`~.seeding.explain`), or when rows that keep their
+primary key come out with other values in columns the migration never writes by name.
 """
 
 from __future__ import annotations
 
+import re
+
+from ..errors import CheckSkipped
 from ..migrate.statements import actions
 from .base import fail
-from .seeding import explain, failed_with_rows, lost, on_purpose, seeded_run
+from .seeding import Run, explain, failed_with_rows, lost, on_purpose, seeded_run
 from .walk import Walk
 
 
 def check_data_survives(walk: Walk, version: int) -> None:
-    """Applying ``version`` to the state before it with :data:`~.seeding.ROWS` rows in every
-    ordinary table succeeds and removes no row the migration does not remove on purpose (see
-    :func:`~.seeding.on_purpose`). Raises :class:`CheckFailure` naming the tables, the counts and the
-    cause; :class:`CheckSkipped` when the walk never reached ``version``."""
+    """Applying ``version`` to the history's rows succeeds, removes no row it does not remove
+    on purpose (see :func:`~.seeding.on_purpose`) and changes no value it does not write by name
+    (see :func:`~.seeding.written`). Raises :class:`CheckFailure` naming the tables, the counts
+    and the cause (never a value); :class:`CheckSkipped` when the walk never reached
+    ``version``."""
     subject = str(version)
     run = seeded_run(walk, version)
     migration = walk.source.get(version)
@@ -32,9 +37,10 @@ def check_data_survives(walk: Walk, version: int) -> None:
         )
     if run.after is None:
         return
-    exempt = on_purpose([actions(migration.sql)], before.schema)
-    found = lost(run.before, run.after, exempt)
-    if found:
+    found = actions(migration.sql)
+    exempt = on_purpose([found], before.schema)
+    losses = lost(run.before, run.after, found, before.schema, exempt)
+    if losses:
         fail(
             "data_survives",
             subject,
@@ -43,6 +49,40 @@ def check_data_survives(walk: Walk, version: int) -> None:
                 explain(
                     t, was, now, migration.sql, migration.path.name, before.schema, after.schema
                 )
-                for t, was, now in found
+                for t, was, now in losses
             ),
+        )
+    if run.changed:
+        _changed(run, migration.path.name, version, migration.sql)
+    if run.unseeded:
+        table, why = next(iter(run.unseeded.items()))
+        raise CheckSkipped(
+            f"cannot judge migration {version} on data: {table}, which it changes, holds no "
+            f"row, as the kit cannot make one ({why})"
+        )
+
+
+def _changed(run: Run, file: str, version: int, sql: str) -> None:
+    """Fail for the values ``run`` changed without writing them by name."""
+    star = re.search(r"\bINSERT\b[^;]*?\bSELECT\s+\*", sql, re.I | re.S)
+    hint = (
+        "an INSERT ... SELECT * copies by position, so columns listed in another order (ADD "
+        "COLUMN puts them last) land in each other's places: name the columns on both sides"
+        if star
+        else "look for an INSERT ... SELECT whose select list puts another expression (or a "
+        "column out of order) where the old column belongs, and copy the column itself (or "
+        "write it with UPDATE ... SET on purpose)"
+    )
+    if run.changed:
+        fail(
+            "data_survives",
+            str(version),
+            f"migration {version} ({file}) changes values it never writes by "
+            "name: "
+            + "; ".join(
+                f"{c.table}.{c.column} differs in {c.rows} of the {c.of} row(s) that kept their key"
+                for c in run.changed
+            )
+            + "; every row is still there but the data is not: "
+            + hint,
         )

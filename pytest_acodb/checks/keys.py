@@ -10,10 +10,12 @@ import sqlite3
 from typing import Any
 
 from ..db import driver as drivers
-from ..errors import AcodbError
+from ..errors import AcodbError, CheckSkipped, SynthesisError
 from ..migrate import quote
 from ..schema import ForeignKey, Schema, Table
 from ..synth.rows import RowSynth, value_lists
+from ..synth.rules import value_list_check
+from ..synth.values import ValueProviders
 from .base import fail, foreign_keys, require_complete
 from .walk import Walk
 
@@ -71,7 +73,7 @@ def check_cascade(walk: Walk, subject: str) -> None:
             f"({','.join(targets) or 'its primary key'}), which has no such column(s)",
         )
     with walk.final_copy() as conn:
-        _exercise(conn, schema, subject, child_name, fk, parent, targets)
+        _exercise(conn, schema, subject, child_name, fk, parent, targets, walk.seed, walk.values)
 
 
 def _exercise(
@@ -82,11 +84,19 @@ def _exercise(
     fk: ForeignKey,
     parent: Table,
     targets: tuple[str, ...],
+    seed: int = 0,
+    values: ValueProviders | None = None,
 ) -> None:
-    synth = RowSynth(conn, schema)
+    synth = RowSynth(conn, schema, seed, values=values)
     try:
         prow = synth.insert(parent.name)
         crow = synth.insert(child, **{c: prow[p] for c, p in zip(fk.columns, targets, strict=True)})
+    except SynthesisError as exc:
+        raise CheckSkipped(
+            f"cannot make a {parent.name} row and a {child} row pointing at it to exercise "
+            f"the key: {exc.constraint} of {exc.table} refuses every row the kit can make; "
+            f"supply values for {exc.table} (table.column = value) to check it"
+        ) from None
     except AcodbError as exc:
         fail(
             "cascade",
@@ -102,7 +112,8 @@ def _exercise(
         fail(
             "cascade",
             subject,
-            f"a {child} row pointing at a missing {parent.name} row ({orphan}) was accepted",
+            f"a {child} row pointing at a missing {parent.name} row was accepted: the foreign "
+            "key does not hold (are foreign keys declared with REFERENCES?)",
         )
     where, params = _locate(conn, synth, child, crow)
     action = fk.on_delete.upper()
@@ -115,6 +126,13 @@ def _exercise(
         )
     except drivers.Error as exc:
         error = exc
+    if error is not None and _corrupt(error):
+        raise CheckSkipped(
+            f"deleting a {parent.name} row makes a virtual table's index report corruption "
+            f"({error}): a trigger removes from a full-text or R-tree index a row it never "
+            f"held (the kit's rows were made without the trigger that indexes them); the key "
+            f"{subject} cannot be exercised on them"
+        )
     now = conn.execute(
         f"SELECT {', '.join(quote(c) for c in fk.columns)} FROM {quote(child)} WHERE {where}",
         params,
@@ -153,6 +171,16 @@ def _exercise(
         )
 
 
+SQLITE_CORRUPT = 11
+"""SQLite's primary result code for a corrupt database, which virtual tables (FTS5's
+``SQLITE_CORRUPT_VTAB``) report when asked to remove an entry they never held."""
+
+
+def _corrupt(error: BaseException) -> bool:
+    code = drivers.error_code(error)
+    return code is not None and code & 0xFF == SQLITE_CORRUPT
+
+
 def cols_of(fk: ForeignKey) -> str:
     """``a, b``: the child columns of ``fk``."""
     return ", ".join(fk.columns)
@@ -187,32 +215,106 @@ def _value_lists(walk: Walk) -> dict[str, tuple[Table, str, tuple[Any, ...]]]:
 
 def check_constraint(walk: Walk, subject: str) -> None:
     """Every value listed by the CHECK of ``subject`` (``table.column``) is accepted, and one
-    outside the list is rejected."""
+    outside the list is rejected: tried on a new row, or, when the table has no room for one
+    (a singleton) or no row can be made, by updating a row it holds. Skipped, naming the
+    constraint or trigger, when the value cannot be tried at all."""
     require_complete(walk)
     schema = walk.steps[-1].schema
     table, column, listed = _value_lists(walk)[subject]
+    own = value_list_check(table, column)
     with walk.final_copy() as conn:
-        synth = RowSynth(conn, schema)
+        synth = RowSynth(conn, schema, walk.seed, values=walk.values)
         for value in dict.fromkeys(listed):
-            try:
-                synth.insert(table.name, **{column: value})
-            except AcodbError as exc:
+            verdict = _try(conn, synth, table, column, value, own)
+            if isinstance(verdict, str):
+                raise CheckSkipped(
+                    f"{subject}: cannot try the listed value on a row: {verdict}; supply values "
+                    f"for {table.name} (table.column = value) to check it"
+                )
+            if not verdict:
                 fail(
                     "constraint",
                     subject,
-                    f"{subject}: the listed value {value!r} is rejected: {exc}",
+                    f"{subject}: the listed value {value!r} is rejected by "
+                    f"{'CHECK (' + ' '.join(own.split()) + ')' if own else 'the CHECK'}: a "
+                    "condition of it excludes what its list allows; drop the value from the "
+                    "list or fix the condition",
                 )
         numbers = [v for v in listed if isinstance(v, int | float)]
         outside: Any = (
             max(numbers) + 1 if numbers and len(numbers) == len(listed) else "acodb-not-listed"
         )
-        try:
-            synth.insert(table.name, **{column: outside})
-        except AcodbError:
-            return
-        fail(
-            "constraint",
-            subject,
-            f"{subject}: {outside!r}, which is not in the list "
-            f"{list(listed)}, was accepted; the CHECK does not limit {column} to its list",
+        verdict = _try(conn, synth, table, column, outside, own)
+        if verdict is True:
+            fail(
+                "constraint",
+                subject,
+                f"{subject}: {outside!r}, which is not in the list "
+                f"{list(listed)}, was accepted; the CHECK does not limit {column} to its list",
+            )
+
+
+def _try(
+    conn: sqlite3.Connection,
+    synth: RowSynth,
+    table: Table,
+    column: str,
+    value: Any,
+    own: str | None,
+) -> bool | str:
+    """Whether ``table`` takes ``value`` in ``column``: ``True`` (a row holds it), ``False`` (the
+    column's own CHECK ``own`` refuses it), or why it cannot be told (what refuses every row)."""
+    try:
+        synth.insert(table.name, **{column: value})
+    except SynthesisError as exc:
+        if own is not None and exc.check == own:
+            return False
+        held = _a_row(conn, table)
+        if held is None:
+            return f"{exc.constraint} of {exc.table} refuses every row the kit can make"
+        return _update(conn, synth, table, column, value, own, held)
+    return True
+
+
+def _a_row(conn: sqlite3.Connection, table: Table) -> tuple[str, list[Any]] | None:
+    """A WHERE clause selecting one row ``table`` holds, or ``None`` when it holds none."""
+    keys = ["rowid"] if table.has_rowid else list(table.primary_key)
+    row = conn.execute(
+        f"SELECT {', '.join(quote(k) if k != 'rowid' else k for k in keys)} "
+        f"FROM {quote(table.name)} LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    where = " AND ".join(f"{quote(k) if k != 'rowid' else k} = ?" for k in keys)
+    return where, list(row)
+
+
+def _update(
+    conn: sqlite3.Connection,
+    synth: RowSynth,
+    table: Table,
+    column: str,
+    value: Any,
+    own: str | None,
+    held: tuple[str, list[Any]],
+) -> bool | str:
+    """:func:`_try` by updating the row ``held`` selects, in a savepoint rolled back."""
+    where, params = held
+    conn.execute("SAVEPOINT acodb_value")
+    try:
+        conn.execute(
+            f"UPDATE {quote(table.name)} SET {quote(column)} = ? WHERE {where}", [value, *params]
         )
+    except drivers.IntegrityError:
+        failing = synth.failing_checks(table.name, where, params, {column: value})
+        if own is not None and own in failing:
+            return False
+        return f"updating a {table.name} row is refused by " + (
+            ", ".join(failing) or "a constraint or trigger of the table"
+        )
+    except drivers.Error as exc:
+        return f"updating a {table.name} row fails ({exc})"
+    finally:
+        conn.execute("ROLLBACK TO acodb_value")
+        conn.execute("RELEASE acodb_value")
+    return True

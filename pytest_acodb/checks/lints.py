@@ -15,13 +15,19 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SourceError
+from ..errors import CheckFailure, CheckWarning, SourceError
 from ..migrate import Migration, MigrationSource, MigrationType, parse_filename
-from ..migrate.sql import NO_TX_MARKER
+from ..migrate.sql import NO_TX_MARKER, split_statements
 from ..migrate.statements import Action, actions
 from ..schema import Index, Schema
 from .base import foreign_keys
+from .seeding import dropped_parents, reverted, seeded_run
+from .walk import Walk
 
+_TRANSACTION_WORDS = re.compile(
+    r"\b(?:PRAGMA|VACUUM|BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT)\b|no[-_ ]?transaction", re.I
+)
+"""Words without which a script has nothing for the transaction lints to read."""
 _MARKER = re.compile(r"^\ufeff?[ \t]*--[ \t]*no[-_ ]?transaction\b", re.I | re.M)
 _OFF = {"OFF", "0", "FALSE", "NO"}
 _ON = {"ON", "1", "TRUE", "YES"}
@@ -30,11 +36,17 @@ _ON = {"ON", "1", "TRUE", "YES"}
 @dataclass(frozen=True)
 class Problem:
     """One lint finding: ``lint`` (a key of :data:`LINT_SEVERITY`), ``thing`` (file name,
-    ``table.column`` or index name) and ``message`` (``file:line: what; what to do``)."""
+    ``table.column`` or index name) and ``message`` (``file:line: what; what to do``).
+    ``version`` and ``down``: the migration and the script (its down file or not) it is about;
+    ``judged``: true when whether it matters is judged on the seeded history
+    (:func:`judge_tx_pragma`) rather than known from the file alone."""
 
     lint: str
     thing: str
     message: str
+    version: int | None = None
+    down: bool = False
+    judged: bool = False
 
     @property
     def subject(self) -> str:
@@ -42,11 +54,12 @@ class Problem:
         return f"{self.lint}:{self.thing}"
 
 
-def _scripts(m: Migration) -> Iterator[tuple[Path, str]]:
-    """The up file and, when there is one, the down file of ``m``, with their text."""
-    yield m.path, m.sql
+def _scripts(m: Migration) -> Iterator[tuple[Path, str, bool]]:
+    """The up file and, when there is one, the down file of ``m``, with their text and whether
+    it is the down file."""
+    yield m.path, m.sql, False
     if m.down_path is not None and m.down_sql is not None:
-        yield m.down_path, m.down_sql
+        yield m.down_path, m.down_sql, True
 
 
 def _file_name(source: MigrationSource) -> Iterator[Problem]:
@@ -67,26 +80,35 @@ def _file_name(source: MigrationSource) -> Iterator[Problem]:
             )
 
 
-def _transaction_lints(path: Path, sql: str) -> Iterator[Problem]:
-    """``tx_pragma``, ``pragma_left_set`` and ``no_tx_marker`` for one script."""
+def _transaction_lints(
+    path: Path, sql: str, version: int | None = None, down: bool = False
+) -> Iterator[Problem]:
+    """``tx_pragma``, ``pragma_left_set`` and ``no_tx_marker`` for one script (of migration
+    ``version``; ``down``: its down file). A ``COMMIT`` ends the transaction the statements
+    after it run in, sqlx's own included: a ``PRAGMA foreign_keys = OFF`` after it works."""
     no_tx = sql.startswith(NO_TX_MARKER)
+    if not _TRANSACTION_WORDS.search(sql):
+        return
     inside = not no_tx  # sqlx's own transaction, or an explicit BEGIN in a no-transaction file
     wrong: list[str] = []
+    always = False  # something wrong wherever it runs (VACUUM, journal_mode)
     fk_off: Action | None = None
     legacy: Action | None = None
     for a in actions(sql):
         where = f"{path.name}:{a.line}"
-        if a.verb in ("BEGIN", "SAVEPOINT") and no_tx:
+        if a.verb in ("BEGIN", "SAVEPOINT"):
             inside = True
-        elif a.verb in ("COMMIT", "END", "ROLLBACK") and no_tx and "TO" not in a.text.upper():
+        elif a.verb in ("COMMIT", "END", "ROLLBACK") and "TO" not in a.text.upper():
             inside = False
         elif a.verb == "VACUUM" and inside:
+            always = True
             wrong.append(
                 f"{where}: VACUUM fails inside a transaction (cannot VACUUM from within "
                 "a transaction); run it from the application, or in a "
                 "`-- no-transaction` migration outside BEGIN ... COMMIT"
             )
         elif a.verb == "PRAGMA" and a.name == "journal_mode" and a.value and inside:
+            always = True
             wrong.append(
                 f"{where}: PRAGMA journal_mode cannot switch to or from WAL inside a "
                 "transaction; set it in the connection options (sqlx's "
@@ -107,7 +129,7 @@ def _transaction_lints(path: Path, sql: str) -> Iterator[Problem]:
         elif a.verb == "PRAGMA" and a.name == "legacy_alter_table" and a.value:
             legacy = a if a.value in _ON else None
     if wrong:
-        yield Problem("tx_pragma", path.name, "; ".join(wrong))
+        yield Problem("tx_pragma", path.name, "; ".join(wrong), version, down, not always)
     left = [
         f"{path.name}:{a.line}: PRAGMA {a.name} = {a.value} is still in force when the "
         f"migration ends; end the file with PRAGMA {a.name} = {back}"
@@ -169,7 +191,7 @@ def file_problems(source: MigrationSource, skip_versions: Collection[int] = ()) 
                     f"{m.label}.sql if it can never be reverted)",
                 )
             )
-        if m.down_path is not None and m.down_sql is not None and not actions(m.down_sql):
+        if m.down_path is not None and m.down_sql is not None and not split_statements(m.down_sql):
             problems.append(
                 Problem(
                     "empty_down",
@@ -180,8 +202,8 @@ def file_problems(source: MigrationSource, skip_versions: Collection[int] = ()) 
                     "statements that undo it",
                 )
             )
-        for path, sql in _scripts(m):
-            problems += _transaction_lints(path, sql)
+        for path, sql, down in _scripts(m):
+            problems += _transaction_lints(path, sql, m.version, down)
             problems += _line_endings(path)
     simple = [m for m in kept if m.migration_type is MigrationType.SIMPLE]
     if simple and len(simple) < len(kept):
@@ -200,24 +222,47 @@ def file_problems(source: MigrationSource, skip_versions: Collection[int] = ()) 
     return problems
 
 
-def _created(source: MigrationSource, kind: str, name: str, column_add: bool = False) -> str:
+@dataclass(frozen=True)
+class Creations:
+    """Where names are created (:func:`_creations`): ``found``, ``{(what, kind, lower-cased
+    name): (position, "file:line")}``; ``positions``, ``{up file name: position}``."""
+
+    found: dict[tuple[str, str, str], tuple[int, str]]
+    positions: dict[str, int]
+
+
+def _created(
+    source: MigrationSource, found: Creations, kind: str, name: str, column_add: bool = False
+) -> str:
     """``file:line`` of the newest statement that creates ``kind`` ``name`` (a ``CREATE``, a
-    ``RENAME TO`` it, or with ``column_add`` an ``ALTER TABLE name ADD ... REFERENCES``)."""
+    ``RENAME TO`` it, or with ``column_add`` an ``ALTER TABLE name ADD ... REFERENCES``), from
+    ``found`` (:func:`_creations` of ``source``)."""
     low = name.lower()
-    for m in reversed(source.migrations):
+    keys = [("CREATE", kind, low), ("RENAME", "", low)] + (
+        [("REFERENCES", "", low)] if column_add else []
+    )
+    hits = [found.found[k] for k in keys if k in found.found]
+    return max(hits)[1] if hits else source.directory.name
+
+
+def _creations(source: MigrationSource) -> Creations:
+    """Where each name is created: the newest ``CREATE``, ``RENAME TO`` and ``ADD ...
+    REFERENCES`` of every name, by position in the directory, read in one pass (files that
+    create nothing are not tokenized)."""
+    found: dict[tuple[str, str, str], tuple[int, str]] = {}
+    for order, m in enumerate(source.migrations):
+        upper = m.sql.upper()
+        if "CREATE" not in upper and "ALTER" not in upper:
+            continue
         for a in actions(m.sql):
-            if (
-                (a.verb == "CREATE" and a.kind == kind and a.name.lower() == low)
-                or (a.verb == "ALTER" and a.new_name.lower() == low)
-                or (
-                    column_add
-                    and a.verb == "ALTER"
-                    and a.name.lower() == low
-                    and "REFERENCES" in a.text.upper()
-                )
-            ):
-                return f"{m.path.name}:{a.line}"
-    return source.directory.name
+            where = (order * 1_000_000 + a.line, f"{m.path.name}:{a.line}")
+            if a.verb == "CREATE" and a.kind:
+                found[("CREATE", a.kind, a.name.lower())] = where
+            elif a.verb == "ALTER" and a.new_name:
+                found[("RENAME", "", a.new_name.lower())] = where
+            elif a.verb == "ALTER" and "REFERENCES" in a.text.upper():
+                found[("REFERENCES", "", a.name.lower())] = where
+    return Creations(found, {m.path.name: i for i, m in enumerate(source.migrations)})
 
 
 def _covered(schema: Schema, table: str, columns: tuple[str, ...]) -> bool:
@@ -235,7 +280,7 @@ def _covered(schema: Schema, table: str, columns: tuple[str, ...]) -> bool:
     )
 
 
-def _fk_index(source: MigrationSource, schema: Schema) -> Iterator[Problem]:
+def _fk_index(source: MigrationSource, schema: Schema, found: Creations) -> Iterator[Problem]:
     for subject, (child, fk) in foreign_keys(schema).items():
         if _covered(schema, child, fk.columns):
             continue
@@ -243,14 +288,16 @@ def _fk_index(source: MigrationSource, schema: Schema) -> Iterator[Problem]:
         yield Problem(
             "fk_index",
             subject,
-            f"{_created(source, 'TABLE', child, True)}: "
+            f"{_created(source, found, 'TABLE', child, True)}: "
             f"{child}({cols}) references {fk.parent} but no index starts with it, so "
             f"each DELETE or key change on {fk.parent} scans all of {child}; add "
             f"CREATE INDEX idx_{child}_{'_'.join(fk.columns)} ON {child}({cols})",
         )
 
 
-def _duplicate_index(source: MigrationSource, schema: Schema) -> Iterator[Problem]:
+def _duplicate_index(
+    source: MigrationSource, schema: Schema, found: Creations
+) -> Iterator[Problem]:
     """Indexes with the same table, keys (column or expression, order, collation),
     uniqueness and WHERE as an earlier one (automatic indexes count as earliest)."""
     shape = {
@@ -259,7 +306,7 @@ def _duplicate_index(source: MigrationSource, schema: Schema) -> Iterator[Proble
     }
     seen: dict[tuple[object, ...], Index] = {}
     where: dict[str, str] = {}
-    for key in sorted(shape, key=lambda k: _rank(source, schema.indexes[k], where)):
+    for key in sorted(shape, key=lambda k: _rank(source, found, schema.indexes[k], where)):
         index = schema.indexes[key]
         first = seen.setdefault(shape[key], index)
         if first is index or index.origin != "c":
@@ -277,17 +324,68 @@ def _duplicate_index(source: MigrationSource, schema: Schema) -> Iterator[Proble
 
 
 def _rank(
-    source: MigrationSource, index: Index, where: dict[str, str]
+    source: MigrationSource, found: Creations, index: Index, where: dict[str, str]
 ) -> tuple[bool, int, int, str]:
     """Sort key putting automatic indexes first, then indexes by creating file and line."""
     kind, name = ("TABLE", index.table) if index.origin != "c" else ("INDEX", index.name)
-    at = where.setdefault(index.name, _created(source, kind, name))
+    at = where.setdefault(index.name, _created(source, found, kind, name))
     file, _, line = at.rpartition(":")
-    order = next((i for i, m in enumerate(source.migrations) if m.path.name == file), -1)
+    order = found.positions.get(file, -1)
     return index.origin == "c", order, int(line) if line.isdigit() else 0, index.name
 
 
 def schema_problems(source: MigrationSource, schema: Schema) -> list[Problem]:
     """``fk_index`` and ``duplicate_index`` on ``schema``, the schema after the last migration
     that applied."""
-    return [*_fk_index(source, schema), *_duplicate_index(source, schema)]
+    found = _creations(source)
+    return [*_fk_index(source, schema, found), *_duplicate_index(source, schema, found)]
+
+
+def judge_tx_pragma(walk: Walk, problem: Problem) -> None:
+    """Whether the ``PRAGMA foreign_keys = OFF`` that does nothing inside the transaction of
+    ``problem`` (a judged ``tx_pragma``) mattered: it fails (:class:`CheckFailure`) when the
+    script drops a table other tables reference and, on the rows of the seeded history, the
+    script then fails or those tables lose rows; otherwise the no-op is harmless here and the
+    problem is a :class:`CheckWarning` saying why."""
+    assert problem.version is not None
+    subject = problem.subject
+    migration = walk.source.get(problem.version)
+    before, after = walk.before(problem.version), walk.after(problem.version)
+    if migration is None or before is None or after is None:
+        raise CheckFailure(problem.message, check="lint", subject=subject)
+    script = migration.down_sql if problem.down else migration.sql
+    schema = after.schema if problem.down else before.schema
+    parents = dropped_parents(script or "", schema)
+    if not parents:
+        raise CheckWarning(
+            f"{problem.message}; harmless here: no other table references the tables this "
+            "file drops",
+            check="lint",
+            subject=subject,
+        )
+    children = sorted({c for cs in parents.values() for c in cs})
+    if problem.down:
+        result = reverted(walk, problem.version)
+        run = seeded_run(walk, problem.version)
+        failed = result.error is not None
+        counts_before, counts_after = run.held, result.rows
+    else:
+        run = seeded_run(walk, problem.version)
+        failed = run.error is not None
+        counts_before, counts_after = run.before, run.after
+    if not failed and counts_after is not None:
+        now = {n.lower(): c for n, c in counts_after.items()}
+        harmed = [
+            c
+            for c in children
+            if counts_before.get(c, 0) and now.get(c.lower(), counts_before[c]) < counts_before[c]
+        ]
+        if not harmed:
+            raise CheckWarning(
+                f"{problem.message}; here it did no harm: the rows of "
+                f"{', '.join(children)} (which reference the dropped "
+                f"{', '.join(parents)}) survived the script on seeded rows",
+                check="lint",
+                subject=subject,
+            )
+    raise CheckFailure(problem.message, check="lint", subject=subject)

@@ -7,21 +7,42 @@ the check holds, raises :class:`~pytest_acodb.errors.CheckFailure` saying what d
 
 from __future__ import annotations
 
-from ..errors import CheckFailure, CheckSkipped, MigrateError
+from ..errors import CheckFailure, CheckSkipped, CheckWarning, MigrateError
 from ..migrate import MigrationSource
 from ..migrate.statements import actions
 from ..schema import Change
+from ..schema.diff import loosened
 from .base import fail
-from .seeding import explain, failed_with_rows, lost, on_purpose, seeded_run
+from .seeding import (
+    explain,
+    failed_with_rows,
+    lost,
+    on_purpose,
+    reverted,
+    reverts_when_empty,
+    seeded_run,
+)
 from .walk import Walk
 
 
 def check_source(source: MigrationSource) -> None:
-    """Fail for files sqlx silently ignores (down scripts with no up file, names that look like
-    migrations but do not parse as ``<VERSION>_<DESCRIPTION>.sql``) and for a directory with no
-    migration at all (a gate that checks nothing must not pass)."""
+    """Fail for what sqlx refuses or silently ignores: versions several files claim (left out of
+    every other check, which still runs on the rest), down scripts with no up file, names that
+    look like migrations but do not parse as ``<VERSION>_<DESCRIPTION>.sql``, and a directory with
+    no migration at all (a gate that checks nothing must not pass)."""
+    from ..errors import DuplicateVersionError
+
     subject = source.directory.name
-    problems = [
+    problems = []
+    if source.duplicates:
+        taken = frozenset(m.version for m in source) | frozenset(source.duplicates)
+        clash = DuplicateVersionError(source.duplicates, taken)
+        left_out = sorted(p.name for ps in source.duplicates.values() for p in ps)
+        problems.append(
+            f"{clash} (sqlx refuses the directory; these files were left out of the other "
+            f"checks, which ran on the rest: {', '.join(left_out)})"
+        )
+    problems += [
         f"{p.name} is a down script with no matching up migration; sqlx ignores it: add the up "
         "file or delete it"
         for p in source.orphan_downs
@@ -51,10 +72,25 @@ def check_upgrade(walk: Walk, version: int) -> None:
     if after is None:
         failure = walk.failure
         assert failure is not None
+        if failure.version == version and walk.gap is not None:
+            raise CheckSkipped(
+                f"migration {version} cannot run here: it {walk.gap.describe()} (an extension "
+                "the application loads?); load that extension for the checks, or register the "
+                "function on every connection the kit opens; the migrations after it are not "
+                "checked"
+            )
         if failure.version == version:
             raise CheckFailure(str(failure), check="upgrade", subject=subject) from failure
         raise CheckSkipped(
             f"migration {failure.version} failed earlier; see upgrade[{failure.version}]"
+        )
+    stood = walk.standins.get(version)
+    if stood:
+        raise CheckSkipped(
+            f"migration {version} calls {', '.join(f + '()' for f in stood)}, which this SQLite "
+            "lacks (an extension the application loads?): it was applied with a stand-in "
+            "returning NULL so that the rest is checked; load that extension for the checks to "
+            "check this migration itself"
         )
     if after.health.error is not None:
         raise after.health.error
@@ -92,13 +128,14 @@ def describe(changes: list[Change], extra: str) -> str:
 
 
 def check_round_trip(walk: Walk, version: int, *, require_down: bool = False) -> None:
-    """Reverting ``version`` gives back the schema before it, and applying it again gives the
-    schema after it (on a copy of the state after the migration); then, with rows in every
-    table, applying and reverting it keeps the rows of the tables that exist before and after
-    it (:func:`check_round_trip_rows`).
+    """Reverting ``version`` on the rows of its history (:func:`~.seeding.reverted`: one
+    restored copy) works, gives back the schema before it and keeps the rows of the tables that
+    exist before and after it; applying it again gives the schema after it.
 
     A migration with no down script is skipped, or fails with ``require_down`` (it is at or
-    above the oldest version the project supports downgrading to)."""
+    above the oldest version the project supports downgrading to). A schema that comes back
+    with only its columns in another order, or NOT NULL lost (``ADD COLUMN`` cannot restore it),
+    is a :class:`CheckWarning`, not a failure."""
     subject = str(version)
     migration = walk.source.get(version)
     assert migration is not None
@@ -115,69 +152,78 @@ def check_round_trip(walk: Walk, version: int, *, require_down: bool = False) ->
     before, after = walk.before(version), walk.after(version)
     if before is None or after is None:
         raise CheckSkipped(f"migration {version} was not applied; see upgrade[{version}]")
-    conn = walk.restore(after.image)
-    try:
-        try:
-            walk.migrator.revert(conn, migration)
-        except MigrateError as exc:
-            fail("round_trip", subject, str(exc))
-        changes = before.schema.diff(walk.snapshot(conn, before.schema))
-        if changes:
+    result = reverted(walk, version)
+    down = (migration.down_path or migration.path).name
+    if result.error is not None:
+        if reverts_when_empty(walk, version):
             fail(
                 "round_trip",
                 subject,
-                f"after reverting {version} ({(migration.down_path or migration.path).name}): "
-                f"{describe(changes, 'is still there')}; make the down script undo exactly "
-                "what the up script does",
+                failed_with_rows(result.error, version, "reverting", after.schema),
             )
-        try:
-            walk.migrator.apply(conn, migration)
-        except MigrateError as exc:
-            fail("round_trip", subject, f"re-applying {version} after its revert failed: {exc}")
-        changes = after.schema.diff(walk.snapshot(conn, after.schema))
-        if changes:
-            fail(
-                "round_trip",
-                subject,
-                f"re-applying {version} ({migration.path.name}) after its revert: "
-                f"{describe(changes, 'is extra')}",
-            )
-    finally:
-        conn.close()
+        fail("round_trip", subject, str(result.error))
+    assert result.schema is not None
+    changes = before.schema.diff(result.schema)
+    hard = [c for c in changes if not loosened(before.schema, result.schema, c)]
+    if hard:
+        fail(
+            "round_trip",
+            subject,
+            f"after reverting {version} ({down}): "
+            f"{describe(hard, 'is still there')}; make the down script undo exactly "
+            "what the up script does",
+        )
+    if result.reapply_error is not None:
+        fail(
+            "round_trip",
+            subject,
+            f"re-applying {version} after its revert failed: {result.reapply_error}",
+        )
+    assert result.reapplied is not None
+    changes_again = after.schema.diff(result.reapplied)
+    if changes_again:
+        fail(
+            "round_trip",
+            subject,
+            f"re-applying {version} ({migration.path.name}) after its revert: "
+            f"{describe(changes_again, 'is extra')}",
+        )
     check_round_trip_rows(walk, version)
+    if changes:
+        raise CheckWarning(
+            f"after reverting {version} ({down}) the schema differs only in ways the old code "
+            f"does not notice: {describe(changes, 'is still there')} (ALTER TABLE ... ADD "
+            "COLUMN adds a column last and cannot add it NOT NULL without a default); rebuild "
+            "the table in the down script to restore it exactly",
+            check="round_trip",
+            subject=subject,
+        )
 
 
 def check_round_trip_rows(walk: Walk, version: int) -> None:
-    """Rows present before ``version`` are still there after applying and reverting it, in
-    every table that exists both before and after it (tables the up or down script deletes from
-    or drops on purpose left out, and rows the up already lost, which ``data_survives``
-    reports). Raises :class:`CheckFailure` (kind ``round_trip``) when the down script fails on
-    the seeded database or loses rows."""
+    """Rows the history holds just after ``version`` are still there after its down script,
+    in every table that exists both before and after it (tables the up or down script deletes
+    from or drops on purpose left out, and rows the up already lost, which ``data_survives``
+    reports). Raises :class:`CheckFailure` (kind ``round_trip``) when the down script loses rows."""
     subject = str(version)
     migration = walk.source.get(version)
     before, after = walk.before(version), walk.after(version)
     if migration is None or migration.down_sql is None or before is None or after is None:
         return
     run = seeded_run(walk, version)
-    if run.revert_error is not None:
-        fail(
-            "round_trip",
-            subject,
-            failed_with_rows(run.revert_error, version, "reverting", after.schema),
-        )
-    if run.reverted is None or run.after is None:
+    result = reverted(walk, version)
+    if result.rows is None:
         return
-    now = run.reverted
     both = {n.lower() for n in before.schema.tables} & {n.lower() for n in after.schema.tables}
-    up_after = {n.lower(): c for n, c in run.after.items()}
-    exempt = on_purpose([actions(migration.sql), actions(migration.down_sql)], before.schema)
+    found = actions(migration.down_sql)
+    exempt = on_purpose([actions(migration.sql), found], before.schema)
+    up_lost = {} if run.after is None else {n.lower(): c for n, c in run.after.items()}
     exempt |= {
-        n.lower()
-        for n, c in run.before.items()
-        if n.lower() not in both or up_after.get(n.lower(), 0) < c
+        n.lower() for n, c in run.before.items() if n.lower() in up_lost and up_lost[n.lower()] < c
     }
-    found = lost(run.before, now, exempt)
-    if found:
+    held = {n: c for n, c in run.held.items() if n.lower() in both}
+    losses = lost(held, result.rows, found, after.schema, exempt)
+    if losses:
         down = (migration.down_path or migration.path).name
         fail(
             "round_trip",
@@ -185,7 +231,7 @@ def check_round_trip_rows(walk: Walk, version: int) -> None:
             f"after applying and reverting {version}: "
             + "; ".join(
                 explain(t, was, left, migration.down_sql, down, after.schema, before.schema)
-                for t, was, left in found
+                for t, was, left in losses
             ),
         )
 
@@ -220,7 +266,7 @@ def check_no_trace(walk: Walk, min_version: int | None = None) -> None:
         )
     base = walk.before(targets[0].version)
     assert base is not None
-    conn = walk.restore(walk.steps[-1].image)
+    conn = walk.open(walk.steps[-1].migration.version if walk.steps[-1].migration else None)
     try:
         for migration in reversed(targets):
             try:

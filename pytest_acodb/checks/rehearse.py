@@ -51,9 +51,11 @@ def check_rehearsal(rehearsal: Rehearsal, version: int) -> None:
     assert step.after is not None
     before = {t: r.before for t, r in step.rows.items() if r.before is not None}
     after = {t: r.after for t, r in step.rows.items() if r.after is not None}
+    found = actions(migration.sql)
+    exempt = on_purpose([found], step.before)
     problems = [
         explain(t, was, now, migration.sql, migration.path.name, step.before, step.after)
-        for t, was, now in lost(before, after, on_purpose([actions(migration.sql)], step.before))
+        for t, was, now in lost(before, after, found, step.before, exempt)
     ]
     problems += [
         f"{table}.{column} holds another value in {rows} row(s) that kept their key, though "

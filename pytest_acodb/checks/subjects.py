@@ -21,14 +21,21 @@ from ..db.connect import Connector, default_connector
 from ..errors import AcodbError, CheckSkipped, SourceError, UnknownCheckError
 from ..migrate import MigrationSource, resolve
 from ..migrate.rehearse import Rehearsal
+from ..synth.values import ValueProviders
 from .base import Check, failing, foreign_keys, passing
 from .data import check_data_survives
 from .drift import BUNDLED_METADATA, check_models_match
 from .factory import check_factory, factory_names
 from .keys import check_cascade, check_constraint, value_list_columns
-from .lints import file_problems, schema_problems
+from .lints import file_problems, judge_tx_pragma, schema_problems
 from .migrations import check_no_trace, check_round_trip, check_source, check_upgrade
-from .objects import check_lost_objects, check_triggers_fire, fire_targets
+from .objects import (
+    check_lost_objects,
+    check_triggers_fire,
+    fire_targets,
+    probe_lost_objects,
+    probe_triggers_fire,
+)
 from .rehearse import check_rehearsal
 from .severity import apply_levels, validate
 from .sqlx import database_checks, lock_checks
@@ -50,7 +57,9 @@ class CheckOptions:
     is needed). ``irreversible``: versions irreversible on purpose; their ``round_trip`` and
     ``no_trace`` are skipped saying so. ``metadata``: an import spec
     ``package.module:Base.metadata`` of SQLAlchemy models to compare with the migrated schema
-    (``models_match``); with ``factories`` the bundled models are compared too.
+    (``models_match``); with ``factories`` the bundled models are compared too. ``seed``: the
+    seed of the rows the checks synthesise (the run seed, so ``--acodb-seed`` replays them);
+    ``values``: values the project supplies per ``table.column`` for those rows.
     """
 
     kinds: tuple[str, ...] = ()
@@ -61,6 +70,8 @@ class CheckOptions:
     min_downgrade_version: int | None = None
     irreversible: tuple[int, ...] = ()
     metadata: str | None = None
+    seed: int = 0
+    values: ValueProviders | None = None
 
 
 class Plan:
@@ -91,7 +102,7 @@ class Plan:
         validate(self.options.severity)
         name = self.directory.name or str(self.directory)
         try:
-            self.source = resolve(self.directory)
+            self.source = resolve(self.directory, strict=False)
             self.outline = Outline(self.source, self.connector)
         except SourceError as exc:
             self._set([Check("source", name, failing("source", name, str(exc)))])
@@ -111,7 +122,15 @@ class Plan:
     def walk(self) -> Walk:
         """The :class:`~.walk.Walk` of the directory, built on first use."""
         assert self.source is not None and self.outline is not None
-        return Walk(self.source, self.connector, self.outline)
+        options = self.options
+        return Walk(
+            self.source,
+            self.connector,
+            self.outline,
+            seed=options.seed,
+            values=options.values,
+            probes=(probe_lost_objects, probe_triggers_fire),
+        )
 
     @property
     def walk_built(self) -> bool:
@@ -209,7 +228,16 @@ class Plan:
             problems += schema_problems(source, outline.final)
         if not problems:
             return [Check("lint", source.directory.name, passing)]
-        return [Check("lint", p.subject, failing("lint", p.subject, p.message)) for p in problems]
+        return [
+            Check(
+                "lint",
+                p.subject,
+                self._lazy(judge_tx_pragma, p)
+                if p.judged and p.version is not None and outline.after(p.version) is not None
+                else failing("lint", p.subject, p.message),
+            )
+            for p in problems
+        ]
 
     def _rehearsals(self, source: MigrationSource, url: str) -> list[Check]:
         """One ``rehearse[<version>]`` check per migration the database at ``url`` has not
@@ -246,6 +274,8 @@ def plan(
     metadata: str | None = None,
     irreversible: Collection[int] = (),
     connector: Connector | None = None,
+    seed: int = 0,
+    values: Mapping[str, Any] | None = None,
 ) -> list[Check]:
     """The checks of :class:`Plan` for ``directory`` with these :class:`CheckOptions`, as a list
     of :class:`~.base.Check` (each ``run()`` raises ``CheckFailure``, ``CheckWarning`` or
@@ -258,6 +288,8 @@ def plan(
         min_downgrade_version=min_downgrade_version,
         irreversible=tuple(irreversible),
         metadata=metadata,
+        seed=seed,
+        values=values if isinstance(values, ValueProviders) else ValueProviders(values),
     )
     return Plan(directory, options, connector).checks
 

@@ -1,27 +1,68 @@
 """One pass over a migrations directory, shared by every built-in check.
 
-A :class:`Walk` applies the migrations one by one, once, on an in-memory database and keeps after
-each step the database image (the bytes of a database file), its schema snapshot (incremental: see
-:class:`~pytest_acodb.schema.SnapshotCache`) and its :class:`Health`. Checks restore the image they
-need into a fresh connection instead of replaying from empty; the checks of the final state share
-one copy (:meth:`Walk.final_copy`). Each restore still costs SQLite a parse of the whole schema,
-as does every ``ALTER TABLE`` a migration runs, so per-version work grows with the schema size.
+A :class:`Walk` applies the migrations one by one, once, on an in-memory database and keeps
+after each step its schema snapshot (incremental: see :class:`~pytest_acodb.schema.SnapshotCache`)
+and its :class:`Health`. What a check needs of the database itself at a step is read while the
+walk is there, by the probes the plan gives it (:data:`Probe`: run on the walk's own connection,
+in a savepoint rolled back), so no copy of every state is made. A check that needs a database
+in the state after a version asks :meth:`Walk.open`, which restores the nearest checkpoint (an
+image kept every :data:`CHECKPOINT_EVERY` steps, and after the last one) and applies the
+migrations after it; the checks of the final state share one copy (:meth:`Walk.final_copy`).
+
+Memory stays linear in the number of migrations: snapshots share every object and every
+``sqlite_schema`` row they have in common, images are kept as pages shared with the images
+before them (:class:`Pages`), and only checkpoints are kept. Health is read on the tables a step
+can have touched (:func:`touched`), and in full once, after the last step.
+
+A migration that calls a SQL function this SQLite lacks (one an extension of the application
+provides) is applied again with a stand-in returning NULL, so the rest of the directory is still
+checked; the stand-ins are kept on the walk's connector (:attr:`Outline.standins` says which
+migration needed which). A missing virtual-table module stops the walk there (:func:`gap`).
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..db import driver as drivers
-from ..db.connect import Connector, default_connector
+from ..db.connect import Connector, default_connector, pages
 from ..errors import MigrateError
-from ..migrate import Migration, MigrationSource, Migrator
+from ..migrate import Migration, MigrationSource, Migrator, quote
 from ..schema import Schema, SnapshotCache, snapshot
+from ..schema.parse import function_names, virtual_module
+from ..schema.snapshot import functions, modules
+from ..synth.values import ValueProviders
+
+Image = tuple[bytes, ...]
+"""A database image as its pages, page 1 first (see :class:`Pages`)."""
+
+
+class Pages:
+    """Where the images of one walk keep their pages: a page equal to one kept before is that
+    same ``bytes`` object, so images that share pages share memory. :attr:`stored` counts the
+    bytes kept."""
+
+    def __init__(self) -> None:
+        self._pages: dict[bytes, bytes] = {}
+        self.stored = 0
+
+    def keep(self, conn: sqlite3.Connection) -> Image:
+        """The image of the ``main`` database of ``conn`` (no transaction open), its pages shared
+        with earlier images."""
+        kept = []
+        for page in pages(conn):
+            found = self._pages.get(page)
+            if found is None:
+                self._pages[page] = found = page
+                self.stored += len(page)
+            kept.append(found)
+        return tuple(kept)
 
 
 @dataclass(frozen=True)
@@ -36,27 +77,178 @@ class Health:
     error: Exception | None = None
 
 
-def health(conn: sqlite3.Connection) -> Health:
-    """The :class:`Health` of the ``main`` database of ``conn`` (never raises
-    :class:`sqlite3.Error`: it is kept in :attr:`Health.error`)."""
+def health(conn: sqlite3.Connection, tables: Iterable[str] | None = None) -> Health:
+    """The :class:`Health` of the ``main`` database of ``conn``: of every table, or with
+    ``tables`` of those only (``foreign_key_check`` and ``integrity_check`` of one table each).
+    Never raises :class:`sqlite3.Error`: it is kept in :attr:`Health.error`."""
     try:
-        broken = tuple(conn.execute("PRAGMA main.foreign_key_check").fetchall())
-        integrity = tuple(r[0] for r in conn.execute("PRAGMA main.integrity_check"))
+        if tables is None:
+            broken = tuple(conn.execute("PRAGMA main.foreign_key_check").fetchall())
+            integrity = tuple(r[0] for r in conn.execute("PRAGMA main.integrity_check"))
+            return Health(broken, integrity)
+        found: list[tuple[Any, ...]] = []
+        lines: list[str] = []
+        for table in tables:
+            found += conn.execute(f"PRAGMA main.foreign_key_check({quote(table)})").fetchall()
+            lines += [r[0] for r in conn.execute(f"PRAGMA main.integrity_check({quote(table)})")]
     except drivers.Error as exc:
         return Health(error=exc)
-    return Health(broken, integrity)
+    problems = tuple(line for line in lines if line != "ok")
+    return Health(tuple(found), problems or ("ok",))
+
+
+_WORD = re.compile(r'[^\W\d][\w$]*|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]')
+"""Identifiers (any letters, as SQLite allows) and quoted names in SQL text."""
+
+
+def named(schema: Schema, sql: str) -> set[str]:
+    """Lower-cased names of the tables of ``schema`` that ``sql`` names (naming is enough)."""
+    words = {w.strip('"`[]').replace('""', '"').lower() for w in _WORD.findall(sql)}
+    return words & {n.lower() for n in schema.tables}
+
+
+def reachable(schema: Schema, sql: str) -> set[str]:
+    """Lower-cased names of the tables whose rows ``sql`` can change: those it names, the tables
+    their triggers name, and the tables that point at any of these through foreign keys
+    (cascades, SET NULL, RESTRICT), transitively. Over-approximates: naming is enough."""
+    tables = {n.lower(): t for n, t in schema.tables.items()}
+    triggers: dict[str, list[str]] = {}
+    for trigger in schema.triggers.values():
+        triggers.setdefault(trigger.table.lower(), []).append(trigger.sql)
+    children: dict[str, set[str]] = {}
+    for name, table in tables.items():
+        for fk in table.foreign_keys:
+            children.setdefault(fk.parent.lower(), set()).add(name)
+    found = named(schema, sql)
+    todo = list(found)
+    while todo:
+        current = todo.pop()
+        more = set().union(*(named(schema, t) for t in triggers.get(current, [])))
+        more |= children.get(current, set())
+        for name in more - found:
+            found.add(name)
+            todo.append(name)
+    return found
+
+
+def touched(before: Schema, after: Schema, sql: str) -> list[str]:
+    """Names (as in ``after``) of the tables a migration running ``sql`` on ``before`` can have
+    left unhealthy: those it names, those whose definition changed, and their direct children
+    (a parent's rows deleted or re-keyed breaks them)."""
+    near = named(before, sql) | named(after, sql)
+    near |= {n.lower() for n, t in after.tables.items() if before.tables.get(n) is not t}
+    for table in after.tables.values():
+        if any(fk.parent.lower() in near for fk in table.foreign_keys):
+            near.add(table.name.lower())
+    return [n for n in after.tables if n.lower() in near]
+
+
+@dataclass(frozen=True)
+class Gap:
+    """What a migration needs that this SQLite lacks: ``functions`` (lower-cased names) and
+    ``modules`` (virtual-table modules)."""
+
+    functions: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """``calls vec_length(), which this SQLite lacks`` and the like."""
+        parts = [f"calls {', '.join(f + '()' for f in self.functions)}"] if self.functions else []
+        parts += (
+            [f"uses the virtual-table module {', '.join(self.modules)}"] if self.modules else []
+        )
+        return " and ".join(parts) + ", which this SQLite lacks"
+
+
+def gap(conn: sqlite3.Connection, error: MigrateError) -> Gap | None:
+    """The :class:`Gap` behind ``error`` (a migration that failed on ``conn``): functions its
+    failing statement calls and modules it uses that ``conn`` does not know; ``None`` when it
+    failed for another reason (or this SQLite cannot list what it knows), or when a newer SQLite
+    has what is missing built in (``error.needs``: the failure says which version, and a check
+    fails with it rather than guessing at an extension)."""
+    if error.needs == "newer-sqlite":
+        return None
+    statement = error.statement or ""
+    known = functions(conn)
+    missing = tuple(f for f in function_names(statement) if known and f not in known)
+    module = virtual_module(statement)
+    have = modules(conn) if module else frozenset()
+    lacking = (module,) if module and have and module not in have else ()
+    return Gap(missing, lacking) if missing or lacking else None
+
+
+@dataclass(frozen=True)
+class StandIns:
+    """Registers ``names`` on a connection as SQL functions of any arity returning NULL: what a
+    walk uses for functions an application's extensions provide and this SQLite lacks."""
+
+    names: tuple[str, ...]
+
+    def __call__(self, conn: Any) -> None:
+        for name in self.names:
+            conn.create_function(name, -1, _null)
+
+
+def _null(*_args: Any) -> None:
+    return None
+
+
+def apply(
+    migrator: Migrator, conn: sqlite3.Connection, migration: Migration, connector: Connector
+) -> tuple[Connector, tuple[str, ...]]:
+    """Apply ``migration`` on ``conn``; when it fails only because it calls functions ``conn``
+    lacks, register stand-ins (:class:`StandIns`) and apply it again. Returns the connector to
+    open further connections with (stand-ins added) and the functions stood in for. Raises the
+    :class:`MigrateError` of any other failure."""
+    standing: tuple[str, ...] = ()
+    for _ in range(8):
+        try:
+            migrator.apply(conn, migration)
+        except MigrateError as exc:
+            found = gap(conn, exc)
+            if exc.dirty or found is None or found.modules or not found.functions:
+                raise
+            stand = StandIns(found.functions)
+            stand(conn)
+            connector = replace(connector, on_connect=(*connector.on_connect, stand))
+            standing += found.functions
+            continue
+        return connector, standing
+    migrator.apply(conn, migration)  # the failure it still has, raised
+    return connector, standing
+
+
+CHECKPOINT_EVERY = 32
+"""Steps between two images a :class:`Walk` keeps (:meth:`Walk.open` applies at most this many
+migrations less one to reach any state)."""
 
 
 @dataclass(frozen=True)
 class Step:
-    """The state after applying ``migration`` (``None`` for the empty start): ``image`` (bytes
-    of a database file), ``schema`` (snapshot without the bookkeeping table) and ``health``
-    (its :class:`Health`, read on the walk's own connection so ``upgrade`` needs no copy)."""
+    """The state after applying ``migration`` (``None`` for the empty start): ``schema``
+    (snapshot without the bookkeeping table), ``health`` (its :class:`Health`, read on the
+    walk's own connection so ``upgrade`` needs no copy) and ``pages`` (its :data:`Image`, kept
+    at checkpoints and after the last step only, else ``None``)."""
 
     migration: Migration | None
-    image: bytes
+    pages: Image | None
     schema: Schema
-    health: Health = Health()
+    health: Health = field(default_factory=Health)
+
+    @property
+    def image(self) -> bytes:
+        """The bytes of a database file holding this state (a checkpoint's, the last step's).
+        Raises :class:`ValueError` for a step that kept no image (see :meth:`Walk.open`)."""
+        if self.pages is None:
+            raise ValueError("this step kept no image; open its state with Walk.open")
+        return b"".join(self.pages)
+
+
+Probe = Callable[["Walk", sqlite3.Connection, Step, Step], None]
+"""A look at the database while a :class:`Walk` is at a step: called with the walk, its own
+connection (autocommit, holding the state after the step), the step before and the step
+itself. It records what it finds in ``walk.memo`` and leaves the connection as it found it
+(work inside ``SAVEPOINT`` ... ``ROLLBACK TO``)."""
 
 
 class Outline:
@@ -66,10 +258,11 @@ class Outline:
 
     ``base``: the schema before the first migration; ``schemas``: the schema after each
     migration that applied; ``failure``: the :class:`MigrateError` of the first migration that
-    did not apply (the outline stops there), else ``None``; ``image``: the database image after
-    the last migration that applied (with no ``failure``, a template of the directory);
-    ``cache``: the :class:`SnapshotCache` its snapshots filled, which a :class:`Walk` built from
-    this outline reuses. Costs one apply and one incremental snapshot per migration.
+    did not apply (the outline stops there), else ``None``; ``gap``: what that migration needs
+    that this SQLite lacks, when that is why (a :class:`Gap`); ``standins``: ``{version:
+    functions}`` applied with stand-ins; ``connector``: the connector given, with those
+    stand-ins; ``cache``: the :class:`SnapshotCache` its snapshots filled, which a :class:`Walk`
+    built from this outline reuses. Costs one apply and one incremental snapshot per migration.
     """
 
     def __init__(self, source: MigrationSource, connector: Connector | None = None) -> None:
@@ -79,7 +272,8 @@ class Outline:
         self.cache = SnapshotCache()
         self.schemas: list[Schema] = []
         self.failure: MigrateError | None = None
-        self.image = b""
+        self.gap: Gap | None = None
+        self.standins: dict[int, tuple[str, ...]] = {}
         self._position = {m.version: i for i, m in enumerate(source.migrations)}
         migrator = Migrator(source)
         conn = self.connector.connect(":memory:")
@@ -88,13 +282,15 @@ class Outline:
             self.base = last = snapshot(conn, exclude=self.exclude, cache=self.cache)
             for migration in source:
                 try:
-                    migrator.apply(conn, migration)
+                    self.connector, stood = apply(migrator, conn, migration, self.connector)
                 except MigrateError as exc:
                     self.failure = exc
+                    self.gap = gap(conn, exc)
                     break
+                if stood:
+                    self.standins[migration.version] = stood
                 last = snapshot(conn, exclude=self.exclude, cache=self.cache, known=(last,))
                 self.schemas.append(last)
-            self.image = self.connector.image(conn)
         finally:
             conn.close()
 
@@ -129,12 +325,17 @@ class Walk:
     ``base``: the state before the first migration (an empty database with the bookkeeping
     table); ``steps``: one :class:`Step` per migration applied successfully; ``failure``: the
     :class:`MigrateError` of the first migration that did not apply (the walk stops there), else
-    ``None``; ``memo``: results several checks share, by key (e.g. the seeded runs of
-    :mod:`~pytest_acodb.checks.data`), so each is computed once; ``cache``: the
-    :class:`SnapshotCache` every snapshot of the walk shares, so a snapshot reads only the
-    objects a migration created or changed. Building costs one apply, one serialisation, one
-    (incremental) snapshot and one :func:`health` per migration; built from an :class:`Outline`
-    of the same source, its snapshots cost nothing (they are the outline's).
+    ``None``; ``gap``: what it needs that this SQLite lacks, when that is why; ``standins``:
+    ``{version: functions}`` applied with stand-ins (see the module docstring); ``memo``:
+    results several checks share, by key (e.g. the seeded history of
+    :mod:`~pytest_acodb.checks.seeding`), so each is computed once; ``cache``: the
+    :class:`SnapshotCache` every snapshot of the walk shares; ``pages``: the :class:`Pages` its
+    images keep; ``seed`` and ``values``: the seed of the rows checks synthesise and the values
+    the project supplies per ``table.column``; ``probes``: looks at the database run after each
+    step (:data:`Probe`). Building costs one apply, one (incremental) snapshot and one
+    :func:`health` of the touched tables per migration, what the probes do, and an image per
+    checkpoint; built from an :class:`Outline` of the same source, its snapshots cost nothing
+    (they are the outline's).
     """
 
     def __init__(
@@ -142,40 +343,91 @@ class Walk:
         source: MigrationSource,
         connector: Connector | None = None,
         outline: Outline | None = None,
+        *,
+        seed: int = 0,
+        values: ValueProviders | None = None,
+        probes: Sequence[Probe] = (),
     ) -> None:
         self.source = source
-        self.connector = connector or default_connector()
+        self.seed = seed
+        self.values = values or ValueProviders()
+        given = outline.connector if outline is not None else connector
+        self.connector: Connector = given or default_connector()
         self.migrator = Migrator(source)
         self.exclude = (source.table_name,)
         self.steps: list[Step] = []
         self.failure: MigrateError | None = None
+        self.gap: Gap | None = None
+        self.standins = dict(outline.standins) if outline is not None else {}
         self.memo: dict[tuple[str, int], Any] = {}
+        self.pages = Pages()
         self.cache = outline.cache if outline is not None else SnapshotCache()
         known = (outline.base, *outline.schemas) if outline is not None else ()
         self._position = {m.version: i for i, m in enumerate(source.migrations)}
         self._final: sqlite3.Connection | None = None
+        self._settles_late: bool | None = None
         conn = self.connector.connect(":memory:")
         try:
             self.migrator.ensure_table(conn)
             base = self.snapshot(conn, *known[:1])
-            self.base = last = Step(None, self.connector.image(conn), base)
+            self.base = last = Step(None, self.pages.keep(conn), base)
             for i, migration in enumerate(source, 1):
                 try:
-                    self.migrator.apply(conn, migration)
+                    self.connector, stood = apply(self.migrator, conn, migration, self.connector)
                 except MigrateError as exc:
                     self.failure = exc
+                    self.gap = gap(conn, exc)
                     break
+                if stood:
+                    self.standins[migration.version] = stood
                 # data-only steps share the schema before them; the outline's is this one
                 schema = self.snapshot(conn, last.schema, *known[i : i + 1])
-                last = Step(migration, self.connector.image(conn), schema, health(conn))
-                self.steps.append(last)
+                final = i == len(source)
+                tables = None if final else touched(last.schema, schema, migration.sql)
+                kept = self.pages.keep(conn) if final or i % CHECKPOINT_EVERY == 0 else None
+                step = Step(migration, kept, schema, health(conn, tables))
+                for probe in probes:
+                    probe(self, conn, last, step)
+                self.steps.append(step)
+                last = step
+            if self.steps and self.steps[-1].pages is None:  # stopped early: keep where
+                self.steps[-1] = replace(self.steps[-1], pages=self.pages.keep(conn))
         finally:
             conn.close()
 
-    def restore(self, image: bytes) -> sqlite3.Connection:
-        """A new connection to a private in-memory database holding a copy of ``image`` (see
-        :meth:`Connector.open_image <pytest_acodb.db.connect.Connector.open_image>`)."""
-        return self.connector.open_image(image)
+    def restore(self, image: Image | bytes) -> sqlite3.Connection:
+        """A new connection to a private in-memory database holding a copy of ``image`` (its
+        pages, or the bytes of a database file; see :meth:`Connector.open_pages
+        <pytest_acodb.db.connect.Connector.open_pages>`)."""
+        if isinstance(image, bytes):
+            return self.connector.open_image(image)
+        return self.connector.open_pages(image)
+
+    def open(self, version: int | None = None) -> sqlite3.Connection:
+        """A new connection to a private in-memory database in the state after ``version``
+        (``None``: before the first migration): the nearest checkpoint before it restored, and
+        the migrations between applied. Raises :class:`ValueError` when ``version`` did not
+        apply."""
+        if version is None:
+            assert self.base.pages is not None
+            return self.restore(self.base.pages)
+        i = self.index(version)
+        if i >= len(self.steps):
+            raise ValueError(f"migration {version} did not apply")
+        start = i
+        while start >= 0 and self.steps[start].pages is None:
+            start -= 1
+        origin = self.steps[start] if start >= 0 else self.base
+        assert origin.pages is not None
+        conn = self.restore(origin.pages)
+        try:
+            for step in self.steps[start + 1 : i + 1]:
+                assert step.migration is not None
+                apply(self.migrator, conn, step.migration, self.connector)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def snapshot(self, conn: sqlite3.Connection, *known: Schema) -> Schema:
         """The schema of ``conn`` without the bookkeeping table (through the walk's cache);
@@ -186,6 +438,11 @@ class Walk:
     def final(self) -> Schema | None:
         """The schema after the last migration that applied (``None`` when none did)."""
         return self.steps[-1].schema if self.steps else None
+
+    def schemas(self) -> Iterator[Schema]:
+        """Every schema of the walk, the empty start first."""
+        yield self.base.schema
+        yield from (s.schema for s in self.steps)
 
     @contextmanager
     def final_copy(self) -> Iterator[sqlite3.Connection]:
@@ -202,15 +459,20 @@ class Walk:
         migration applied.
         """
         step = self.steps[-1]
-        if any("DEFERRED" in s.upper() or "ROLLBACK" in s.upper() for *_, s in step.schema.rows):
-            conn = self.restore(step.image)
+        assert step.pages is not None
+        if self._settles_late is None:
+            self._settles_late = any(
+                "DEFERRED" in s.upper() or "ROLLBACK" in s.upper() for *_, s in step.schema.rows
+            )
+        if self._settles_late:
+            conn = self.restore(step.pages)
             try:
                 yield conn
             finally:
                 conn.close()
             return
         if self._final is None:
-            self._final = self.restore(step.image)
+            self._final = self.restore(step.pages)
             weakref.finalize(self, self._final.close)
         conn = self._final
         conn.execute("BEGIN")
@@ -255,4 +517,17 @@ class Walk:
             }
             if name in kinds[kind] and step.migration is not None:
                 return step.migration.version
+        return None
+
+    def column_added_by(self, table: str, column: str, since: int | None = None) -> int | None:
+        """Version of the first migration after ``since`` (a version; ``None``: the start)
+        after which ``table`` has a column ``column`` it did not have before it."""
+        had = False
+        for step in self.steps:
+            found = step.schema.table(table)
+            has = found is not None and found.column(column) is not None
+            version = step.migration.version if step.migration else None
+            if has and not had and version is not None and (since is None or version > since):
+                return version
+            had = has
         return None

@@ -152,10 +152,17 @@ class Connector:
             conn = self.connect(":memory:")
             conn.deserialize(image)  # connection settings (PRAGMAs) survive it
             return conn
+        return self.open_pages(split_pages(image))
+
+    def open_pages(self, image_pages: Sequence[bytes]) -> sqlite3.Connection:
+        """:meth:`open_image` of the image whose pages are ``image_pages`` (page 1 first), without
+        joining them first where the driver writes pages one by one (``sqlite_dbpage``)."""
+        if self.driver.can_serialize:
+            return self.open_image(b"".join(image_pages))
         uri = f"file:/acodb-image-{uuid.uuid4().hex}?vfs=memdb"
         writer = self.driver.module.connect(uri, uri=True, isolation_level=None)
         try:
-            write_pages(writer, split_pages(image))
+            write_pages(writer, image_pages, [])
             return self.connect(uri, uri=True)
         finally:
             writer.close()

@@ -163,7 +163,9 @@ class MigrationSource:
 
     ``migrations``: sorted by version; ``directory``; ``table_name`` (sqlx.toml ``table-name``,
     default ``_sqlx_migrations``); ``ignored_chars``; ``orphan_downs``: ``.down.sql`` files with no
-    ``.up.sql``; ``ignored``: files that look like migrations but that sqlx ignores.
+    ``.up.sql``; ``ignored``: files that look like migrations but that sqlx ignores;
+    ``duplicates``: ``{version: files}`` left out because several files claim the version (only
+    from ``resolve(..., strict=False)``; sqlx refuses such a directory).
     """
 
     directory: Path
@@ -172,6 +174,7 @@ class MigrationSource:
     ignored_chars: str = ""
     orphan_downs: list[Path] = field(default_factory=list)
     ignored: list[Path] = field(default_factory=list)
+    duplicates: dict[int, list[Path]] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Migration]:
         return iter(self.migrations)
@@ -300,14 +303,18 @@ def _migrate_settings(path: Path, migrate: Any) -> tuple[str, str]:
     return table, "".join(chars)
 
 
-def resolve(directory: str | Path, *, ignored_chars: str | None = None) -> MigrationSource:
+def resolve(
+    directory: str | Path, *, ignored_chars: str | None = None, strict: bool = True
+) -> MigrationSource:
     """Resolve a migrations directory into a :class:`MigrationSource`, as sqlx does.
 
     Raises a :class:`~pytest_acodb.errors.SourceError`: ``SourceDirectoryError`` when the
     directory does not exist or is not a directory, ``VersionNameError`` when a file name's
     version is not an i64, what :func:`read_text` raises for a file that is not a regular file,
     is too large, cannot be read or is not UTF-8, ``SqlxTomlError`` for a bad ``sqlx.toml``, and
-    ``DuplicateVersionError`` naming every file when two migrations share a version.
+    ``DuplicateVersionError`` naming every file when two migrations share a version, unless
+    ``strict`` is false: then those versions are left out and listed in
+    :attr:`MigrationSource.duplicates` (for checking the rest of a directory sqlx refuses).
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -330,26 +337,35 @@ def resolve(directory: str | Path, *, ignored_chars: str | None = None) -> Migra
             downs.setdefault(parsed.version, []).append(path)
         else:
             ups.setdefault(parsed.version, []).append((parsed, path))
-    _raise_duplicates(ups, downs)
+    clashes = _duplicates(ups, downs)
+    if clashes and strict:
+        raise DuplicateVersionError(clashes, taken=frozenset(ups) | frozenset(downs))
     migrations = [
-        _build(parsed, path, downs.get(version, [None])[0], chars)
-        for version, ((parsed, path),) in sorted(ups.items())
+        _build(entries[0][0], entries[0][1], downs.get(version, [None])[0], chars)
+        for version, entries in sorted(ups.items())
+        if version not in clashes
     ]
-    orphans = [paths[0] for version, paths in sorted(downs.items()) if version not in ups]
-    return MigrationSource(directory, migrations, table_name, chars, orphans, ignored)
+    orphans = [
+        paths[0]
+        for version, paths in sorted(downs.items())
+        if version not in ups and version not in clashes
+    ]
+    return MigrationSource(directory, migrations, table_name, chars, orphans, ignored, clashes)
 
 
-def _raise_duplicates(
+def _duplicates(
     ups: dict[int, list[tuple[ParsedName, Path]]], downs: dict[int, list[Path]]
-) -> None:
+) -> dict[int, list[Path]]:
+    """``{version: every file claiming it}`` for the versions more than one file claims."""
     clashes = {
         v: sorted([p for _, p in entries] + (downs.get(v, []) if len(entries) > 1 else []))
         for v, entries in ups.items()
         if len(entries) > 1
     }
-    clashes.update({v: sorted(paths) for v, paths in downs.items() if len(paths) > 1})
-    if clashes:
-        raise DuplicateVersionError(clashes)
+    for v, paths in downs.items():
+        if len(paths) > 1:
+            clashes[v] = sorted({*clashes.get(v, []), *paths, *(p for _, p in ups.get(v, []))})
+    return clashes
 
 
 def _build(parsed: ParsedName, path: Path, down: Path | None, chars: str) -> Migration:

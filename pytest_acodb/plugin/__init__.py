@@ -34,6 +34,7 @@ from .fixtures import (
     acodb_session,
     acodb_template,
     acodb_url,
+    acodb_values,
 )
 from .marker import DESCRIPTION
 from .seeds import RUN_SEED_KEY, choose_run_seed
@@ -54,6 +55,7 @@ __all__ = [
     "acodb_session",
     "acodb_template",
     "acodb_url",
+    "acodb_values",
 ]
 
 

@@ -16,16 +16,50 @@ from .. import bundled_migrations_dir
 from ..checks.base import Check
 from ..checks.subjects import CheckOptions, Plan
 from ..db.connect import Connector
-from ..errors import AcodbWarning, CheckFailure, CheckSkipped, CheckWarning, UnknownCheckError
+from ..errors import (
+    AcodbError,
+    AcodbWarning,
+    CheckFailure,
+    CheckSkipped,
+    CheckWarning,
+    UnknownCheckError,
+)
+from ..synth.values import ValueProviders
+from .seeds import RUN_SEED_KEY
 from .settings import SETTINGS_KEY, AcodbSettings
 
 PLANS_KEY = pytest.StashKey[dict[tuple[Path, Connector], Plan]]()
 """On ``config.stash``: the plans made in this process, by resolved directory and connector."""
 
 
-def check_options(settings: AcodbSettings, directory: Path) -> CheckOptions:
-    """The :class:`~pytest_acodb.checks.subjects.CheckOptions` the settings ask for; the bundled
-    directory also gets its factory and model checks."""
+VALUES_KEY = pytest.StashKey[ValueProviders]()
+"""On ``config.stash``: the values the run's synthesised rows take (:func:`values_for`)."""
+
+
+def values_for(config: pytest.Config) -> ValueProviders:
+    """The run's supplied values: the ``acodb_values`` ini lines, then what every
+    ``pytest_acodb_values`` hook returns (later ones win); made once per run. Raises
+    ``pytest.UsageError`` for a key that is not ``table.column``."""
+    if VALUES_KEY not in config.stash:
+        found = ValueProviders.from_lines(config.stash[SETTINGS_KEY].values)
+        try:
+            for given in config.hook.pytest_acodb_values(config=config):
+                found = found.merged(given)
+        except AcodbError as error:
+            raise pytest.UsageError(f"pytest_acodb_values: {error}") from None
+        config.stash[VALUES_KEY] = found
+    return config.stash[VALUES_KEY]
+
+
+def check_options(
+    settings: AcodbSettings,
+    directory: Path,
+    seed: int = 0,
+    values: ValueProviders | None = None,
+) -> CheckOptions:
+    """The :class:`~pytest_acodb.checks.subjects.CheckOptions` the settings ask for, with the
+    run seed and supplied values for the rows the checks make; the bundled directory also gets
+    its factory and model checks."""
     bundled = directory.resolve() == bundled_migrations_dir().resolve()
     return CheckOptions(
         kinds=settings.check_kinds,
@@ -36,6 +70,8 @@ def check_options(settings: AcodbSettings, directory: Path) -> CheckOptions:
         min_downgrade_version=settings.min_downgrade_version,
         irreversible=settings.irreversible,
         metadata=settings.metadata,
+        seed=seed,
+        values=values,
     )
 
 
@@ -45,9 +81,13 @@ def plan_for(config: pytest.Config, directory: Path, connector: Connector) -> Pl
     plans = config.stash.setdefault(PLANS_KEY, {})
     key = (Path(directory).resolve(), connector)
     if key not in plans:
-        plans[key] = Plan(
-            directory, check_options(config.stash[SETTINGS_KEY], directory), connector
+        options = check_options(
+            config.stash[SETTINGS_KEY],
+            directory,
+            config.stash[RUN_SEED_KEY],
+            values_for(config),
         )
+        plans[key] = Plan(directory, options, connector)
     return plans[key]
 
 

@@ -6,6 +6,7 @@ Session scope::
     acodb_migrations_dir ─┐
     acodb_connector ──────┴─> acodb_template ──> (acodb_databases, asks for it on first use)
     acodb_checks (the built-in checks, on acodb_migrations_dir and acodb_connector)
+    acodb_values (values supplied per table.column: ini key and hook)
 
 Function scope::
 
@@ -14,7 +15,8 @@ Function scope::
       └─> acodb_db ──> acodb_url
                    └─> acodb_engine ──> acodb_connection
                                     └─> acodb_session ──> acodb_factories
-    acodb_rows (acodb_db, acodb_seed)        acodb_migrator (acodb_migrations_dir, acodb_connector)
+    acodb_rows (acodb_db, acodb_seed, acodb_values)
+    acodb_migrator (acodb_migrations_dir, acodb_connector)
 
 The order fixtures appear in a test's signature never matters: ``_acodb`` is set up before the
 rest, and a factory called while another fixture is being set up (pytest-factoryboy's model
@@ -23,6 +25,7 @@ fixtures, or your own) asks for ``acodb_session`` itself.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,6 +54,7 @@ if TYPE_CHECKING:
     from ..schema import Schema
     from ..synth.factories import Factories
     from ..synth.rows import RowSynth
+    from ..synth.values import ValueProviders
     from .checks import Checks
 
 CONNECTOR_KEY = pytest.StashKey[Connector]()
@@ -380,13 +384,13 @@ def _factories_for(request: pytest.FixtureRequest, dbapi: Any, schema: Schema) -
     from ..synth.factories.generate import generated_for
     from ..synth.factories.plan import BOOKKEEPING
 
+    providers = _value_providers(request, schema)
     tables = {n for n, t in schema.tables.items() if t.ordinary and n not in BOOKKEEPING}
     if tables == set(ACODB_TABLES):
         from ..acolib.factories import BUNDLED
 
         if all(schema.tables[n] == BUNDLED.schema.tables[n] for n in tables):
-            return BUNDLED
-    providers = _value_providers(request)
+            return _supplied(BUNDLED, providers) if providers else BUNDLED
     found = None if providers else generated_for(schema)
     if found is not None:
         return found
@@ -394,16 +398,64 @@ def _factories_for(request: pytest.FixtureRequest, dbapi: Any, schema: Schema) -
     return generate(dbapi, providers=providers, connector=connector)
 
 
-def _value_providers(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """``{"table.column": callable(n) -> value}`` for the generated factories: the seam where
-    the user's value providers (a hook or ini key per ``table.column``) come in; none yet."""
-    return {}
+def _supplied(bundled: Factories, providers: dict[str, Any]) -> Factories:
+    """The bundled factories with the supplied columns taken from ``providers`` (a subclass
+    of each factory concerned, the column declared as a ``factory.Sequence``)."""
+    from factory.declarations import Sequence
+
+    from ..synth.factories import Factories
+
+    by_table = {}
+    for table, made in bundled.items():
+        declared = {
+            key.partition(".")[2]: Sequence(provider)  # type: ignore[no-untyped-call]
+            for key, provider in providers.items()
+            if key.partition(".")[0] == table
+        }
+        by_table[table] = type(made.__name__, (made,), declared) if declared else made
+    return Factories(by_table, bundled.models, bundled.schema)
+
+
+def _value_providers(request: pytest.FixtureRequest, schema: Schema) -> dict[str, Any]:
+    """``{"table.column": callable(n) -> value}`` for the generated factories of ``schema``:
+    the run's supplied values (the ``acodb_values`` fixture, so an override reaches them) for
+    the columns that exist there, ``*.column`` keys spread over every table holding one."""
+    values: ValueProviders = request.getfixturevalue("acodb_values")
+    if not values:
+        return {}
+    return {
+        f"{t.name}.{c.name}": functools.partial(values.value, t.name, c.name)
+        for t in schema.tables.values()
+        if t.ordinary
+        for c in t.columns
+        if values.supplies(t.name, c.name)
+    }
+
+
+@pytest.fixture(scope="session")
+def acodb_values(request: pytest.FixtureRequest) -> ValueProviders:
+    """Session-scoped :class:`pytest_acodb.synth.values.ValueProviders`: the values the kit's
+    synthesised rows take for your columns, from the ``acodb_values`` ini key and the
+    ``pytest_acodb_values`` hook. ``acodb_rows`` uses it; override it in a conftest to give
+    the rows of your tests other values (the built-in checks read the hook and the ini key,
+    as they are named before fixtures exist)::
+
+        @pytest.fixture(scope="session")
+        def acodb_values():
+            return ValueProviders({"users.email": lambda n: f"user{n}@example.com"})
+    """
+    from .checks import values_for
+
+    return values_for(request.config)
 
 
 @pytest.fixture
-def acodb_rows(acodb_db: Database, acodb_seed: int) -> Iterator[RowSynth]:
+def acodb_rows(
+    acodb_db: Database, acodb_seed: int, acodb_values: ValueProviders
+) -> Iterator[RowSynth]:
     """A :class:`pytest_acodb.synth.rows.RowSynth` on this test's database: valid rows for any
-    table, made from the schema alone and seeded from ``acodb_seed``.
+    table, made from the schema and the values ``acodb_values`` supplies, seeded from
+    ``acodb_seed``.
 
     ``acodb_rows.seed_table("orders", 10)`` inserts 10 rows (parents first);
     ``acodb_rows.insert("orders", status="paid")`` returns the row it inserted. Rows are committed
@@ -420,7 +472,7 @@ def acodb_rows(acodb_db: Database, acodb_seed: int) -> Iterator[RowSynth]:
         )
     conn = acodb_db.connect()
     try:
-        yield RowSynth(conn, snapshot(conn), seed=acodb_seed)
+        yield RowSynth(conn, snapshot(conn), seed=acodb_seed, values=acodb_values)
     finally:
         conn.close()
 

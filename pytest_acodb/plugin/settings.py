@@ -165,6 +165,15 @@ OPTIONS: tuple[Option, ...] = (
         metavar="NAME",
     ),
     Option(
+        "--acodb-value",
+        "acodb_values",
+        "a value the kit's synthesised rows take for a column (repeat the option; in the ini "
+        "file one per line): table.column = value, or *.column = value for every table; the "
+        "value is read as 12, 1.5, NULL, 'quoted text' or the text as written",
+        ini_type="linelist",
+        metavar="TABLE.COLUMN=VALUE",
+    ),
+    Option(
         "--acodb-metadata",
         "acodb_metadata",
         "SQLAlchemy MetaData to compare with the migrated schema (models_match check), as "
@@ -195,6 +204,7 @@ class AcodbSettings:
     keep_secrets: bool = False
     sqlite_driver: str | None = None
     sqlite_extensions: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
 
 
 SETTINGS_KEY = pytest.StashKey[AcodbSettings]()
@@ -256,7 +266,21 @@ def resolve(config: pytest.Config) -> AcodbSettings:
         keep_secrets=bool(values["acodb_keep_secrets"][0]),
         sqlite_driver=values["acodb_sqlite_driver"][0],
         sqlite_extensions=_lines(values["acodb_sqlite_extensions"][0]),
+        values=_values(values["acodb_values"][0]),
     )
+
+
+def _values(value: list[str] | None) -> tuple[str, ...]:
+    """The ``table.column = value`` lines, checked (``pytest.UsageError`` for a bad one)."""
+    from ..errors import AcodbError
+    from ..synth.values import ValueProviders
+
+    lines = _lines(value)
+    try:
+        ValueProviders.from_lines(lines)
+    except AcodbError as error:
+        raise pytest.UsageError(str(error)) from None
+    return lines
 
 
 def _lines(value: list[str] | None) -> tuple[str, ...]:

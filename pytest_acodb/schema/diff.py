@@ -101,3 +101,38 @@ def _fks(t: Table) -> list[str]:
         f"({','.join(f.columns)})->{f.parent}({','.join(f.parent_columns)}) ON DELETE {f.on_delete}"
         for f in t.foreign_keys
     ]
+
+
+def loosened(before: Schema, after: Schema, change: Change) -> bool:
+    """True when ``change`` (a table changed from ``before`` to ``after``) only puts the same
+    columns in another order or lets columns that were NOT NULL hold NULL: what a down script
+    re-adding a dropped column with ``ALTER TABLE ... ADD COLUMN`` (which cannot add a NOT NULL
+    column without a default, and always adds it last) leaves. Everything else equal: types,
+    defaults, keys, foreign keys, CHECKs, options."""
+    if change.kind != "table" or change.what != "changed":
+        return False
+    old, new = before.tables.get(change.name), after.tables.get(change.name)
+    if old is None or new is None:
+        return False
+    if (old.foreign_keys, old.checks, _options(old)) != (
+        new.foreign_keys,
+        new.checks,
+        _options(new),
+    ):
+        return False
+    cols_b = {c.name.lower(): c for c in old.columns}
+    cols_a = {c.name.lower(): c for c in new.columns}
+    if cols_b.keys() != cols_a.keys():
+        return False
+    for name, was in cols_b.items():
+        now = cols_a[name]
+        if (was.type, was.default, was.pk, was.hidden) != (
+            now.type,
+            now.default,
+            now.pk,
+            now.hidden,
+        ):
+            return False
+        if now.notnull and not was.notnull:
+            return False
+    return True

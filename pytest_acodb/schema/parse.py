@@ -99,19 +99,60 @@ def _closing(tokens: list[Token], start: int) -> int:
 
 
 @lru_cache(maxsize=_CACHE)
-def check_constraints(create_table_sql: str) -> tuple[str, ...]:
-    """The CHECK expressions of a ``CREATE TABLE`` statement, as SQLite SQL, in order; ``()``
-    when sqlglot cannot parse it."""
-    from sqlglot import exp
+def check_texts(create_table_sql: str) -> tuple[str, ...]:
+    """The text of each CHECK expression of a ``CREATE TABLE`` statement, as written (without
+    the parentheses around it), in order; read with the tokenizer alone, so a table whose text
+    changed (``ADD COLUMN``) costs no parse of its CHECKs."""
+    from sqlglot import TokenType
 
-    tree = _parse(create_table_sql)
-    if tree is None:
-        return ()
-    return tuple(
-        node.this.sql(dialect="sqlite")
-        for node in tree.find_all(exp.CheckColumnConstraint)
-        if node.this is not None
-    )
+    tokens = _tokens(create_table_sql)
+    found: list[str] = []
+    for i, token in enumerate(tokens[:-1]):
+        if _word(token) == "CHECK" and tokens[i + 1].token_type == TokenType.L_PAREN:
+            end = _closing(tokens, i + 1)
+            if end < len(tokens) and end > i + 2:
+                found.append(create_table_sql[tokens[i + 2].start : tokens[end - 1].end + 1])
+    return tuple(found)
+
+
+def expression(text: str) -> Tree | None:
+    """One SQL expression (a CHECK's, a WHERE clause's) as a sqlglot tree, cached by its text;
+    ``None`` when sqlglot cannot parse it. Callers must not change the tree."""
+    return _trees(text, _generation())
+
+
+def _generation() -> int:
+    """Which import of sqlglot is current: trees cached under another one have classes that
+    ``isinstance`` no longer matches (pytester's in-process runs drop modules they imported)."""
+    import sqlglot
+
+    return id(sqlglot)
+
+
+@lru_cache(maxsize=_CACHE)
+def _trees(text: str, generation: int) -> Tree | None:
+    import sqlglot
+
+    try:
+        with _quiet():
+            return sqlglot.parse_one(text, read="sqlite")
+    except sqlglot.errors.SqlglotError:
+        return None
+
+
+@lru_cache(maxsize=_CACHE)
+def normalise_check(text: str) -> str:
+    """A CHECK expression as sqlglot writes it back (the form :attr:`Table.checks
+    <pytest_acodb.schema.Table.checks>` holds); ``""`` when it cannot be parsed."""
+    tree = expression(text)
+    return tree.sql(dialect="sqlite") if tree is not None else ""
+
+
+def check_constraints(create_table_sql: str) -> tuple[str, ...]:
+    """The CHECK expressions of a ``CREATE TABLE`` statement, as SQLite SQL written back by
+    sqlglot, in order (those sqlglot cannot parse left out). Each expression is parsed once,
+    whatever tables (or versions of a table) it appears in."""
+    return tuple(n for n in map(normalise_check, check_texts(create_table_sql)) if n)
 
 
 @lru_cache(maxsize=_CACHE)
@@ -266,10 +307,25 @@ def references(create_trigger_sql: str) -> References:
     schema does not list (a subquery, a common table expression, a table-valued function), the
     name is a result alias or a double-quoted name (SQLite may read it as a string). Columns that
     cannot be placed that way are left out. Statements sqlglot cannot parse add nothing."""
+    tables: list[str] = []
+    columns: list[ColumnRef] = []
+    for tree in _trigger_trees(create_trigger_sql):
+        _statement(tree, tables, columns)
+    return References(tuple(dict.fromkeys(tables)), tuple(dict.fromkeys(columns)))
+
+
+def _trigger_trees(create_trigger_sql: str) -> tuple[Tree, ...]:
+    """The ``WHEN`` clause (as ``SELECT <clause>``) and each statement of a ``CREATE TRIGGER``
+    statement, parsed; those sqlglot cannot parse are left out. Callers must not change them."""
+    return _trigger_parts(create_trigger_sql, _generation())
+
+
+@lru_cache(maxsize=_CACHE)
+def _trigger_parts(create_trigger_sql: str, generation: int) -> tuple[Tree, ...]:
     tokens = _tokens(create_trigger_sql)
     begin = next((i for i, t in enumerate(tokens) if _word(t) == "BEGIN"), None)
     if begin is None:
-        return References((), ())
+        return ()
     texts: list[str] = []
     when = next((i for i, t in enumerate(tokens[:begin]) if _word(t) == "WHEN"), None)
     if when is not None and when + 1 < begin:
@@ -283,13 +339,242 @@ def references(create_trigger_sql: str) -> References:
             current = []
         else:
             current.append(token)
-    tables: list[str] = []
-    columns: list[ColumnRef] = []
-    for text in texts:
-        tree = _parse(_LENIENT.sub(_lenient, text, count=1))
-        if tree is not None:
-            _statement(tree, tables, columns)
-    return References(tuple(dict.fromkeys(tables)), tuple(dict.fromkeys(columns)))
+    trees = (_parse(_LENIENT.sub(_lenient, text, count=1)) for text in texts)
+    return tuple(t for t in trees if t is not None)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A reference a trigger enforces instead of a foreign key: it raises unless a row of
+    ``parent`` has ``parent_column`` equal to the new row's ``column``."""
+
+    column: str
+    parent: str
+    parent_column: str
+
+
+@lru_cache(maxsize=_CACHE)
+def raise_guards(create_trigger_sql: str) -> tuple[Guard, ...]:
+    """The references a trigger that calls ``RAISE`` enforces by looking a parent row up: every
+    single-table sub-select in it whose ``WHERE`` equates a column of that table with
+    ``NEW.column`` (``WHEN NOT EXISTS (SELECT 1 FROM users WHERE id = NEW.user_id) THEN
+    RAISE(...)``). Empty for a trigger without ``RAISE``."""
+    from sqlglot import exp
+
+    trees = _trigger_trees(create_trigger_sql)
+    if not any(_func_name(n) == "raise" for t in trees for n in t.find_all(exp.Anonymous)):
+        return ()
+    found: list[Guard] = []
+    for tree in trees:
+        for select in tree.find_all(exp.Select):
+            if select is tree:
+                continue
+            sources = [
+                t for t in select.find_all(exp.Table) if t.find_ancestor(exp.Select) is select
+            ]
+            where = select.args.get("where")
+            if len(sources) != 1 or where is None or not sources[0].name:
+                continue
+            parent = sources[0].name
+            own = {parent.lower(), sources[0].alias.lower() if sources[0].alias else ""}
+            for eq in where.find_all(exp.EQ):
+                sides = (eq.this, eq.expression)
+                for near, far in (sides, sides[::-1]):
+                    if (
+                        isinstance(near, exp.Column)
+                        and near.table.lower() == "new"
+                        and isinstance(far, exp.Column)
+                        and far.table.lower() in own | {""}
+                    ):
+                        found.append(Guard(near.name, parent, far.name))
+    return tuple(dict.fromkeys(found))
+
+
+def _func_name(node: Tree) -> str:
+    """The lower-cased name of a function call node (``raise``, ``json_extract``...)."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    return str(node.sql_name()).lower() if isinstance(node, exp.Func) else ""
+
+
+@dataclass(frozen=True)
+class ColumnUse:
+    """A column a statement uses in a particular way: ``table`` (lower-cased; ``""`` when the
+    statement does not say) and ``column`` (as written)."""
+
+    table: str
+    column: str
+
+
+@lru_cache(maxsize=_CACHE)
+def json_uses(sql: str) -> tuple[ColumnUse, ...]:
+    """The columns one statement reads as JSON: the first argument of a JSON function
+    (``json(c)``, ``json_extract(c, ...)``, ``json_each(c)``...) or the left side of ``->`` /
+    ``->>``, with the table it belongs to when the statement names one (its qualifier, else the
+    only table the statement names)."""
+    from sqlglot import exp
+
+    tree = _parse(sql)
+    if tree is None:
+        return ()
+    tables = {
+        (t.alias or t.name).lower(): t.name.lower()
+        for t in tree.find_all(exp.Table)
+        if t.name and isinstance(t.this, exp.Identifier)
+    }
+    only = next(iter(set(tables.values()))) if len(set(tables.values())) == 1 else ""
+    found: list[ColumnUse] = []
+    for node in tree.find_all(exp.Func):
+        name = _func_name(node)
+        if "json" not in type(node).__name__.lower() and "json" not in name:
+            continue
+        first = node.this if isinstance(node.this, exp.Expression) else None
+        if first is None and node.expressions:
+            first = node.expressions[0]
+        if isinstance(first, exp.Column) and first.name:
+            owner = tables.get(first.table.lower(), "") if first.table else only
+            found.append(ColumnUse(owner, first.name))
+    return tuple(dict.fromkeys(found))
+
+
+@lru_cache(maxsize=_CACHE)
+def set_columns(sql: str) -> tuple[ColumnUse, ...]:
+    """The columns one statement writes by name: the ``SET`` targets of an ``UPDATE`` or of an
+    upsert's ``DO UPDATE``, and the column list of an ``INSERT OR REPLACE`` / ``REPLACE``, with
+    their table (lower-cased)."""
+    tree = _parse(_LENIENT.sub(_lenient, sql, count=1))
+    if tree is None:
+        return ()
+    replacing = bool(re.match(r"\s*(?:REPLACE|INSERT\s+OR\s+REPLACE)\b", sql, re.I))
+    return tuple(dict.fromkeys(_sets(tree, replacing)))
+
+
+@lru_cache(maxsize=_CACHE)
+def transformed_columns(sql: str) -> tuple[ColumnUse, ...]:
+    """The columns an ``INSERT ... SELECT`` fills on purpose with other values: with an
+    expression of the same-named column of its source (``INSERT INTO t_new (id, name) SELECT
+    id, lower(name) FROM t``: ``name``), or with anything its select list names after the column
+    (``services_copy.id AS service_id``). A column filled with the source column itself, with
+    another column or with a constant, unnamed, is not one of them."""
+    from sqlglot import exp
+
+    tree = _parse(_LENIENT.sub(_lenient, sql, count=1))
+    if not isinstance(tree, exp.Insert) or not isinstance(tree.expression, exp.Select):
+        return ()
+    if not isinstance(tree.this, exp.Schema):
+        return ()
+    table = tree.this.this
+    owner = table.name.lower() if isinstance(table, exp.Table) else ""
+    targets = [i.name for i in tree.this.expressions if isinstance(i, exp.Identifier)]
+    found: list[ColumnUse] = []
+    for target, value in zip(targets, tree.expression.expressions, strict=False):
+        named = isinstance(value, exp.Alias) and value.alias.lower() == target.lower()
+        inner = value.this if isinstance(value, exp.Alias) else value
+        if named and not (isinstance(inner, exp.Column) and inner.name.lower() == target.lower()):
+            found.append(ColumnUse(owner, target))  # ``... AS target``: chosen on purpose
+            continue
+        if isinstance(inner, exp.Column):
+            continue
+        if any(c.name.lower() == target.lower() for c in inner.find_all(exp.Column)):
+            found.append(ColumnUse(owner, target))
+    return tuple(found)
+
+
+@lru_cache(maxsize=_CACHE)
+def copied_from(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``(target, sources)`` of an ``INSERT ... SELECT`` (lower-cased table names: where the
+    rows go and the tables its query reads), else ``("", ())``."""
+    from sqlglot import exp
+
+    tree = _parse(_LENIENT.sub(_lenient, sql, count=1))
+    if not isinstance(tree, exp.Insert) or not isinstance(tree.expression, exp.Select):
+        return "", ()
+    table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+    if not isinstance(table, exp.Table) or not table.name:
+        return "", ()
+    sources = tuple(
+        dict.fromkeys(t.name.lower() for t in tree.expression.find_all(exp.Table) if t.name)
+    )
+    return table.name.lower(), sources
+
+
+def trigger_set_columns(create_trigger_sql: str) -> tuple[ColumnUse, ...]:
+    """:func:`set_columns` of every statement of a ``CREATE TRIGGER`` statement."""
+    return tuple(
+        dict.fromkeys(u for tree in _trigger_trees(create_trigger_sql) for u in _sets(tree, False))
+    )
+
+
+def _sets(tree: Tree, replacing: bool) -> list[ColumnUse]:
+    from sqlglot import exp
+
+    found: list[ColumnUse] = []
+    for node in tree.find_all(exp.Update, exp.Insert):
+        table = node.this.this if isinstance(node.this, exp.Schema) else node.this
+        owner = table.name.lower() if isinstance(table, exp.Table) and table.name else ""
+        if isinstance(node, exp.Update):
+            pairs = list(node.expressions)
+        else:
+            conflict = node.args.get("conflict")
+            pairs = list(conflict.expressions or []) if conflict is not None else []
+            if replacing and isinstance(node.this, exp.Schema):
+                found += [
+                    ColumnUse(owner, i.name)
+                    for i in node.this.expressions
+                    if isinstance(i, exp.Identifier)
+                ]
+        for pair in pairs:
+            if isinstance(pair, exp.EQ) and isinstance(pair.this, exp.Column):
+                found.append(ColumnUse(owner, pair.this.name))
+    return found
+
+
+@lru_cache(maxsize=_CACHE)
+def function_names(sql: str) -> tuple[str, ...]:
+    """The lower-cased names of the functions one statement calls, as the statement spells them
+    (``vec_length``, ``unhex``...); empty when sqlglot cannot parse it. A function sqlglot
+    knows under another name (``instr`` is its ``STRPOS``) is left out unless its own name is
+    what the statement calls: these names are for asking SQLite which functions it lacks."""
+    from sqlglot import exp
+
+    tree = _parse(sql)
+    if tree is None:
+        return _called(sql)
+    lowered = sql.lower()
+    found: list[str] = []
+    for node in tree.find_all(exp.Func):
+        name = _func_name(node)
+        if isinstance(node, exp.Anonymous) or re.search(rf"\b{re.escape(name)}\s*\(", lowered):
+            found.append(name)
+    return tuple(dict.fromkeys(n for n in found if n and n != "raise"))
+
+
+_NOT_CALLED = frozenset(
+    {"TABLE", "INTO", "REFERENCES", "ON", "INDEX", "VIEW", "TRIGGER", "KEY", "EXISTS", "CHECK"}
+)
+
+
+def _called(sql: str) -> tuple[str, ...]:
+    """:func:`function_names` for a statement sqlglot cannot parse, from its tokens: a name
+    followed by ``(`` that does not follow another name (a column's type, ``VARCHAR(20)``) or a
+    word after which a table or index is named."""
+    from sqlglot import TokenType
+
+    tokens = _tokens(sql)
+    names = (TokenType.VAR, TokenType.IDENTIFIER)
+    found = [
+        str(t.text).lower()
+        for before, t, after in zip([None, *tokens], tokens, tokens[1:], strict=False)
+        if t.token_type == TokenType.VAR
+        and _word(t) not in _NOT_CALLED
+        and after.token_type == TokenType.L_PAREN
+        and (
+            before is None or (before.token_type not in names and _word(before) not in _NOT_CALLED)
+        )
+    ]
+    return tuple(dict.fromkeys(n for n in found if n != "raise"))
 
 
 _LENIENT = re.compile(r"^\s*(?:(UPDATE)\s+OR\s+\w+|(REPLACE)(?=\s+INTO\b))", re.I)

@@ -33,7 +33,15 @@ from .parse import (
     virtual_module,
 )
 
-__all__ = ["SHADOW_NAMES", "SnapshotCache", "check_constraints", "normalise_sql", "snapshot"]
+__all__ = [
+    "SHADOW_NAMES",
+    "SnapshotCache",
+    "check_constraints",
+    "functions",
+    "modules",
+    "normalise_sql",
+    "snapshot",
+]
 
 VIRTUAL_PREFIX = "CREATE VIRTUAL TABLE"
 """How SQLite's stored text of every virtual table starts (it rewrites the first words)."""
@@ -78,8 +86,9 @@ class SnapshotCache:
     indexes: dict[tuple[str, str, str, str], Index] = field(default_factory=dict)
     triggers: dict[tuple[str, str, str], Trigger] = field(default_factory=dict)
     views: dict[tuple[str, str], View] = field(default_factory=dict)
-    texts: dict[str, str] = field(default_factory=dict)
-    """One copy of each text kept in :attr:`Schema.rows`, so snapshots share them."""
+    rows: dict[tuple[str, str, str, str], tuple[str, str, str, str]] = field(default_factory=dict)
+    """One copy of each ``sqlite_schema`` row kept in :attr:`Schema.rows`, so snapshots share
+    them (a snapshot's own memory is then one pointer per object)."""
 
 
 _OBJECTS = (
@@ -115,10 +124,8 @@ def snapshot(
     for schema in known:
         if schema.rows == fetched:
             return schema
-    text = cache.texts.setdefault
-    objects = tuple(
-        (text(t, t), text(n, n), text(tbl, tbl), text(s, s)) for t, n, tbl, s in fetched
-    )
+    kept = cache.rows.setdefault  # one copy of each row, shared by every snapshot
+    objects = tuple(kept(row, row) for row in fetched)
     skip = set(exclude)
     tables_sql = {n: s for t, n, _, s in objects if t == "table" and n not in skip}
     keys = _table_keys(tables_sql)
@@ -328,3 +335,26 @@ def _index_rows(
             entry = found.setdefault(name, (table, bool(unique), origin, bool(partial), []))
             entry[4].append(IndexKey(col, None, bool(desc), coll or "BINARY"))
     return {n: (t, u, o, p, tuple(k)) for n, (t, u, o, p, k) in found.items()}
+
+
+def functions(conn: sqlite3.Connection) -> frozenset[str]:
+    """Lower-cased names of the SQL functions ``conn`` knows (built in, loaded from extensions
+    or registered on it), from ``pragma_function_list``; empty when this SQLite cannot list
+    them (before 3.30)."""
+    try:
+        return frozenset(
+            str(n).lower() for (n,) in conn.execute("SELECT name FROM pragma_function_list")
+        )
+    except Exception:  # any driver's error: this SQLite cannot list them
+        return frozenset()
+
+
+def modules(conn: sqlite3.Connection) -> frozenset[str]:
+    """Lower-cased names of the virtual-table modules ``conn`` knows (``fts5``, ``rtree``,
+    ``vec0``...), from ``pragma_module_list``; empty when this SQLite cannot list them."""
+    try:
+        return frozenset(
+            str(n).lower() for (n,) in conn.execute("SELECT name FROM pragma_module_list")
+        )
+    except Exception:  # any driver's error: this SQLite cannot list them
+        return frozenset()

@@ -3,32 +3,49 @@
 :class:`RowSynth` reads a :class:`~pytest_acodb.schema.Schema` and builds rows that SQLite
 accepts: NOT NULL columns get values of their affinity, columns with defaults are left to the
 database, keys are unique (a counter), foreign keys point to parent rows it inserts first (or to
-the row itself / NULL for self references and cycles), and CHECK constraints parsed with sqlglot
-steer the values: value lists (``IN``), comparisons and ``BETWEEN`` with literals, ``length(col)``
-bounds, ``json_valid(col)``, ``typeof(col)``, ``IS NOT NULL``. Timestamps (columns named ``*_at``
-or typed TIMESTAMP/DATETIME) are RFC 3339 text such as ``2025-01-15T12:00:00.000Z``. A CHECK it
-cannot read is handled by trying a few candidates and keeping the one SQLite accepts, learning from
-the CHECK each rejection names (the CHECK reading lives in :mod:`pytest_acodb.rules`). Virtual
-tables and their shadow tables (FTS5's ``*_data``, ``*_idx``...) are never seeded: their rows
-follow from the tables they index.
+the row itself / NULL for self references and cycles; two keys that share a column point at
+parents that agree on it), and CHECK constraints steer the values: the common forms are read into
+per-column rules (:mod:`~pytest_acodb.synth.rules`) and every CHECK is then met by the solver of
+:mod:`~pytest_acodb.synth.solver`, which lets SQLite judge candidates mined from the expression.
+Timestamps (columns named ``*_at`` or typed TIMESTAMP/DATETIME) are RFC 3339 text such as
+``2025-01-15T12:00:00.000Z``, or a Julian day number in an INTEGER or REAL column, which every
+SQLite date function reads as a date in 2025 (and ``'unixepoch'`` as one in 1970).
+
+What the schema does not say comes from elsewhere: values the project supplies per
+``table.column`` (:class:`~pytest_acodb.synth.values.ValueProviders`, never second-guessed);
+references a trigger enforces by raising (``WHEN NOT EXISTS (SELECT 1 FROM users WHERE id =
+NEW.user_id) ... RAISE``), treated as foreign keys; and what the migration history says
+(:class:`~pytest_acodb.synth.hints.Hints`: columns a later migration makes foreign keys, columns
+read as JSON). Virtual tables and their shadow tables (FTS5's ``*_data``, ``*_idx``...) are never
+seeded: their rows follow from the tables they index. When no row can be made,
+:class:`~pytest_acodb.errors.SynthesisError` names the constraint or trigger that refuses them;
+no message shows a row's values.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sqlite3
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..db import driver as drivers
-from ..errors import AcodbError, RowError
+from ..errors import AcodbError, RowError, SynthesisError
 from ..migrate import quote
 from ..schema import Column, ForeignKey, Schema, Table
-from .rules import _NONE, Rule, check_rules, learn, table_checks, value_lists
+from ..schema.parse import raise_guards
+from .hints import NO_HINTS, Hints
+from .rules import _NONE, Rule, check_rules, table_checks, value_lists
+from .solver import Solver, affine, shift
+from .values import ValueProviders
 
 __all__ = [
+    "Hints",
     "RowSynth",
     "Rule",
+    "ValueProviders",
     "check_rules",
     "column_value",
     "table_checks",
@@ -39,6 +56,11 @@ __all__ = [
 
 BASE_TIME = datetime(2025, 1, 15, 12, 0, 0, tzinfo=UTC)
 """The first synthesised timestamp; later rows and later-declared columns move forward from it."""
+
+BASE_JULIAN_DAY = 2460691
+""":data:`BASE_TIME`'s date as a Julian day number: what an INTEGER timestamp column gets (plus
+the row counter), a valid date for ``date()``, ``strftime()`` and their ``'unixepoch'`` form
+alike, so no date function (nor an extension given its result) sees a date before year 0."""
 
 ATTEMPTS = 8
 """Candidate rows tried before :meth:`RowSynth.insert` gives up."""
@@ -51,7 +73,7 @@ def timestamp(offset_s: int = 0) -> str:
 
 def value_kind(column: Column) -> str:
     """The kind of value a column gets: ``integer``, ``real``, ``text``, ``blob``, ``boolean``,
-    ``timestamp`` or ``date``.
+    ``timestamp``, ``date`` or ``julian`` (a timestamp in an INTEGER or REAL column).
 
     Starts from the column's affinity (:attr:`Column.affinity
     <pytest_acodb.schema.Column.affinity>`, SQLite's one rule) and refines it by declared type
@@ -61,8 +83,9 @@ def value_kind(column: Column) -> str:
     values as given) gets text, a column typed ``*BLOB*`` bytes.
     """
     affinity, t, name = column.affinity, column.type.upper(), column.name.lower()
+    stamp = name.endswith("_at") or "TIME" in t or "DATE" in t
     if affinity in ("INTEGER", "REAL"):
-        return affinity.lower()
+        return "julian" if stamp and "BOOL" not in t else affinity.lower()
     if affinity == "NUMERIC":
         if "BOOL" in t:
             return "boolean"
@@ -131,10 +154,12 @@ def column_value(column: Column, rule: Rule, n: int, attempt: int = 0, position:
     )
     if kind == "blob" and (rule.lo is not None or rule.hi is not None):
         kind = "integer"  # a BLOB column keeps numbers as numbers
+    lengths = rule.len_lo is not None or rule.len_hi is not None
+    if kind == "julian" and (rule.lo is not None or rule.hi is not None or lengths):
+        kind = column.affinity.lower()  # the CHECK's bounds win over the date
     if rule.json:
         return "{}" if attempt % 2 == 0 else f'{{"n": {n}}}'
     value: Any
-    lengths = rule.len_lo is not None or rule.len_hi is not None
     if kind == "boolean" and rule.lo is None and rule.hi is None and not lengths:
         value = n % 2
     elif kind in ("integer", "boolean", "real"):
@@ -143,10 +168,14 @@ def column_value(column: Column, rule: Rule, n: int, attempt: int = 0, position:
         value = _digits(_number(rule, n + spread, kind != "real"), rule)
     elif kind == "timestamp":
         value = _text(timestamp(n * 60 + position), n, rule)
+    elif kind == "julian":
+        day = BASE_JULIAN_DAY + n % 3650 + position * (-1 if attempt % 2 else 1)
+        integer = column.affinity == "INTEGER"
+        value = day if integer else day + (n % 1440) / 1440
     elif kind == "date":
         # Later-declared dates fall later (earlier on odd attempts), like timestamps, for
         # CHECKs such as ends_on > starts_on.
-        days = n * 16 + position * (-1 if attempt % 2 else 1)
+        days = n % 2000 * 16 + position * (-1 if attempt % 2 else 1)  # within 90 years
         value = (BASE_TIME + timedelta(days=days)).strftime("%Y-%m-%d")
     elif kind == "blob":
         value = _text(f"{column.name}-{n}", n, rule).encode()
@@ -161,6 +190,17 @@ def column_value(column: Column, rule: Rule, n: int, attempt: int = 0, position:
     return value
 
 
+def _unique_first(found: list[Any], token: str, lengths: list[int]) -> list[Any]:
+    """Variants of the first texts of ``found`` that carry ``token`` (the row's running number),
+    cut to each of ``lengths``: a pattern's instance that differs from row to row, for UNIQUE
+    columns (``'http://' + token``, ``'SKU-' + token`` cut to 8)."""
+    out: list[Any] = []
+    for text in [v for v in found if isinstance(v, str)][:8]:
+        out.append(text + token)
+        out += [text[: max(n - len(token), 0)] + token for n in lengths[:3] if n > len(token)]
+    return out
+
+
 # -- the synthesiser --------------------------------------------------------------------------
 
 
@@ -171,6 +211,11 @@ class RowSynth:
     open transaction, both work); ``schema``: its snapshot (:func:`~pytest_acodb.schema.snapshot`);
     ``seed``: the same seed gives the same rows on the same database. ``reuse_parents``: point
     foreign keys at existing parent rows when there are any instead of inserting new ones.
+    ``values``: values supplied per ``table.column`` (a
+    :class:`~pytest_acodb.synth.values.ValueProviders` or a plain mapping; kept as
+    :attr:`providers`), used as given;
+    ``hints``: what the migration history says about columns
+    (:func:`~pytest_acodb.synth.hints.history_hints`).
     """
 
     def __init__(
@@ -180,17 +225,25 @@ class RowSynth:
         seed: int = 0,
         *,
         reuse_parents: bool = False,
+        values: ValueProviders | Mapping[str, Any] | None = None,
+        hints: Hints | None = None,
     ) -> None:
         self.conn = conn
         self.schema = schema
         self.seed = seed
         self.reuse_parents = reuse_parents
+        self.providers = values if isinstance(values, ValueProviders) else ValueProviders(values)
+        self.hints = hints or NO_HINTS
         # Where this seed's running numbers start: 10,000 apart per seed, so values of nearby
         # seeds differ; bounded, so a 64-bit seed (acodb_seed's) still gives dates in range.
         self._n = seed % 1_000 * 10_000
         self._rules: dict[str, dict[str, Rule]] = {}
+        self._solvers: dict[str, Solver | None] = {}
+        self._implied: dict[str, dict[str, tuple[str, str]]] = {}
+        self._unique: dict[str, set[str]] | None = None
         self.unseeded: dict[str, str] = {}
-        """Tables :meth:`seed_all` (``lenient``) could not fill, with SQLite's complaint."""
+        """Tables :meth:`seed_all` (``lenient``) could not fill, with the reason (which
+        constraint or trigger refuses the rows)."""
 
     # -- public ------------------------------------------------------------------------------
 
@@ -206,9 +259,10 @@ class RowSynth:
         """Insert one valid row (parents first) and return it as read back: ``{column: value}``
         for every column, defaults and the generated key included.
 
-        ``overrides`` set columns by name (case-insensitive) and are never second-guessed.
-        Raises :class:`AcodbError` naming the table and SQLite's last complaint when no candidate
-        of :data:`ATTEMPTS` is accepted.
+        ``overrides`` set columns by name (case-insensitive) and are never second-guessed, nor
+        are supplied values. Raises :class:`~pytest_acodb.errors.SynthesisError` naming the
+        constraint or trigger that refuses every candidate, :class:`AcodbError` for an unknown
+        table or column or a statement SQLite refuses outright.
         """
         return self._insert(self.table(table), self._named(table, overrides), ())
 
@@ -225,10 +279,15 @@ class RowSynth:
         children pointing at the existing parents; returns ``{table: rows inserted}`` in
         insertion order. Raises like :meth:`insert`, unless ``lenient``: then a table whose rows
         cannot be made keeps the rows made so far and :attr:`unseeded` says why, by table."""
+        return self.seed_tables(self.order(exclude=exclude), n, lenient=lenient)
+
+    def seed_tables(self, tables: list[str], n: int, *, lenient: bool = False) -> dict[str, int]:
+        """Insert ``n`` rows into each of ``tables``, in that order (parents first: see
+        :meth:`order`), children pointing at existing parents; as :meth:`seed_all` otherwise."""
         reuse, self.reuse_parents = self.reuse_parents, True
         counts: dict[str, int] = {}
         try:
-            for table in self.order(exclude=exclude):
+            for table in tables:
                 counts[table] = 0
                 for _ in range(n):
                     try:
@@ -246,13 +305,18 @@ class RowSynth:
     def order(self, *, exclude: tuple[str, ...] = ()) -> list[str]:
         """Ordinary tables of the schema, parents before children (cycles broken by name):
         virtual tables and their shadow tables are left out."""
-        left = {n: t for n, t in self.schema.tables.items() if t.ordinary and n not in exclude}
+        skip = {n.lower() for n in exclude}
+        left = {n: t for n, t in self.schema.tables.items() if t.ordinary and n.lower() not in skip}
+        lowered = {n.lower(): n for n in left}
         done: list[str] = []
         while left:
             ready = [
                 n
                 for n, t in left.items()
-                if all(f.parent not in left or f.parent == n for f in t.foreign_keys)
+                if all(
+                    lowered.get(f.parent.lower(), "") not in left or f.parent.lower() == n.lower()
+                    for f in t.foreign_keys
+                )
             ]
             for name in ready or [min(left)]:
                 done.append(name)
@@ -261,9 +325,7 @@ class RowSynth:
 
     def table(self, name: str) -> Table:
         """The table called ``name`` (case-insensitive); :class:`AcodbError` when missing."""
-        found = self.schema.tables.get(name) or next(
-            (t for n, t in self.schema.tables.items() if n.lower() == name.lower()), None
-        )
+        found = self.schema.table(name)
         if found is None:
             raise RowError(
                 f"table {name!r} is not in the schema; tables: "
@@ -281,7 +343,7 @@ class RowSynth:
         if col is None:
             raise RowError(f"table {t.name} has no column {column!r}", table=t.name, column=column)
         fk = next((f for f in t.foreign_keys if col.name in f.columns), None)
-        if fk is not None and len(fk.columns) == 1 and fk.parent in self.schema.tables:
+        if fk is not None and len(fk.columns) == 1 and self.schema.table(fk.parent) is not None:
             parent = self._insert(self.table(fk.parent), {}, (t.name,))
             return parent[self._parent_columns(t, fk)[0]]
         rule = self._rules_of(t).get(col.name, Rule())
@@ -290,7 +352,7 @@ class RowSynth:
             if value != current:
                 return value
         raise RowError(
-            f"{t.name}.{col.name}: its CHECK allows no value other than {current!r}",
+            f"{t.name}.{col.name}: its CHECK allows no other value",
             table=t.name,
             column=col.name,
             detail=current,
@@ -313,8 +375,24 @@ class RowSynth:
             [row[c] for c in cols],
         ).fetchone()
         if found is None:
-            raise RowError(f"no row of {t.name} matches {row!r}", table=t.name, detail=row)
+            raise RowError(f"no row of {t.name} matches the row given", table=t.name, detail=row)
         return "rowid = ?", [found[0]]
+
+    @property
+    def position(self) -> int:
+        """The running number the next row starts from; give it to the next synthesiser of the
+        same database (``synth.position = earlier.position``) so that its values never repeat
+        another's by chance."""
+        return self._n
+
+    @position.setter
+    def position(self, value: int) -> None:
+        self._n = value
+
+    def generated(self, table: str) -> set[str]:
+        """Names of the columns of ``table`` no ``INSERT`` may name: generated (computed) ones,
+        and the hidden columns of a virtual table."""
+        return {c.name for c in self.table(table).columns if not c.insertable}
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -322,7 +400,7 @@ class RowSynth:
         self._n += 1
         return self._n
 
-    def _named(self, table: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    def _named(self, table: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
         t = self.table(table)
         named = {}
         for key, value in overrides.items():
@@ -342,15 +420,33 @@ class RowSynth:
             self._rules[t.name] = check_rules(t)
         return self._rules[t.name]
 
-    def generated(self, table: str) -> set[str]:
-        """Names of the columns of ``table`` no ``INSERT`` may name: generated (computed) ones,
-        and the hidden columns of a virtual table."""
-        return {c.name for c in self.table(table).columns if not c.insertable}
+    def _solver(self, t: Table) -> Solver | None:
+        """The CHECK solver of ``t`` (``None`` when it has no CHECK SQLite can evaluate alone)."""
+        if t.name not in self._solvers:
+            solver = None
+            if table_checks(t):
+                solver = Solver(self.conn, t, self._defaults(t))
+                solver = solver if solver.usable else None
+            self._solvers[t.name] = solver
+        return self._solvers[t.name]
+
+    def _defaults(self, t: Table) -> dict[str, Any]:
+        """``{lower-cased column: the value its DEFAULT gives}`` (``None`` when it cannot be
+        evaluated alone or there is none)."""
+        found: dict[str, Any] = {}
+        for col in t.columns:
+            if col.default is None:
+                continue
+            try:
+                found[col.name.lower()] = self.conn.execute(f"SELECT {col.default}").fetchone()[0]
+            except drivers.Error:
+                continue
+        return found
 
     def _parent_columns(self, t: Table, fk: ForeignKey) -> tuple[str, ...]:
         if fk.parent_columns:
             return fk.parent_columns
-        parent = self.schema.tables.get(fk.parent)
+        parent = self.schema.table(fk.parent)
         if parent is None or not parent.primary_key:
             raise RowError(
                 f"table {t.name}: foreign key ({', '.join(fk.columns)}) references "
@@ -361,13 +457,27 @@ class RowSynth:
             )
         return parent.primary_key
 
+    def _supplied(self, t: Table) -> set[str]:
+        return {c.name for c in t.columns if self.providers.supplies(t.name, c.name)}
+
     def _insert(
         self, t: Table, overrides: dict[str, Any], stack: tuple[str, ...]
     ) -> dict[str, Any]:
+        if t.shadow:
+            raise AcodbError(
+                f"{t.name} is a shadow table of a virtual table: its rows follow from the "
+                "virtual table's; insert into that one instead"
+            )
         last: Exception | None = None
         values: dict[str, Any] = {}
+        solver = self._solver(t)
+        fixed = set(overrides) | self._supplied(t)
+        hopeless = 0
         for attempt in range(ATTEMPTS):
             values = self._values(t, overrides, attempt, stack)
+            if solver is not None:
+                values, failing = self._meet(t, solver, values, fixed, stack)
+                hopeless += bool(failing)
             cols = ", ".join(quote(c) for c in values)
             sql = (
                 f"INSERT INTO {quote(t.name)} ({cols}) VALUES ({', '.join('?' * len(values))})"
@@ -378,22 +488,287 @@ class RowSynth:
                 cursor = self.conn.execute(sql, list(values.values()))
             except drivers.IntegrityError as exc:
                 last = exc
-                learn(t, self._rules_of(t), str(exc))
+                if hopeless >= 2:
+                    break
                 continue
             except drivers.Error as exc:
-                raise RowError(
-                    f"cannot insert a row into {t.name}: {exc} (values {values!r})",
-                    table=t.name,
-                    detail=values,
-                ) from exc
+                judged = solver is not None and solver.failing(
+                    {k.lower(): v for k, v in values.items()}
+                )
+                if not judged and not self._insert_triggers(t):
+                    raise RowError(
+                        f"cannot insert a row into {t.name}: {exc}", table=t.name, detail=values
+                    ) from exc
+                # A CHECK or a trigger raised on this candidate (malformed JSON, a vector of
+                # the wrong length for an extension's function...): another one.
+                last = exc
+                continue
             return self._read_back(t, values, cursor.lastrowid)
-        raise RowError(
-            f"cannot synthesise a row for table {t.name}: SQLite rejected {ATTEMPTS} candidates, "
-            f"the last ({values!r}) with: {last}; pass a valid value for the column it names, "
-            f"e.g. insert({t.name!r}, column=value)",
-            table=t.name,
-            detail=values,
+        constraint, check = self._blame(t, solver, values)
+        raise SynthesisError(t.name, constraint, str(last or ""), check=check)
+
+    def _insert_triggers(self, t: Table) -> bool:
+        """True when a trigger runs on inserts into ``t`` (its body may call functions that
+        raise on some values)."""
+        return any(
+            tr.table.lower() == t.name.lower() and tr.event in ("INSERT", "")
+            for tr in self.schema.triggers.values()
         )
+
+    def _blame(
+        self, t: Table, solver: Solver | None, values: dict[str, Any]
+    ) -> tuple[str, str | None]:
+        """What refuses ``values`` (the last candidate of ``t``), judged from the schema, and the
+        text of the CHECK when one does: a CHECK the solver still sees failing, a NOT NULL column
+        left empty, a UNIQUE key a row already holds, else the table's ``RAISE`` triggers;
+        ``"its constraints"`` when none of these."""
+        row = {k.lower(): v for k, v in values.items()}
+        if solver is not None and (failing := solver.failing(row)):
+            check = solver.checks[failing[0]]
+            return check.shown(), check.text
+        empty = [
+            c.name
+            for c in t.columns
+            if c.notnull
+            and c.default is None
+            and c.insertable
+            and values.get(c.name) is None
+            and c.name != t.rowid_alias
+        ]
+        if empty:
+            return f"NOT NULL {t.name}.{empty[0]}", None
+        taken = self._taken_key(t, values)
+        if taken:
+            pinned = [c for c in taken if self._rules_of(t).get(c, Rule()).equals is not _NONE]
+            reads = (
+                next((c for c in solver.checks if pinned and pinned[0].lower() in c.columns), None)
+                if solver is not None
+                else None
+            )
+            if reads is not None:
+                return (
+                    f"{reads.shown()} (one value of {pinned[0]}, which a row of "
+                    f"{t.name} already holds: the table has room for one row)"
+                ), None
+            return (
+                f"UNIQUE ({', '.join(taken)}) of {t.name} (a row already holds these values)",
+                None,
+            )
+        triggers = [
+            tr.name
+            for tr in self.schema.triggers.values()
+            if tr.table.lower() == t.name.lower()
+            and tr.event == "INSERT"
+            and "RAISE" in tr.sql.upper()
+        ]
+        if triggers:
+            return f"trigger {' or '.join(triggers)}", None
+        return "its constraints", None
+
+    def failing_checks(
+        self, table: str, where: str, params: list[Any], changes: Mapping[str, Any]
+    ) -> list[str]:
+        """The texts of the CHECKs of ``table`` that the row ``where`` selects fails once
+        ``changes`` (``{column: value}``) are made to it (evaluated by SQLite, nothing written)."""
+        t = self.table(table)
+        solver = self._solver(t)
+        if solver is None:
+            return []
+        cursor = self.conn.execute(f"SELECT * FROM {quote(t.name)} WHERE {where}", params)
+        found = cursor.fetchone()
+        if found is None:
+            return []
+        row = {d[0].lower(): v for d, v in zip(cursor.description, found, strict=True)}
+        row.update({k.lower(): v for k, v in changes.items()})
+        return [solver.checks[i].text for i in solver.failing(row)]
+
+    def _taken_key(self, t: Table, values: dict[str, Any]) -> tuple[str, ...]:
+        """The columns of a primary or unique key of ``t`` whose values in ``values`` a row
+        already holds, or ``()``."""
+        keys = [tuple(t.primary_key)] if t.primary_key else []
+        keys += [
+            i.columns
+            for i in self.schema.indexes.values()
+            if i.table.lower() == t.name.lower()
+            and i.unique
+            and i.where is None
+            and "<expr>" not in i.columns
+        ]
+        for key in keys:
+            if not key or any(c not in values or values[c] is None for c in key):
+                continue
+            found = self.conn.execute(
+                f"SELECT 1 FROM {quote(t.name)} WHERE "
+                + " AND ".join(f"{quote(c)} = ?" for c in key)
+                + " LIMIT 1",
+                [values[c] for c in key],
+            ).fetchone()
+            if found:
+                return key
+        return ()
+
+    def _meet(
+        self,
+        t: Table,
+        solver: Solver,
+        values: dict[str, Any],
+        fixed: set[str],
+        stack: tuple[str, ...],
+    ) -> tuple[dict[str, Any], tuple[int, ...]]:
+        """``values`` changed by the solver so that every CHECK of ``t`` holds (columns in
+        ``fixed`` untouched), and the CHECKs still failing."""
+        by_lower = {c.name.lower(): c for c in t.columns}
+        row = {k.lower(): v for k, v in values.items()}
+        alias = t.rowid_alias
+        if (
+            alias
+            and alias.lower() not in row
+            and any(alias.lower() in c.columns for c in solver.checks)
+        ):
+            row[alias.lower()] = self.conn.execute(
+                f"SELECT coalesce(max(rowid), 0) + 1 FROM {quote(t.name)}"
+            ).fetchone()[0]
+
+        def options(column: str, current: dict[str, Any]) -> list[Any]:
+            return self._options(t, by_lower[column], current, solver, stack)
+
+        solved, failing = solver.solve(row, {f.lower() for f in fixed}, options)
+        if solved == row and not failing:
+            return values, ()
+        out = {c.name: solved[c.name.lower()] for c in t.columns if c.name.lower() in solved}
+        return out, failing
+
+    def _options(
+        self,
+        t: Table,
+        col: Column,
+        row: dict[str, Any],
+        solver: Solver,
+        stack: tuple[str, ...],
+    ) -> list[Any]:
+        """Values worth trying for ``col`` of ``t`` in ``row``: what its CHECKs suggest, NULL,
+        a parent's key, values near the columns it is compared with, typed values."""
+        low = col.name.lower()
+        found: list[Any] = []
+        lengths: list[int] = []
+        for check in solver.checks:
+            found += check.mined.get(low, ())
+            lengths += check.lengths.get(low, ())
+        found = _unique_first(found, str(self._next()), lengths) + found
+        if not col.notnull and not col.pk:
+            found.insert(0, None)
+        parent = self._parent_of(t, col.name)
+        if parent is not None:
+            key = self._parent_value(parent, (*stack, t.name))
+            if key is not _NONE:
+                found.insert(0, key)
+        for check in solver.checks:
+            for a, b in check.related:
+                other = b if a == low else a if b == low else None
+                if other is not None and row.get(other) is not None:
+                    found += [shift(row[other], 1), shift(row[other], -1), row[other]]
+        rule = self._rules_of(t).get(col.name, Rule())
+        position = t.columns.index(col)
+        found += [column_value(col, rule, self._next(), a, position) for a in range(4)]
+        found += [column_value(col, Rule(), self._next(), a, position) for a in range(2)]
+        if self.hints.holds_json(t.name, col.name):
+            found.insert(0, self.hints.json_text(t.name, col.name))
+        out: list[Any] = []
+        for value in found:
+            value = affine(value, col.affinity)
+            if value not in out or (value is None and None not in out):
+                out.append(value)
+        return out[:24]
+
+    def _parent_of(self, t: Table, column: str) -> tuple[str, str] | None:
+        """``(parent table, parent column)`` a single-column foreign key, a trigger's guard or
+        the history points ``t.column`` at, or ``None``."""
+        for fk in t.foreign_keys:
+            if len(fk.columns) == 1 and fk.columns[0].lower() == column.lower():
+                try:
+                    return fk.parent, self._parent_columns(t, fk)[0]
+                except AcodbError:
+                    return None
+        return self._implied_of(t).get(column.lower())
+
+    def _implied_of(self, t: Table) -> dict[str, tuple[str, str]]:
+        """``{lower-cased column: (parent, parent column)}`` for the columns of ``t`` that are
+        no declared foreign key but that a ``RAISE`` trigger guards or a schema of the history
+        declares as one, whose parent table and column exist in this schema."""
+        if t.name in self._implied:
+            return self._implied[t.name]
+        declared = {c.lower() for fk in t.foreign_keys for c in fk.columns}
+        found: dict[str, tuple[str, str]] = {}
+        for trigger in self.schema.triggers.values():
+            if trigger.table.lower() != t.name.lower() or trigger.event not in ("INSERT", ""):
+                continue
+            for guard in raise_guards(trigger.text or trigger.sql):
+                found.setdefault(guard.column.lower(), (guard.parent, guard.parent_column))
+        for col in t.columns:
+            hinted = self.hints.reference(t.name, col.name) or self._by_name(t, col)
+            if hinted is not None:
+                found.setdefault(col.name.lower(), hinted)
+        usable = {}
+        for column, (parent, parent_column) in found.items():
+            table = self.schema.table(parent)
+            if (
+                column not in declared
+                and t.column(column) is not None
+                and table is not None
+                and table.column(parent_column) is not None
+            ):
+                usable[column] = (table.name, parent_column)
+        self._implied[t.name] = usable
+        return usable
+
+    def _unique_columns(self, t: Table) -> set[str]:
+        """Lower-cased names of the columns of ``t`` a UNIQUE index (or key) covers alone."""
+        if self._unique is None:
+            self._unique = {}
+            for i in self.schema.indexes.values():
+                if i.unique and len(i.columns) == 1 and i.where is None:
+                    self._unique.setdefault(i.table.lower(), set()).add(i.columns[0].lower())
+        return self._unique.get(t.name.lower(), set())
+
+    def _by_name(self, t: Table, col: Column) -> tuple[str, str] | None:
+        """``(parent, "id")`` for a column named ``<thing>_id`` (not a key of ``t``) when a
+        table ``<thing>``, ``<thing>s``, ``<thing>es`` or ``<thin>ies`` holds its rows under a
+        single ``id`` primary key of the same affinity: the reference a project leaves
+        undeclared but keeps."""
+        low = col.name.lower()
+        if not low.endswith("_id") or col.pk or len(low) <= 3:
+            return None
+        stem = low[:-3]
+        names = (stem, f"{stem}s", f"{stem}es", f"{stem[:-1]}ies" if stem.endswith("y") else "")
+        for name in names:
+            parent = self.schema.table(name) if name else None
+            if parent is None or parent is t or parent.primary_key != ("id",):
+                continue
+            key = parent.column("id")
+            if key is not None and key.affinity == col.affinity:
+                return parent.name, key.name
+        return None
+
+    def _parent_value(self, parent: tuple[str, str], stack: tuple[str, ...]) -> Any:
+        """A value of ``parent`` (``(table, column)``) some row holds, inserting a parent row
+        when none does (unless that table is already being inserted into); ``_NONE`` when
+        there is none to be had."""
+        table = self.schema.table(parent[0])
+        if table is None or not table.ordinary:
+            return _NONE
+        column = table.column(parent[1])
+        if column is None:
+            return _NONE
+        found = self._existing(table, (column.name,))
+        if found is not None:
+            return found[0]
+        if table.name in stack:
+            return _NONE
+        try:
+            row = self._insert(table, {}, stack)
+        except AcodbError:
+            return _NONE
+        return row.get(column.name, _NONE)
 
     def _read_back(self, t: Table, values: dict[str, Any], rowid: int | None) -> dict[str, Any]:
         if t.has_rowid:
@@ -415,29 +790,60 @@ class RowSynth:
         generated = self.generated(t.name)
         alias = t.rowid_alias
         fk_columns = {c for f in t.foreign_keys for c in f.columns}
+        implied = self._implied_of(t)
+        unique = self._unique_columns(t)
         values: dict[str, Any] = {}
         for position, col in enumerate(t.columns):
-            if col.name in overrides or col.name in generated or col.name in fk_columns:
+            name = col.name
+            if name in overrides or name in generated:
                 continue
-            rule = rules.get(col.name, Rule())
-            # Defaults are the database's business, except when early candidates were rejected.
-            if col.name == alias or (col.default is not None and (col.pk or attempt < 2)):
+            if self.providers.supplies(t.name, name):
+                values[name] = self.providers.value(t.name, name, n)
+                continue
+            if name in fk_columns:
+                continue
+            rule = rules.get(name, Rule())
+            if name.lower() in implied and (col.notnull or col.pk or attempt < 4):
+                key = self._parent_value(implied[name.lower()], (*stack, t.name))
+                if key is not _NONE:
+                    values[name] = key
+                    continue
+            # Defaults are the database's business, except when early candidates were rejected;
+            # the rowid is SQLite's unless a CHECK pins it (a singleton's id = 0).
+            if name == alias and rule.equals is _NONE:
+                continue
+            # A JSON column always gets a value (its default may be no JSON, and json_valid(NULL)
+            # is 0 before SQLite 3.45).
+            json_column = rule.json or self.hints.holds_json(t.name, name)
+            # A UNIQUE column's default can serve one row: the application writes it.
+            if (
+                col.default is not None
+                and name != alias
+                and (col.pk or attempt < 2)
+                and not json_column
+                and name.lower() not in unique
+            ):
                 continue
             # The last attempts fill every other nullable column, for CHECKs that want exactly
-            # one of two columns set.
-            # json_valid(NULL) is 0 before SQLite 3.45: a JSON column always gets a value.
+            # one of two columns set (the solver usually settles those first).
             if (
                 col.notnull
                 or col.pk
                 or rule.not_null
-                or rule.json
+                or json_column
                 or attempt < 4
                 or (attempt >= 6 and (position + attempt) % 2 == 0)
             ):
-                values[col.name] = column_value(col, rule, n, attempt, position)
+                if json_column and not rule.json and rule.allowed is None:
+                    values[name] = self.hints.json_text(t.name, name)
+                else:
+                    values[name] = column_value(col, rule, n, attempt, position)
         values.update(overrides)
-        for fk in t.foreign_keys:
-            if not all(c in overrides for c in fk.columns):
+        fixed = set(overrides) | {c for c in values if self.providers.supplies(t.name, c)}
+        for fk in sorted(t.foreign_keys, key=lambda f: -len(f.columns)):
+            if set(fk.columns) == set(overrides):
+                continue  # the caller chose this key's values, maybe pointing nowhere on purpose
+            if not all(c in fixed for c in fk.columns) or overrides:
                 values.update(self._reference(t, fk, values, attempt, stack))
         values.update(overrides)
         return {c.name: values[c.name] for c in t.columns if c.name in values}
@@ -450,8 +856,13 @@ class RowSynth:
         attempt: int,
         stack: tuple[str, ...],
     ) -> dict[str, Any]:
-        nullable = all(not (c := t.column(n)) or not c.notnull for n in fk.columns)
-        if fk.parent not in self.schema.tables:
+        """Values for the columns of ``fk``: an existing or new parent row's key, agreeing with
+        the columns ``values`` already holds (set by another key sharing them), NULL where the
+        columns allow it and no parent can be had."""
+        cols = [t.column(n) for n in fk.columns]
+        nullable = all(c is None or (not c.notnull and not c.pk) for c in cols)
+        parent = self.schema.table(fk.parent)
+        if parent is None:
             if nullable:
                 return dict.fromkeys(fk.columns)
             raise RowError(
@@ -460,29 +871,43 @@ class RowSynth:
                 table=t.name,
                 detail=fk,
             )
-        parent = self.schema.tables[fk.parent]
         targets = self._parent_columns(t, fk)
+        pinned = {
+            p: values[c]
+            for c, p in zip(fk.columns, targets, strict=True)
+            if values.get(c) is not None
+        }
+        if len(pinned) == len(fk.columns):
+            # set by another key that shares them: the parent must hold them too
+            if (
+                parent.name != t.name
+                and parent.name not in stack
+                and self._existing(parent, targets, pinned) is None
+            ):
+                with contextlib.suppress(AcodbError):  # the insert of t says what refuses it
+                    self._insert(parent, pinned, (*stack, t.name))
+            return {}
         if parent.name == t.name:
             if nullable:
                 return dict.fromkeys(fk.columns)
             return self._self_reference(t, fk, targets, values)
         if nullable and (parent.name in stack or attempt >= 4):
             return dict.fromkeys(fk.columns)
-        if (self.reuse_parents and attempt < 2) or parent.name in stack:
-            found = self._existing(parent, targets)
+        if pinned or (self.reuse_parents and attempt < 2) or parent.name in stack:
+            found = self._existing(parent, targets, pinned)
             if found is not None:
                 return dict(zip(fk.columns, found, strict=True))
             if parent.name in stack:
-                raise RowError(
-                    f"cannot synthesise a row for table {t.name}: its NOT NULL foreign key "
-                    f"({', '.join(fk.columns)}) closes a cycle {' -> '.join((*stack, t.name))} "
-                    f"-> {parent.name}; insert a {parent.name} row first or make a column of the "
-                    "cycle nullable",
-                    table=t.name,
-                    detail=(*stack, t.name, parent.name),
+                if nullable:
+                    return dict.fromkeys(fk.columns)
+                raise SynthesisError(
+                    t.name,
+                    f"the NOT NULL foreign key ({', '.join(fk.columns)}) that closes the cycle "
+                    f"{' -> '.join((*stack, t.name))} -> {parent.name} (insert a {parent.name} "
+                    "row first, or make a column of the cycle nullable)",
                 )
         try:
-            row = self._insert(parent, {}, (*stack, t.name))
+            row = self._insert(parent, pinned, (*stack, t.name))
         except AcodbError:
             if not nullable:
                 raise
@@ -502,20 +927,28 @@ class RowSynth:
             own = {c: values.get(p) for c, p in zip(fk.columns, targets, strict=True)}
             if all(v is not None for v in own.values()):
                 return own
-        raise RowError(
-            f"cannot synthesise a row for table {t.name}: NOT NULL self reference "
-            f"({', '.join(fk.columns)}) cannot point at the row itself; pass it",
-            table=t.name,
-            detail=fk,
+        raise SynthesisError(
+            t.name,
+            f"the NOT NULL self reference ({', '.join(fk.columns)}), which cannot point at the "
+            "row itself (pass it)",
         )
 
-    def _existing(self, parent: Table, targets: tuple[str, ...]) -> tuple[Any, ...] | None:
+    def _existing(
+        self, parent: Table, targets: tuple[str, ...], pinned: Mapping[str, Any] | None = None
+    ) -> tuple[Any, ...] | None:
+        """The ``targets`` of an existing ``parent`` row (one with the ``pinned`` values), picked
+        by the running number, or ``None`` when there is none."""
         cols = ", ".join(quote(c) for c in targets)
-        count = self.conn.execute(f"SELECT count(*) FROM {quote(parent.name)}").fetchone()[0]
+        where = " AND ".join(f"{quote(c)} = ?" for c in pinned or {}) or "1"
+        params = list((pinned or {}).values())
+        count = self.conn.execute(
+            f"SELECT count(*) FROM {quote(parent.name)} WHERE {where}", params
+        ).fetchone()[0]
         if not count:
             return None
         row = self.conn.execute(
-            f"SELECT {cols} FROM {quote(parent.name)} ORDER BY {cols} LIMIT 1 OFFSET ?",
-            (self._n % count,),
+            f"SELECT {cols} FROM {quote(parent.name)} WHERE {where} ORDER BY {cols} "
+            "LIMIT 1 OFFSET ?",
+            (*params, self._n % count),
         ).fetchone()
         return tuple(row) if row is not None else None

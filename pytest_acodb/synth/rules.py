@@ -10,11 +10,11 @@ bounds, ``json_valid(col)``, ``typeof(col)``, ``IS NOT NULL``, ``col = upper(col
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..schema import Table, check_constraints
+from ..schema import Table
+from ..schema.parse import check_texts, expression
 
 _NONE: Any = object()
 """Marks a :class:`Rule` field the CHECKs leave open."""
@@ -99,54 +99,28 @@ def _target(table: Table, node: Any) -> tuple[str, str] | None:
     return None
 
 
-_OPTIONS = re.compile(r"\)\s*((WITHOUT\s+ROWID|STRICT)\s*,?\s*)+;?\s*$", re.I)
-
-
 def table_checks(table: Table) -> tuple[str, ...]:
-    """``table.checks``, or, when sqlglot could not read the statement because of its table
-    options (``WITHOUT ROWID``, ``STRICT``), the CHECKs of the statement without them."""
-    if table.checks or "CHECK" not in table.sql.upper():
-        return table.checks
-    return check_constraints(_OPTIONS.sub(")", table.sql))
+    """The text of each CHECK expression of ``table``, as written (each parsed at most once,
+    whatever table it appears in: :func:`~pytest_acodb.schema.parse.expression`)."""
+    return check_texts(table.sql) if "CHECK" in table.sql.upper() else ()
 
 
 _FLIP = {"gt": "lt", "gte": "lte", "lt": "gt", "lte": "gte", "eq": "eq", "neq": "neq"}
 
 
 def check_rules(table: Table) -> dict[str, Rule]:
-    """Per-column :class:`Rule` read from ``table.checks`` (sqlglot, SQLite dialect).
+    """Per-column :class:`Rule` read from the CHECKs of ``table`` (sqlglot, SQLite dialect).
 
     Conjuncts (``AND``) all apply; of a disjunction (``OR``) the first branch that is not an
-    ``IS NULL`` test is followed. Parts it cannot read are ignored. Returns ``{column: Rule}``.
+    ``IS NULL`` test is followed. Parts it cannot read are ignored (the solver of
+    :mod:`~pytest_acodb.synth.solver` meets the rest). Returns ``{column: Rule}``.
     """
-    import sqlglot
-
     rules: dict[str, Rule] = {}
     for text in table_checks(table):
-        try:
-            tree = sqlglot.parse_one(text, read="sqlite")
-        except sqlglot.errors.SqlglotError:
-            continue
-        _read(table, tree, rules)
+        tree = expression(text)
+        if tree is not None:
+            _read(table, tree, rules)
     return rules
-
-
-_FAILED = re.compile(r"CHECK constraint failed: (.+)$", re.S)
-
-
-def learn(table: Table, rules: dict[str, Rule], message: str) -> None:
-    """Add to ``rules`` what the CHECK named in SQLite's ``message`` (``CHECK constraint failed:
-    <expression>``) asks, for CHECKs the schema's parse missed; other messages change nothing."""
-    import sqlglot
-
-    found = _FAILED.search(message)
-    if found is None:
-        return
-    try:
-        tree = sqlglot.parse_one(found.group(1), read="sqlite")
-    except sqlglot.errors.SqlglotError:
-        return
-    _read(table, tree, rules)
 
 
 def _read(table: Table, node: Any, rules: dict[str, Rule]) -> None:
@@ -233,14 +207,12 @@ def _compare(table: Table, rules: dict[str, Rule], op: str, left: Any, right: An
 def value_lists(table: Table) -> dict[str, tuple[Any, ...]]:
     """``{column: values}`` for each ``col IN (literal, ...)`` in the CHECKs of ``table`` (the
     first list per column; lists under ``NOT`` are left out; ``NULL`` entries dropped)."""
-    import sqlglot
     from sqlglot import exp
 
     found: dict[str, tuple[Any, ...]] = {}
     for text in table_checks(table):
-        try:
-            tree = sqlglot.parse_one(text, read="sqlite")
-        except sqlglot.errors.SqlglotError:
+        tree = expression(text)
+        if tree is None:
             continue
         for node in tree.find_all(exp.In):
             column = _column_of(table, node.this)
@@ -254,3 +226,19 @@ def value_lists(table: Table) -> dict[str, tuple[Any, ...]]:
             ):
                 found[column] = tuple(v for v in values if v is not None)
     return found
+
+
+def value_list_check(table: Table, column: str) -> str | None:
+    """The text of the CHECK of ``table`` that limits ``column`` to a list (the one
+    :func:`value_lists` reads it from), or ``None``."""
+    from sqlglot import exp
+
+    for text in table_checks(table):
+        tree = expression(text)
+        if tree is None:
+            continue
+        for node in tree.find_all(exp.In):
+            found = _column_of(table, node.this)
+            if found and found.lower() == column.lower() and node.find_ancestor(exp.Not) is None:
+                return text
+    return None

@@ -22,6 +22,7 @@ from ...migrate import quote
 from ...schema import Column, Table
 from ..rows import column_value
 from ..rules import _NONE, Rule, check_rules, table_checks, value_lists
+from ..solver import Solver, affine
 
 __all__ = [
     "Rule",
@@ -34,6 +35,7 @@ __all__ = [
     "is_constant",
     "rules_of",
     "sample",
+    "solved",
     "trait_values",
 ]
 
@@ -360,3 +362,51 @@ class Verifier:
             if not ok:
                 bad.append(i)
         return bad
+
+
+def solved(
+    conn: sqlite3.Connection,
+    lock: threading.Lock,
+    table: Table,
+    row: Mapping[str, Any],
+    free: set[str],
+    n: int,
+) -> dict[str, Any] | None:
+    """New stored values for the columns ``free`` of ``row`` (``{column: stored value}``,
+    columns left out are NULL) with which every CHECK of ``table`` holds, found by the row
+    synthesiser's solver (values mined from the CHECK expressions, NULL for a nullable column,
+    typed values of row ``n``) and judged by SQLite on ``conn`` (guarded by ``lock``);
+    ``None`` when it finds none or cannot evaluate the CHECKs here."""
+    by_lower = {c.name.lower(): c for c in table.columns}
+    wanted = {f.lower() for f in free} & set(by_lower)
+    if not wanted:
+        return None
+    with lock:
+        solver = Solver(conn, table, {})
+        if not solver.usable:
+            return None
+
+        def options(column: str, current: dict[str, Any]) -> list[Any]:
+            col = by_lower[column]
+            mined = [v for c in solver.checks for v in c.mined.get(column, ())]
+            # Numbered variants first, so rows of a UNIQUE column differ (SQLite judges them).
+            found: list[Any] = [
+                f"{v}{n}" for v in mined if isinstance(v, str) and v and not v.isdigit()
+            ]
+            found += mined
+            if not col.notnull and not col.pk:
+                found.insert(0, None)
+            position = table.columns.index(col)
+            found += [column_value(col, Rule(), n, a, position) for a in range(4)]
+            out: list[Any] = []
+            for value in found:
+                value = affine(value, col.affinity)
+                if value not in out:
+                    out.append(value)
+            return out[:24]
+
+        current = {k.lower(): v for k, v in row.items()}
+        result, failing = solver.solve(current, set(by_lower) - wanted, options)
+    if failing:
+        return None
+    return {by_lower[k].name: v for k, v in result.items() if k in wanted}

@@ -224,7 +224,35 @@ class _Rows:
             failing = verifier.failing(row)
             if not failing:
                 return kwargs
-        return original
+        return self._solved(plan, original, chosen, n) or original
+
+    def _solved(
+        self, plan: TablePlan, kwargs: dict[str, Any], chosen: frozenset[str], n: int
+    ) -> dict[str, Any] | None:
+        """``kwargs`` with the plain stored columns the caller did not choose set to what the
+        solver finds for the whole row (CHECKs of any form: ``LIKE``, ``GLOB``, lengths, JSON
+        paths...), or ``None`` when it finds nothing."""
+        free = {
+            cp.column.name: cp
+            for cp in plan.columns
+            if cp.attribute not in chosen
+            and cp.provider is None
+            and cp.column.name not in plan.self_keys
+            and not any(cp.column.name in e.key.columns for e in plan.parents)
+            and self.forms.get((plan.name, cp.column.name), "stored") == "stored"
+        }
+        row = {
+            cp.column.name: self.stored_value(plan, cp, kwargs[cp.attribute])
+            if cp.attribute in kwargs
+            else cp.default
+            for cp in plan.columns
+        }
+        for edge in plan.parents:
+            self._parent_keys(edge, kwargs.get(edge.name), row)
+        found = constraints.solved(self.probe, self.lock, plan.table, row, set(free), n)
+        if found is None:
+            return None
+        return {**kwargs, **{free[name].attribute: value for name, value in found.items()}}
 
     @staticmethod
     def _parent_keys(edge: ParentPlan, parent: Any, row: dict[str, Any]) -> None:

@@ -1,1 +1,10 @@
+DROP TRIGGER trg_workspaces_updated_at;
+CREATE TRIGGER trg_workspaces_updated_at
+AFTER UPDATE OF slug, name, created_at ON workspaces
+FOR EACH ROW
+WHEN NEW.updated_at IS OLD.updated_at
+BEGIN
+    UPDATE workspaces SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = NEW.id;
+END;
+
 ALTER TABLE workspaces DROP COLUMN plan;

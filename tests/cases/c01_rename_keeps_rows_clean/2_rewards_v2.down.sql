@@ -1,0 +1,2 @@
+DROP TABLE rewards;
+ALTER TABLE rewards_v1 RENAME TO rewards;

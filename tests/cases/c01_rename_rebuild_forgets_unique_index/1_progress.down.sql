@@ -1,0 +1,1 @@
+DROP TABLE progress; DROP TABLE media; DROP TABLE users;

@@ -1,0 +1,1 @@
+DROP TABLE provided_repos; DROP TABLE providers;

@@ -1,0 +1,1 @@
+CREATE TABLE datasets (dataset_id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL);

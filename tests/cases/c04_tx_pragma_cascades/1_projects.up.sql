@@ -1,0 +1,3 @@
+CREATE TABLE projects (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE tasks (id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE, title TEXT NOT NULL);
+CREATE INDEX idx_tasks_project ON tasks(project_id);

@@ -1,0 +1,1 @@
+ALTER TABLE a DROP COLUMN note;

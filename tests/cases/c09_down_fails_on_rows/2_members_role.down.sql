@@ -1,0 +1,3 @@
+-- wipes the chats the members still point at
+DELETE FROM chats;
+ALTER TABLE members DROP COLUMN role;

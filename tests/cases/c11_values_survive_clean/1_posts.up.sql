@@ -1,0 +1,7 @@
+CREATE TABLE posts (
+  id INTEGER PRIMARY KEY,
+  title TEXT NOT NULL,
+  body TEXT NOT NULL,
+  views INTEGER NOT NULL DEFAULT 0,
+  slug TEXT
+);

@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX idx_projects_ulid ON projects(ulid);

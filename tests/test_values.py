@@ -1,0 +1,117 @@
+"""Values users supply per ``table.column`` (issue 12, item 7): the ``acodb_values`` ini key, the
+``pytest_acodb_values`` hook and the ``acodb_values`` fixture, as users run them; and the
+:class:`~pytest_acodb.synth.values.ValueProviders` they become."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_acodb.errors import AcodbError
+from pytest_acodb.synth.values import ValueProviders, literal
+
+# A CHECK no candidate mined from the expression meets: it compares with a computed value.
+TOKENS = (
+    "CREATE TABLE tokens (id INTEGER PRIMARY KEY,\n"
+    "  kind TEXT NOT NULL CHECK (kind IN ('a', 'b')),\n"
+    "  token TEXT NOT NULL CHECK (token = lower(hex(zeroblob(8)))));\n"
+)
+ZEROS = "0" * 16
+
+
+def _migrations(pytester: pytest.Pytester) -> Path:
+    directory = pytester.mkdir("migrations")
+    (directory / "1_tokens.up.sql").write_text(TOKENS)
+    (directory / "1_tokens.down.sql").write_text("DROP TABLE tokens;\n")
+    return directory
+
+
+ARGS = ("--acodb-check-migrations", "--acodb-migrations=migrations", "-rs", "-k", "constraint")
+
+
+def test_without_values_the_check_skips_naming_the_constraint(pytester: pytest.Pytester) -> None:
+    _migrations(pytester)
+    result = pytester.runpytest(*ARGS)
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*CHECK (token = lower(hex(zeroblob(8))))*supply values*"])
+
+
+def test_ini_values_reach_the_checks(pytester: pytest.Pytester) -> None:
+    _migrations(pytester)
+    pytester.makeini(f"[pytest]\nacodb_values =\n    tokens.token = '{ZEROS}'\n")
+    pytester.runpytest(*ARGS).assert_outcomes(passed=1)
+
+
+def test_the_hook_reaches_the_checks_and_acodb_rows(pytester: pytest.Pytester) -> None:
+    _migrations(pytester)
+    pytester.makeconftest(
+        f"""
+        def pytest_acodb_values(config):
+            return {{"tokens.token": "{ZEROS}", "*.kind": lambda n: "ab"[n % 2]}}
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_rows(acodb_rows):
+            rows = [acodb_rows.insert("tokens") for _ in range(4)]
+            assert {r["kind"] for r in rows} == {"a", "b"}
+        """
+    )
+    result = pytester.runpytest(
+        "--acodb-check-migrations", "--acodb-migrations=migrations", "-k", "constraint or rows"
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_the_fixture_is_an_override_point_for_acodb_rows(pytester: pytest.Pytester) -> None:
+    _migrations(pytester)
+    pytester.makeconftest(
+        f"""
+        import pytest
+        from pytest_acodb.synth.values import ValueProviders
+
+        @pytest.fixture(scope="session")
+        def acodb_values():
+            return ValueProviders({{"tokens.token": "{ZEROS}"}})
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_rows(acodb_rows):
+            assert acodb_rows.insert("tokens", kind="a")["token"] == "0" * 16
+        """
+    )
+    pytester.runpytest("--acodb-migrations=migrations").assert_outcomes(passed=1)
+
+
+def test_a_bad_ini_line_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nacodb_values = tokens_token 12\n")
+    result = pytester.runpytest("--acodb-check-migrations")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "write table.column = value" in result.stderr.str()
+
+
+def test_providers_look_up_exact_keys_before_wildcards() -> None:
+    values = ValueProviders({"*.n": 1, "T.N": 2, "t.f": lambda: "x", "t.g": lambda n: n * 2})
+    assert values.value("t", "n", 0) == 2 and values.value("other", "N", 0) == 1
+    assert values.value("t", "f", 5) == "x" and values.value("t", "g", 5) == 10
+    assert not values.supplies("t", "missing") and len(values) == 4
+    assert "lambda" not in repr(values)  # the keys only: values may be secrets
+    with pytest.raises(KeyError):
+        values.value("t", "missing", 0)
+    with pytest.raises(AcodbError, match=r"table\.column"):
+        ValueProviders({"no_dot": 1})
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("12", 12), ("1.5", 1.5), ("NULL", None), ("'it''s'", "it's"), ("https://x", "https://x")],
+)
+def test_ini_values_are_read_as_sql_literals(text: str, value: object) -> None:
+    assert literal(text) == value
+
+
+def test_several_values_on_one_ini_line() -> None:
+    values = ValueProviders.from_lines(["a.x = 1, b.y = 'two'", "# a comment", ""])
+    assert values.value("a", "x", 0) == 1 and values.value("b", "y", 0) == "two"
