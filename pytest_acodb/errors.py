@@ -273,3 +273,28 @@ class IsolationError(AcodbError):
             "database was restored for the next test. Run this test on its own copy of the "
             'database instead: @pytest.mark.acodb(isolation="clone")'
         )
+
+
+class ConnectionLeakError(AcodbError):
+    """A test ended with a connection to its database still open and holding a lock (an
+    unfinished transaction, an unread query result), which would make the next test wait on it.
+    The test's database has been replaced by a fresh one for the next test.
+
+    Attributes: ``holder`` (what holds the lock, in words), ``memory`` (True for an in-memory
+    database, where a reader also waits on another connection's flushed, uncommitted write).
+    """
+
+    def __init__(self, holder: str, *, memory: bool) -> None:
+        self.holder = holder
+        self.memory = memory
+        coarse = (
+            " (in memory, SQLite's memdb locks the whole database: a reader also waits on a "
+            "flushed, uncommitted write, where a file lets readers in until the commit)"
+            if memory
+            else ""
+        )
+        super().__init__(
+            f"the test left {holder} open on its database, holding a lock{coarse}: close it "
+            "before the test ends (connection.close(), session.close(), or a `with` block); "
+            "the next test was given a new database"
+        )

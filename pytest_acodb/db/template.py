@@ -20,21 +20,37 @@ from .connect import (
     Database,
     default_connector,
     file_database,
+    has_dbpage,
     memory_database,
     page_size,
+    pages,
+    split_pages,
+    write_pages,
 )
 
 TEMPLATES_KEPT = 4
 """How many template images :meth:`Template.cached` keeps in its directory (newest used)."""
 
 
-def template_fingerprint(source: MigrationSource, connector: Connector | None = None) -> str:
+def template_fingerprint(
+    source: MigrationSource, connector: Connector | None = None, target: int | None = None
+) -> str:
     """The cache key of ``source``'s template: the source's checksum-based hex fingerprint, a
     dash, and the driver and SQLite library version (an image is only reused by the same SQLite),
-    and the extensions loaded (they can change what a migration does)."""
+    the extensions loaded (they can change what a migration does) and ``@<target>`` for a
+    template migrated only up to ``target``."""
     chosen = connector or default_connector()
     extensions = "".join(f"+{e}" for e in chosen.extensions)
-    return f"{source.fingerprint}-{chosen.driver.name}{chosen.driver.sqlite_version}{extensions}"
+    up_to = "" if target is None else f"@{target}"
+    return (
+        f"{source.fingerprint}-{chosen.driver.name}{chosen.driver.sqlite_version}{extensions}"
+        f"{up_to}"
+    )
+
+
+class RefillError(AcodbError):
+    """A database cannot be refilled page by page (a test changed its page size or journal
+    mode); the caller moves to a new database."""
 
 
 class Template:
@@ -43,8 +59,10 @@ class Template:
     ``image`` holds the serialised database (bytes of a database file); ``fingerprint`` is
     :func:`template_fingerprint`; ``applied``: how many migrations this process ran to make it
     (0 when read from a cache); ``build_ns``: nanoseconds spent migrating (or reading the cache);
-    ``cache_path``: the image file when :meth:`cached` was used. Building raises what
-    :meth:`Migrator.run` raises (``MigrateError`` naming the file and statement).
+    ``cache_path``: the image file when :meth:`cached` was used; ``target``: the last version
+    applied (``None``: every migration). Building raises what :meth:`Migrator.run` raises
+    (``MigrateError`` naming the file and statement; ``AcodbError`` for a target that is not a
+    version of ``source``).
     """
 
     def __init__(
@@ -52,10 +70,12 @@ class Template:
         source: MigrationSource,
         image: bytes | None = None,
         connector: Connector | None = None,
+        target: int | None = None,
     ) -> None:
         self.source = source
+        self.target = target
         self.connector = connector or default_connector()
-        self.fingerprint = template_fingerprint(source, self.connector)
+        self.fingerprint = template_fingerprint(source, self.connector, target)
         self.applied = 0
         self.build_ns = 0
         self.cache_path: Path | None = None
@@ -63,12 +83,16 @@ class Template:
             start = time.perf_counter_ns()
             conn = self.connector.connect(":memory:")
             try:
-                self.applied = len(Migrator(source).run(conn))
+                self.applied = len(Migrator(source).run(conn, target=target))
                 image = self.connector.image(conn)
             finally:
                 conn.close()
             self.build_ns = time.perf_counter_ns() - start
         self.image = image
+        self.pages = split_pages(image)
+        """The image cut into pages, page 1 first."""
+        self.schema_version = int.from_bytes(image[40:44], "big")
+        """The image's schema cookie (``PRAGMA schema_version``)."""
         self._origin: sqlite3.Connection | None = None
 
     @classmethod
@@ -114,6 +138,36 @@ class Template:
         the driver's ``OperationalError`` when another connection holds a lock on it.
         """
         self._origin_connection().backup(target)
+
+    def refill(self, keeper: sqlite3.Connection) -> int:
+        """Make the database of ``keeper`` a copy of the template again, keeping its schema
+        cookie, so the other connections to it keep their parsed schema and prepared statements
+        (when the test changed the schema, the cookie differs and they re-read it).
+
+        With ``sqlite_dbpage`` (sqlean) only the pages that differ are written, in one
+        transaction; ``keeper`` must then be used for nothing but refills, ``PRAGMA
+        data_version`` and lock probes (its own view of the schema is stale). Without it (the
+        standard library's SQLite) the backup API copies every page and the cookie is set back;
+        a lock probe first keeps the backup from waiting forever. Returns the pages written.
+
+        Raises the driver's ``OperationalError`` when another connection holds a lock on the
+        database (within ``keeper``'s busy timeout), :class:`RefillError` when its page size is
+        not the template's or it is in WAL mode.
+        """
+        if has_dbpage(self.connector.driver):
+            current = pages(keeper)
+            if current and (
+                len(current[0]) != len(self.pages[0]) or current[0][18:20] != self.pages[0][18:20]
+            ):
+                raise RefillError("the page size or the journal mode of the database changed")
+            return write_pages(keeper, self.pages, current)
+        keeper.execute("BEGIN EXCLUSIVE")  # raises when locked, where backup() would loop
+        keeper.execute("ROLLBACK")
+        if keeper.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            raise RefillError("the journal mode of the database changed to WAL")
+        self._origin_connection().backup(keeper)
+        keeper.execute(f"PRAGMA schema_version = {self.schema_version}")
+        return len(self.pages)
 
     def clone_memory(self) -> Database:
         """A new shared in-memory database holding a copy of the template."""

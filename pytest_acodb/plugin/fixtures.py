@@ -208,6 +208,7 @@ def _acodb(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iterat
         args.backend or settings.backend,
         lambda: request.getfixturevalue("tmp_path_factory").mktemp("acodb"),
         lambda: request.getfixturevalue("acodb_template"),
+        args.target,
     )
     database = holder.start_test()
     run_seed = request.config.stash[RUN_SEED_KEY]
