@@ -298,3 +298,31 @@ class ConnectionLeakError(AcodbError):
             "before the test ends (connection.close(), session.close(), or a `with` block); "
             "the next test was given a new database"
         )
+
+
+class AttachRefusedError(AcodbError):
+    """A migration ``ATTACH``es a database file while the kit builds a test template; the kit
+    refuses, as it never writes to files other than the test's database.
+
+    Attributes: ``version`` (the migration's), ``path`` (its file), ``file`` (what it attaches).
+    """
+
+    def __init__(self, version: int, path: Path | None, file: str) -> None:
+        self.version = version
+        self.path = path
+        self.file = file
+        where = path.name if path is not None else f"migration {version}"
+        super().__init__(
+            f"{where}: migration {version} ATTACHes the file {file!r}; building the test "
+            "template would write to that real file on every run, so the kit refuses: keep "
+            "ATTACH of real files out of the migrations (or attach ':memory:')"
+        )
+
+
+class RefillError(AcodbError):
+    """A kept test database cannot be refilled page by page (a test changed its page size or
+    journal mode); isolation ``clone`` moves to a new database. Attributes: ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)

@@ -160,8 +160,10 @@ class Connector:
     # -- images ----------------------------------------------------------------------------
 
     def image(self, conn: sqlite3.Connection) -> bytes:
-        """The bytes of a database file holding the ``main`` database of ``conn`` (committed
-        state; the connection must have no open transaction)."""
+        """The bytes of a database file holding the ``main`` database of ``conn`` as ``conn``
+        sees it: the committed state, plus its own uncommitted writes when it is inside a
+        transaction. Raises the driver's ``OperationalError`` when another connection's lock
+        keeps it from reading (after ``conn``'s busy timeout)."""
         if hasattr(conn, "serialize"):
             return bytes(conn.serialize())
         return b"".join(pages(conn))

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import AcodbError
+from ..errors import AcodbError, AttachRefusedError, MigrateError, RefillError
 from ..migrate import MigrationSource, Migrator
 from . import driver as drivers
 from .connect import (
@@ -48,11 +49,6 @@ def template_fingerprint(
     )
 
 
-class RefillError(AcodbError):
-    """A database cannot be refilled page by page (a test changed its page size or journal
-    mode); the caller moves to a new database."""
-
-
 class Template:
     """A migrations directory migrated once; copies of it are cheap.
 
@@ -82,9 +78,16 @@ class Template:
         if image is None:
             start = time.perf_counter_ns()
             conn = self.connector.connect(":memory:")
+            attached: list[str] = []
+            conn.set_authorizer(_refuse_file_attach(attached))
             try:
                 self.applied = len(Migrator(source).run(conn, target=target))
+                conn.set_authorizer(None)
                 image = self.connector.image(conn)
+            except MigrateError as error:
+                if attached:
+                    raise AttachRefusedError(error.version, error.path, attached[0]) from None
+                raise
             finally:
                 conn.close()
             self.build_ns = time.perf_counter_ns() - start
@@ -186,6 +189,22 @@ class Template:
         if self._origin is not None:
             self._origin.close()
             self._origin = None
+
+
+def _refuse_file_attach(
+    attached: list[str],
+) -> Callable[[int, str | None, str | None, str | None, str | None], int]:
+    """An authorizer that denies ``ATTACH`` of anything but an in-memory database, noting the
+    file in ``attached``."""
+
+    def authorize(action: int, arg1: str | None, *_: str | None) -> int:
+        in_memory = not arg1 or arg1 == ":memory:" or "mode=memory" in arg1 or "vfs=memdb" in arg1
+        if action == sqlite3.SQLITE_ATTACH and not in_memory:
+            attached.append(str(arg1))
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+    return authorize
 
 
 def _load_image(

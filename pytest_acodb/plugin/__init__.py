@@ -106,8 +106,12 @@ def _connector(config: pytest.Config, resolved: settings.AcodbSettings) -> Conne
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    # xdist: every worker seeds its tests' data from the controller's run seed.
+    # xdist: every worker seeds its tests' data from the controller's run seed, and checks
+    # that it builds its template from the migrations the controller saw (see acodb_template).
     node.workerinput["acodb_seed"] = node.config.stash[RUN_SEED_KEY]
+    from .fixtures import migrations_at_start
+
+    node.workerinput["acodb_migrations"] = migrations_at_start(node.config)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -198,7 +202,9 @@ def pytest_runtest_makereport(
         report.sections.extend(seed_section(item))
         if call.when == "call" and DB_KEY in item.stash:
             state = item.stash[DB_KEY]
-            report.sections.extend(keep_failed(item, state.database, state.isolation))
+            report.sections.extend(
+                keep_failed(item, state.database, state.isolation, state.holder.kept_connections())
+            )
     return report
 
 

@@ -34,10 +34,10 @@ import pytest
 
 from .. import bundled_migrations_dir
 from ..db.connect import Connector, Database, create_engine
-from ..db.isolation import Databases
+from ..db.isolation import Databases, Isolation
 from ..db.template import Template
-from ..errors import AcodbError, IsolationError
-from ..migrate import resolve
+from ..errors import AcodbError, ConnectionLeakError, IsolationError
+from ..migrate import MigrationSource, resolve
 from ..migrate.stepper import Stepper
 from .marker import marker_args
 from .report import TEST_SEED_KEY, add_template_report, describe_template
@@ -58,12 +58,13 @@ with the ``pytest_acodb_connect`` hook as its callback)."""
 
 @dataclass
 class TestDatabase:
-    """What ``_acodb`` gives a test: its ``database``, the ``isolation`` it runs under, and the
-    ``seed`` its data was seeded from."""
+    """What ``_acodb`` gives a test: its ``database``, the ``isolation`` it runs under, the
+    ``seed`` its data was seeded from, and the ``holder`` (:class:`Isolation`) of the database."""
 
     database: Database
     isolation: str
     seed: int
+    holder: Isolation
 
 
 TestDatabase.__test__ = False  # type: ignore[attr-defined]  # not a test class, whatever its name
@@ -105,6 +106,36 @@ def acodb_connector(request: pytest.FixtureRequest) -> Connector:
     return request.config.stash[CONNECTOR_KEY]
 
 
+MIGRATIONS_KEY = pytest.StashKey[tuple[str, str] | None]()
+
+
+def migrations_at_start(config: pytest.Config) -> tuple[str, str] | None:
+    """The configured migrations directory and its fingerprint (checksums of every file) when
+    the run started, read once (``None`` when it cannot be read: the template says why)."""
+    if MIGRATIONS_KEY not in config.stash:
+        directory = config.stash[SETTINGS_KEY].migrations or bundled_migrations_dir()
+        try:
+            source = resolve(directory)
+        except AcodbError:
+            config.stash[MIGRATIONS_KEY] = None
+        else:
+            config.stash[MIGRATIONS_KEY] = (str(source.directory), source.fingerprint)
+    return config.stash[MIGRATIONS_KEY]
+
+
+def _check_unchanged(config: pytest.Config, source: MigrationSource) -> None:
+    """Under xdist, raise :class:`~pytest_acodb.errors.AcodbError` when the migrations this
+    worker is about to template differ from those the controller saw when the run started
+    (a checkout or an editor changed them mid-run: two workers would test two schemas)."""
+    started = getattr(config, "workerinput", {}).get("acodb_migrations")
+    if started and started[0] == str(source.directory) and started[1] != source.fingerprint:
+        raise AcodbError(
+            f"the migrations in {source.directory} changed after the run started (the run "
+            f"began with {started[1][:12]}, this worker found {source.fingerprint[:12]}), so "
+            "xdist workers would test different schemas; run again once they stop changing"
+        )
+
+
 def _cache_directory(config: pytest.Config) -> Path | None:
     cache = getattr(config, "cache", None)
     if cache is None:
@@ -134,6 +165,7 @@ def acodb_template(
     """
     config = request.config
     source = resolve(acodb_migrations_dir)
+    _check_unchanged(config, source)
     cache = _cache_directory(config) if config.stash[SETTINGS_KEY].reuse_template else None
     if cache is not None:
         template = Template.cached(source, cache, acodb_connector)
@@ -212,7 +244,7 @@ def _acodb(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iterat
     )
     database = holder.start_test()
     run_seed = request.config.stash[RUN_SEED_KEY]
-    state = TestDatabase(database, isolation, test_seed(run_seed, node.nodeid))
+    state = TestDatabase(database, isolation, test_seed(run_seed, node.nodeid), holder)
     node.stash[DB_KEY] = state
     message = ""
     try:
@@ -226,7 +258,7 @@ def _acodb(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iterat
         del node.stash[DB_KEY]  # a rerun of the item starts afresh
         try:
             holder.end_test()  # even when seeding failed: the next test needs the database
-        except IsolationError as error:
+        except (IsolationError, ConnectionLeakError) as error:
             message = str(error)
     if message:  # outside the except, so the report has one line
         pytest.fail(message, pytrace=False)

@@ -4,10 +4,13 @@ database)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,7 +80,10 @@ def kept_path(config: pytest.Config, nodeid: str) -> Path:
         if cache is not None
         else Path(tempfile.mkdtemp(prefix="acodb-failed-"))
     )
-    return Path(directory) / (re.sub(r"[^\w.-]+", "_", nodeid).strip("_")[-150:] + ".sqlite")
+    # The readable part can be the same for two ids (test[a/b], test[a_b]); the digest cannot.
+    digest = hashlib.sha256(nodeid.encode()).hexdigest()[:10]
+    readable = re.sub(r"[^\w.-]+", "_", nodeid).strip("_")[-150:]
+    return Path(directory) / f"{readable}-{digest}.sqlite"
 
 
 def seed_section(item: pytest.Item) -> list[tuple[str, str]]:
@@ -88,10 +94,18 @@ def seed_section(item: pytest.Item) -> list[tuple[str, str]]:
     return [("acodb", f"test data seeded from run seed {seed}; replay with --acodb-seed {seed}")]
 
 
-def keep_failed(item: pytest.Item, database: object, isolation: str) -> list[tuple[str, str]]:
+def keep_failed(
+    item: pytest.Item, database: object, isolation: str, connections: Sequence[Any] = ()
+) -> list[tuple[str, str]]:
     """The ``acodb`` report section of ``--acodb-keep-failed``: a copy of the failed test's
     ``database`` (a :class:`~pytest_acodb.db.connect.Database`) made now, while it exists, or why
-    none was made."""
+    none was made.
+
+    The copy is read through one of ``connections`` (the DB-API connections of the test's
+    engine) that is inside a transaction, so it holds what the test saw, its uncommitted writes
+    included; else through a new connection that waits at most
+    :data:`~pytest_acodb.db.isolation.clone.REFILL_WAIT_MS` on a lock (a connection the kit
+    does not know, holding a write, means no copy, and the section says why)."""
     from ..db.connect import Database
 
     assert isinstance(database, Database)
@@ -108,14 +122,18 @@ def keep_failed(item: pytest.Item, database: object, isolation: str) -> list[tup
                 "keep its database",
             )
         ]
+    image = _test_image(database, connections)
+    if image is None:
+        return [
+            (
+                "acodb",
+                "database not kept: another connection holds a lock on it (a connection the "
+                "test opened itself, inside a transaction); close it or commit before the "
+                "assertion that fails, to keep the database",
+            )
+        ]
     path = kept_path(item.config, item.nodeid)
-    source = database.connect()
-    target = database.connector.connect(path)
-    try:
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
+    path.write_bytes(image)
     return [
         (
             "acodb",
@@ -123,3 +141,26 @@ def keep_failed(item: pytest.Item, database: object, isolation: str) -> list[tup
             f"`acodb schema -D sqlite:{path}`)",
         )
     ]
+
+
+def _test_image(database: Any, connections: Sequence[Any]) -> bytes | None:
+    """The bytes of the test's database as the test sees it (see :func:`keep_failed`), or
+    ``None`` when another connection's lock keeps it from being read."""
+    from ..db import driver as drivers
+    from ..db.isolation.clone import REFILL_WAIT_MS
+
+    connector = database.connector
+    for conn in connections:
+        if not conn.closed and conn.in_transaction:
+            try:
+                return connector.image(conn)  # type: ignore[no-any-return]
+            except drivers.Error:
+                break
+    source = database.connect()
+    try:
+        source.execute(f"PRAGMA busy_timeout = {REFILL_WAIT_MS}")
+        return connector.image(source)  # type: ignore[no-any-return]
+    except (*drivers.Error, MemoryError):  # type: ignore[misc]  # serialize: MemoryError
+        return None
+    finally:
+        source.close()

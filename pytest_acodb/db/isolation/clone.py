@@ -7,10 +7,10 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...errors import ConnectionLeakError
+from ...errors import ConnectionLeakError, RefillError
 from .. import driver as drivers
 from ..connect import BUSY_TIMEOUT_S, Database, connections_opened, file_database, memory_database
-from ..template import RefillError, Template
+from ..template import Template
 from .watch import WatchedConnection, changed, watched_class
 
 if TYPE_CHECKING:
