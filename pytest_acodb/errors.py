@@ -326,3 +326,35 @@ class RefillError(AcodbError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class SqlFixtureError(AcodbError):
+    """A SQL fixture file (``@pytest.mark.acodb(fixtures=[...])``) cannot be found, read or
+    applied. Nothing of it, nor of the fixtures applied before it for the same test, stays in
+    the database.
+
+    Attributes: ``name`` (as the marker gives it), ``path`` (the file, or ``None`` when none was
+    found), ``line`` (1-based line of the failing statement, or ``None``), ``statement`` (its
+    text, or ``None``), ``reason`` (what went wrong and what to do).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        reason: str,
+        *,
+        path: Path | None = None,
+        line: int | None = None,
+        statement: str | None = None,
+    ) -> None:
+        self.name = name
+        self.path = path
+        self.line = line
+        self.statement = statement
+        self.reason = reason
+        where = f"{path}:{line}" if path is not None and line is not None else str(path or name)
+        shown = ""
+        if statement is not None:
+            flat = " ".join(statement.split())
+            shown = f" in statement `{flat[:200]}{'...' if len(flat) > 200 else ''}`"
+        super().__init__(f"SQL fixture {where}{shown}: {reason}")

@@ -391,6 +391,8 @@ class Database:
     engine: Engine | None = field(default=None, repr=False)
     isolation: str = "clone"
     connector: Connector = field(default_factory=default_connector, repr=False)
+    extras: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Objects made for this database once and reused by every test (the async engine)."""
 
     def connect(self) -> sqlite3.Connection:
         """A new connection to this database (see :meth:`Connector.connect`).

@@ -20,6 +20,8 @@ from .fixtures import (
     CONNECTOR_KEY,
     DB_KEY,
     _acodb,
+    acodb_async_engine,
+    acodb_async_session,
     acodb_checks,
     acodb_connection,
     acodb_connector,
@@ -40,6 +42,8 @@ from .seeds import RUN_SEED_KEY, choose_run_seed
 
 __all__ = [
     "_acodb",
+    "acodb_async_engine",
+    "acodb_async_session",
     "acodb_checks",
     "acodb_connection",
     "acodb_connector",

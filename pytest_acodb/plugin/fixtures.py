@@ -23,6 +23,7 @@ fixtures, or your own) asks for ``acodb_session`` itself.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from .settings import SETTINGS_KEY
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
     from sqlalchemy.orm import Session
 
     from ..synth.rows import RowSynth
@@ -243,6 +245,11 @@ def _acodb(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iterat
         args.target,
     )
     database = holder.start_test()
+    if args.fixtures:
+        message = _apply_sql_fixtures(holder, args.fixtures, node, settings.fixtures)
+        if message:
+            _end_quietly(holder)
+            pytest.fail(message, pytrace=False)
     run_seed = request.config.stash[RUN_SEED_KEY]
     state = TestDatabase(database, isolation, test_seed(run_seed, node.nodeid), holder)
     node.stash[DB_KEY] = state
@@ -262,6 +269,29 @@ def _acodb(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iterat
             message = str(error)
     if message:  # outside the except, so the report has one line
         pytest.fail(message, pytrace=False)
+
+
+def _apply_sql_fixtures(
+    holder: Isolation, names: tuple[str, ...], node: pytest.Item, folder: Path | None
+) -> str:
+    """Apply the marker's SQL fixture files to the test's database; returns the one-line error
+    (``""`` when they applied)."""
+    from ..db.sql_fixtures import apply_fixtures, resolve_fixtures
+    from ..errors import SqlFixtureError
+
+    try:
+        paths = resolve_fixtures(names, node.path.parent, folder)
+        with holder.writer() as conn:
+            apply_fixtures(conn, paths, dict(zip(paths, names, strict=True)))
+    except SqlFixtureError as error:
+        return str(error)
+    return ""
+
+
+def _end_quietly(holder: Isolation) -> None:
+    """End a test's database after its setup failed (the setup's error is the one to show)."""
+    with contextlib.suppress(AcodbError):
+        holder.end_test()
 
 
 @pytest.fixture
@@ -353,6 +383,38 @@ def acodb_session(acodb_engine: Engine) -> Iterator[Session]:
     finally:
         unbind_session(token)
         session.close()
+
+
+@pytest.fixture
+def acodb_async_engine(acodb_db: Database) -> AsyncEngine:
+    """A SQLAlchemy ``AsyncEngine`` (aiosqlite) on this test's database: the same database as
+    ``acodb_engine`` (the run's SQLite driver, so in-memory databases too), foreign keys on,
+    ``hide_parameters=True``, the same isolation (under ``rollback`` its statements join the
+    test's outer transaction and its commits are savepoints). Made once per database and
+    reused; it pools no connections, so each test may run its own event loop. Needs the
+    ``async`` extra (``aiosqlite``, ``greenlet``)."""
+    from ..db.aio import async_engine
+
+    engine = acodb_db.extras.get("async_engine")
+    if engine is None:
+        engine = acodb_db.extras["async_engine"] = async_engine(acodb_db)
+    return engine
+
+
+@pytest.fixture
+def acodb_async_session(acodb_async_engine: AsyncEngine) -> Iterator[AsyncSession]:
+    """A SQLAlchemy ``AsyncSession`` on ``acodb_async_engine``; use it from the test's event
+    loop (``asyncio.run``, pytest-asyncio, anyio). Closed after the test (in a new event loop
+    when the test left it open). The kit's factories write through ``acodb_session`` (sync) to
+    the same database, and the async session sees their committed rows."""
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    session = AsyncSession(acodb_async_engine, expire_on_commit=False)
+    yield session
+    if session.in_transaction():  # else it holds no connection
+        asyncio.run(session.close())
 
 
 @pytest.fixture

@@ -158,6 +158,14 @@ OPTIONS: tuple[Option, ...] = (
         metavar="NAME",
     ),
     Option(
+        "--acodb-fixtures",
+        "acodb_fixtures",
+        "project-wide folder of SQL fixture files for @pytest.mark.acodb(fixtures=[NAME, ...]): "
+        "NAME.sql there when there is no fixtures/NAME.sql beside the test (an ini path is "
+        "relative to the rootdir)",
+        metavar="DIR",
+    ),
+    Option(
         "--acodb-metadata",
         "acodb_metadata",
         "SQLAlchemy MetaData to compare with the migrated schema (models_match check), as "
@@ -187,6 +195,7 @@ class AcodbSettings:
     keep_failed: bool = False
     sqlite_driver: str | None = None
     sqlite_extensions: tuple[str, ...] = ()
+    fixtures: Path | None = None
 
 
 SETTINGS_KEY = pytest.StashKey[AcodbSettings]()
@@ -247,7 +256,17 @@ def resolve(config: pytest.Config) -> AcodbSettings:
         keep_failed=bool(values["acodb_keep_failed"][0]),
         sqlite_driver=values["acodb_sqlite_driver"][0],
         sqlite_extensions=_lines(values["acodb_sqlite_extensions"][0]),
+        fixtures=_folder(config, *values["acodb_fixtures"]),
     )
+
+
+def _folder(config: pytest.Config, value: str | None, origin: str) -> Path | None:
+    """A folder setting as an absolute path: an option relative to the invocation directory, an
+    ini value relative to the rootdir."""
+    if value is None:
+        return None
+    base = config.invocation_params.dir if origin == "option" else config.rootpath
+    return (Path(base) / str(value)).resolve()
 
 
 def _lines(value: list[str] | None) -> tuple[str, ...]:

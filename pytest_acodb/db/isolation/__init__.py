@@ -13,8 +13,9 @@ Neither module imports the other; both keep connections from test to test and sh
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ...errors import AcodbError
 from ..connect import Database
@@ -42,6 +43,11 @@ class Isolation(Protocol):
         """Undo the test; raises :class:`~pytest_acodb.errors.AcodbError` (one line, naming what
         the test did and what to do) when the test broke the isolation, after putting things
         right for the next test."""
+        ...
+
+    def writer(self) -> AbstractContextManager[Any]:
+        """A DB-API connection in autocommit mode whose committed writes the test sees (under
+        rollback: the test's own connection, inside its outer transaction), for SQL fixtures."""
         ...
 
     def kept_connections(self) -> list[WatchedConnection]:

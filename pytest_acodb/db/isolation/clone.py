@@ -4,6 +4,8 @@ that committed, through connections kept for the whole session."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -178,6 +180,15 @@ class CloneSlot:
                 "a connection it opened", memory=self.directory is None
             ) from None
         self._clean = self._data_version(self.database)
+
+    @contextmanager
+    def writer(self) -> Iterator[Any]:
+        """A new autocommit connection to the database, closed after the block."""
+        conn = self.database.connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
 
     def kept_connections(self) -> list[WatchedConnection]:
         """The engine's DB-API connections that are open now (for ``--acodb-keep-failed``)."""

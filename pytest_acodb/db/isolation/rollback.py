@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -243,6 +245,11 @@ class RollbackDatabase:
         self.database.engine.dispose()
         self.template.restore(self._keeper)
         self._attach()
+
+    @contextmanager
+    def writer(self) -> Iterator[Any]:
+        """The test's own connection (in its outer transaction)."""
+        yield self._raw
 
     def kept_connections(self) -> list[WatchedConnection]:
         """The engine's one DB-API connection (for ``--acodb-keep-failed``)."""
