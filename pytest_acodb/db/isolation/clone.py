@@ -65,7 +65,7 @@ class CloneSlot:
             database = memory_database(connector=connector)
             assert database.keeper is not None
             database.keeper.execute(f"PRAGMA busy_timeout = {REFILL_WAIT_MS}")
-            self.template.refill(database.keeper)
+            self.template.refill(database.keeper, in_memory=True)
         else:
             path = self.directory / f"clone-{self._generation}.db"
             path.write_bytes(self.template.image)
@@ -79,10 +79,15 @@ class CloneSlot:
         module = connector.driver.module
         watched = self._watched
 
+        in_memory = self.directory is None
+
         def creator() -> Any:
-            return module.connect(
+            conn = module.connect(
                 uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_S, factory=watched
             )
+            if not in_memory:  # a throw-away file: no fsync on every commit
+                conn.execute("PRAGMA synchronous = OFF")
+            return conn
 
         engine = connector.create_engine(
             database.url,
@@ -170,7 +175,7 @@ class CloneSlot:
         keeper = self.database.keeper
         assert keeper is not None
         try:
-            self.template.refill(keeper)
+            self.template.refill(keeper, in_memory=self.directory is None)
         except RefillError:
             self._rotate()
             return
