@@ -42,11 +42,8 @@ class _Borrowed:
         pass
 
     def create_function(self, *args: Any, **kwargs: Any) -> None:
-        self._conn._quiet += 1
-        try:
+        with self._conn.quietly():
             self._conn.create_function(*args, **kwargs)
-        finally:
-            self._conn._quiet -= 1
 
 
 def async_engine(database: Database) -> AsyncEngine:

@@ -346,8 +346,10 @@ def acodb_url(acodb_db: Database) -> str:
     A second engine, or the code under test, can open it to reach the same database, for the
     memory backend too (same process; use
     :func:`pytest_acodb.db.connect.create_engine` so it gets the kit's driver and settings). With
-    isolation ``rollback`` such an engine is outside the test's transaction: give the code under
-    test ``acodb_engine`` instead, or mark the test ``@pytest.mark.acodb(isolation="clone")``.
+    isolation ``rollback`` such an engine is outside the test's transaction, so the URL opens the
+    shared database read-only and without waiting on locks: a write through it fails at once
+    saying to give the code under test ``acodb_engine`` instead, or to mark the test
+    ``@pytest.mark.acodb(isolation="clone")``.
     """
     return acodb_db.url
 

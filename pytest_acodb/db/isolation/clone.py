@@ -7,16 +7,13 @@ import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...errors import ConnectionLeakError, RefillError
 from .. import driver as drivers
 from ..connect import BUSY_TIMEOUT_S, Database, connections_opened, file_database, memory_database
 from ..template import Template
 from .watch import WatchedConnection, changed, watched_class
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
 
 REFILL_WAIT_MS = 250
 """Milliseconds a refill or a lock probe waits on a lock before it gives up on the database
@@ -198,12 +195,6 @@ class CloneSlot:
     def kept_connections(self) -> list[WatchedConnection]:
         """The engine's DB-API connections that are open now (for ``--acodb-keep-failed``)."""
         return [c for c in self._connections if not c.closed]
-
-    @property
-    def engine(self) -> Engine:
-        """The session-wide engine of the current database."""
-        assert self.database.engine is not None
-        return self.database.engine
 
     def close(self) -> None:
         """Dispose of the engine and free the database."""

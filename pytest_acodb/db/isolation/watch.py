@@ -21,6 +21,8 @@ handle (ctypes), and SQL functions registered through an extension's own SQL.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -156,11 +158,7 @@ class WatchedConnection(_Connection):
     def watch(self) -> None:
         """Take the connection's current state as the one it must keep; forget earlier notes."""
         if not self._watching:
-            self._quiet += 1
-            try:
-                super().set_authorizer(self._authorize)
-            finally:
-                self._quiet -= 1
+            super().set_authorizer(self._authorize)
             self._watching = True
         self.changes = []
         self.database_changed = False
@@ -174,6 +172,15 @@ class WatchedConnection(_Connection):
         if not self.closed and _python_state(self) != self._baseline:
             changes = [*changes, "a Python attribute of the connection (row_factory, ...)"]
         return changes
+
+    @contextmanager
+    def quietly(self) -> Iterator[None]:
+        """Within the block, changes are the kit's own and are not noted."""
+        self._quiet += 1
+        try:
+            yield
+        finally:
+            self._quiet -= 1
 
     def note(self, what: str) -> None:
         """Record a change (ignored while the kit itself works on the connection)."""
