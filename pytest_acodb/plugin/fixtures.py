@@ -9,16 +9,20 @@ Session scope::
 
 Function scope::
 
-    _acodb (private: reads the marker, starts the test's database, seeds the data)
+    _acodb (private: reads the marker, starts the test's database, applies its SQL fixture
+      │     files, seeds the data; ends the database after the test)
       ├─> acodb_seed
       └─> acodb_db ──> acodb_url
-                   └─> acodb_engine ──> acodb_connection
-                                    └─> acodb_session ──> acodb_factories
+                   ├─> acodb_engine ──> acodb_connection
+                   │                └─> acodb_session ──> acodb_factories
+                   └─> acodb_async_engine ──> acodb_async_session
     acodb_rows (acodb_db, acodb_seed)        acodb_migrator (acodb_migrations_dir, acodb_connector)
 
 The order fixtures appear in a test's signature never matters: ``_acodb`` is set up before the
 rest, and a factory called while another fixture is being set up (pytest-factoryboy's model
-fixtures, or your own) asks for ``acodb_session`` itself.
+fixtures, or your own) asks for ``acodb_session`` itself. ``acodb_engine`` and
+``acodb_session`` also take ``_acodb`` (always in their closure already) to hand it their
+teardown: pytest charges a generator fixture more per test than a plain one.
 """
 
 from __future__ import annotations
@@ -263,8 +267,10 @@ def _acodb(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iterat
         try:
             yield state
         finally:
-            _close(state.closers)
-            seed_data(None)
+            try:
+                _close(state.closers)
+            finally:
+                seed_data(None)
     finally:
         del node.stash[DB_KEY]  # a rerun of the item starts afresh
         try:
