@@ -1,92 +1,176 @@
-"""pytest-acodb benchmarks: one command, ratios measured in the same run.
+"""pytest-acodb benchmarks: every figure a ratio against anchors measured in the same run.
 
-    python benchmarks/run.py            # full run (about 30 minutes on 2 cores)
-    python benchmarks/run.py --quick    # smoke run: small suites, one repeat
+    python benchmarks/run.py            # full run: 1,000-test suites, 7 rounds, 10,000 factory rows
+    python benchmarks/run.py --quick    # smoke run (about two minutes)
+    python benchmarks/run.py --only 1,2 --rounds 9 --driver sqlite3
 
-Every suite runs as a separate ``python -m pytest`` process on generated files in a temporary
-directory; a tiny plugin (``-p acodb_bench_timer``) records the session time (collection + run,
-without interpreter start-up) and the benchmark reports the median over repeats, with the variants
-of one comparison run interleaved so machine noise hits them alike. Nothing here asserts a
-timing; targets are printed next to the figures.
+Every suite runs as a separate ``python -m pytest`` process on generated files; its cost is the
+CPU time of that whole process (user + system, from ``os.wait4``: start-up, imports, collection
+and the run), and its peak RSS comes from the same call. The variants of one comparison run
+interleaved, the order rotating every round, after one unrecorded warm-up each; each figure is
+the median over the rounds of the ratio *within one round* (variant / anchor), so load on the
+shared machine that hits one round hits both sides of its ratio. Nothing here asserts a timing;
+targets are printed next to the figures.
 
 Rows:
 
-1. N tests taking ``acodb_session`` vs the same N tests taking no fixture (clone and rollback);
-2. the same tests against a naive fixture that runs every migration per test;
-3. ``pytest --acodb-check-migrations`` on 500 synthetic migrations vs 50 (``synthetic.py``);
-4. factory throughput: ``ToolExecutionFactory`` rows (each with its parent task) per second vs
-   a raw SQLAlchemy Core insert of the same rows (in-process);
-5. the N-test suite with ``-n 2`` vs ``-n 0`` (pytest-xdist).
+1. 1,000 tests each running one ``SELECT`` through ``acodb_session`` (clone in memory, the file
+   backend, rollback) / the same tests on the hand-made physical limit (:data:`ANCHOR_CONFTEST`);
+2. a realistic suite (300 tests, 20 factory rows and 2 queries each) on ``acodb_session`` / the
+   same tests on the hand-made fixture with the same factories;
+3. factory throughput on 10,000 tool executions with their tasks: the kit's factories vs plain
+   factory_boy flushing per row (and polyfactory, when the ``bench`` extra is installed);
+4. ``--acodb-check-migrations`` on 400 and 1,000 synthetic migrations: CPU / SQLite's own
+   apply-once floor, and peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-TIMER_PLUGIN = """
-import json, os, time
+ANCHOR_CONFTEST = '''
+"""The physical limit, written by hand: a session fixture serialises the migrated template
+once; a function fixture puts that image into a database and opens a Session.
 
-_start = (time.perf_counter(), time.process_time())
+With a driver that has ``deserialize`` (the standard library's sqlite3) the image is
+deserialised into one kept connection. sqlean has no ``deserialize``: the closest equivalent is
+used, the image's pages written through ``sqlite_dbpage`` into a fresh in-memory database that a
+fresh connection then opens."""
+import os
+import uuid
 
-
-def pytest_sessionstart(session):
-    global _start
-    _start = (time.perf_counter(), time.process_time())
-
-
-def pytest_sessionfinish(session, exitstatus):
-    if hasattr(session.config, "workerinput"):
-        return
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    stats = {k: len(v) for k, v in (reporter.stats.items() if reporter else []) if k}
-    with open(os.environ["ACODB_BENCH_OUT"], "w") as out:
-        json.dump({"wall": time.perf_counter() - _start[0],
-                   "cpu": time.process_time() - _start[1], "exit": int(exitstatus),
-                   "stats": stats}, out)
-"""
-
-NAIVE_CONFTEST = '''
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from pytest_acodb import bundled_migrations_dir
-from pytest_acodb.db.connect import connect
-from pytest_acodb.acolib.factories import bind_session, unbind_session
+from pytest_acodb.db import driver as drivers
+from pytest_acodb.db.connect import Connector, split_pages, write_pages
 from pytest_acodb.migrate import Migrator, resolve
+from pytest_acodb.synth.session import bind_session, unbind_session
 
-SOURCE = resolve(bundled_migrations_dir())
+CONNECTOR = Connector(drivers.load(os.environ.get("ACODB_BENCH_DRIVER") or None))
+MODULE = CONNECTOR.driver.module
+
+
+def _connect(target, **kwargs):
+    conn = MODULE.connect(target, check_same_thread=False, **kwargs)
+    CONNECTOR.prepare(conn)  # foreign keys on, as every kit connection
+    return conn
+
+
+class Handmade:
+    def __init__(self):
+        conn = CONNECTOR.connect(":memory:")
+        Migrator(resolve(bundled_migrations_dir())).run(conn)
+        self.image = CONNECTOR.image(conn)
+        conn.close()
+        self.pages = split_pages(self.image)
+        self.conn = _connect(":memory:") if CONNECTOR.driver.can_serialize else None
+        self.engine = create_engine(
+            "sqlite://", module=MODULE, creator=lambda: self.conn, poolclass=StaticPool
+        )
+
+    def start(self):
+        if CONNECTOR.driver.can_serialize:
+            self.conn.deserialize(self.image)
+            return
+        uri = f"file:/handmade-{uuid.uuid4().hex}?vfs=memdb"
+        writer = MODULE.connect(uri, uri=True, isolation_level=None)
+        write_pages(writer, self.pages, [])
+        self.conn = _connect(uri, uri=True)
+        writer.close()
+        self.engine.dispose(close=False)
+
+    def end(self):
+        if not CONNECTOR.driver.can_serialize:
+            self.conn.close()
+
+
+@pytest.fixture(scope="session")
+def handmade_image():
+    return Handmade()
 
 
 @pytest.fixture
-def naive_session():
-    """What a project writes by hand: a new in-memory database migrated for every test."""
-    conn = connect(":memory:")
-    Migrator(SOURCE).run(conn)
-    conn.isolation_level = ""
-    engine = create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
-    with Session(engine) as session:
-        token = bind_session(session)
-        yield session
-        unbind_session(token)
-    engine.dispose()
-    conn.close()
+def handmade_session(handmade_image):
+    handmade_image.start()
+    session = Session(handmade_image.engine)
+    token = bind_session(session)
+    yield session
+    unbind_session(token)
+    session.close()
+    handmade_image.end()
 '''
+
+TEST_IMPORTS = (
+    "from sqlalchemy import func, select, text  # noqa: F401\n"
+    "from pytest_acodb.acolib.factories import ToolExecutionFactory  # noqa: F401\n"
+    "from pytest_acodb.acolib.models import Task, ToolExecution  # noqa: F401\n\n\n"
+)
+"""What a module of database tests imports anyway; every suite's modules start with it, so the
+one-time import of SQLAlchemy's ORM, factory_boy and Faker is in every figure alike."""
+
+ONE_SELECT = '    assert {s}.execute(text("SELECT count(*) FROM tasks")).scalar() == 0\n'
+REALISTIC = (
+    "    ToolExecutionFactory.create_batch(10)  # 10 executions + their 10 tasks: 20 rows\n"
+    "    assert {s}.scalar(select(func.count()).select_from(Task)) == 10\n"
+    "    rows = {s}.execute(\n"
+    "        select(Task.status, func.count(ToolExecution.id)).join(ToolExecution)"
+    ".group_by(Task.status)\n"
+    "    ).all()\n"
+    "    assert sum(n for _, n in rows) == 10\n"
+)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """Generated tests: each takes ``argument`` and runs ``body`` (``{s}`` names the session)."""
+
+    argument: str
+    body: str
+    conftest: str = ""
+
+
+SUITES: dict[str, Suite] = {
+    "none": Suite("", "    pass\n"),
+    "anchor": Suite("handmade_session", ONE_SELECT, ANCHOR_CONFTEST),
+    "session": Suite("acodb_session", ONE_SELECT),
+    "anchor_realistic": Suite("handmade_session", REALISTIC, ANCHOR_CONFTEST),
+    "session_realistic": Suite("acodb_session", REALISTIC),
+}
+"""The suites, by name (``callgrind.py`` uses the same ones)."""
+
+
+def write_suite(directory: Path, tests: int, suite: Suite) -> Path:
+    """``tests`` tests of ``suite`` in files of 100 under ``directory`` (made), with a
+    ``pytest.ini`` and the suite's ``conftest.py``."""
+    directory.mkdir(parents=True)
+    (directory / "pytest.ini").write_text("[pytest]\n")
+    if suite.conftest:
+        (directory / "conftest.py").write_text(suite.conftest)
+    per_file = 100
+    for start in range(0, tests, per_file):
+        body = "".join(
+            f"def test_{i}({suite.argument}):\n{suite.body.format(s=suite.argument)}\n\n"
+            for i in range(start, min(start + per_file, tests))
+        )
+        (directory / f"test_{start // per_file:03d}.py").write_text(TEST_IMPORTS + body)
+    return directory
 
 
 @dataclass
@@ -95,121 +179,103 @@ class Run:
 
     label: str
     cwd: Path
-    args: tuple[str, ...]
+    args: tuple[str, ...] = ()
 
 
 @dataclass
-class Result:
-    """Session times of one run over the rounds: ``cpu`` (the pytest process's CPU time, robust
-    to other load on the machine) and ``wall``; ``stats``: outcome counts of the last round."""
+class Measured:
+    """Per round: ``cpu`` seconds of the whole process and peak ``rss`` in MiB."""
 
-    cpu: list[float]
-    wall: list[float]
-    stats: dict[str, int]
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.cpu)
-
-    @property
-    def median_wall(self) -> float:
-        return statistics.median(self.wall)
+    cpu: list[float] = field(default_factory=list)
+    rss: list[float] = field(default_factory=list)
 
 
-TEST_IMPORTS = (
-    "from sqlalchemy import select  # noqa: F401\n"
-    "from pytest_acodb.acolib.factories import ToolExecutionFactory  # noqa: F401\n\n\n"
-)
-"""What a module of database tests imports anyway; every suite's modules start with it, so the
-one-time import of SQLAlchemy's ORM, factory_boy and Faker is in the baseline too."""
+def run_process(command: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int]:
+    """Run ``command``; returns (CPU seconds of the whole process, peak RSS in MiB, exit code).
+    Output goes to ``cwd/last-run.log``."""
+    with open(cwd / "last-run.log", "w") as log:
+        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, child.returncode
 
 
-def write_suite(
-    directory: Path, tests: int, argument: str, conftest: str = "", header: str = TEST_IMPORTS
-) -> Path:
-    """``tests`` tests in files of 100 starting with ``header``, each taking ``argument`` (or
-    nothing) and passing."""
-    directory.mkdir(parents=True)
-    (directory / "pytest.ini").write_text("[pytest]\n")
-    if conftest:
-        (directory / "conftest.py").write_text(conftest)
-    per_file = 100
-    for start in range(0, tests, per_file):
-        body = "".join(
-            f"def test_{i}({argument}):\n    pass\n\n\n"
-            for i in range(start, min(start + per_file, tests))
-        )
-        (directory / f"test_{start // per_file:03d}.py").write_text(header + body)
-    return directory
-
-
-def run_pytest(run: Run, scratch: Path) -> tuple[float, float, dict[str, int]]:
-    """Run pytest once; returns (session CPU seconds, session wall seconds, outcome counts)."""
-    out = scratch / "timer.json"
-    out.unlink(missing_ok=True)
+def pytest_env(driver: str | None) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTEST_ADDOPTS", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure with .pyc caching, as users run
-    env["ACODB_BENCH_OUT"] = str(out)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(scratch), env.get("PYTHONPATH")) if p)
+    if driver:
+        env["ACODB_BENCH_DRIVER"] = driver
+    return env
+
+
+def run_pytest(run: Run, driver: str | None) -> tuple[float, float]:
+    """Run pytest once; returns (CPU seconds, peak RSS MiB). Exits when pytest fails."""
     command = [
         sys.executable,
         "-m",
         "pytest",
         "-q",
         "-p",
-        "acodb_bench_timer",
-        "-p",
         "no:cacheprovider",
         "-p",
         "no:randomly",
         "-p",
         "no:hypothesispytest",
+        "-p",
+        "no:xdist",
+        *([f"--acodb-sqlite-driver={driver}"] if driver else []),
         *run.args,
     ]
-    done = subprocess.run(command, cwd=run.cwd, env=env, capture_output=True, text=True)
-    if not out.exists():
-        raise SystemExit(
-            f"{run.label}: pytest did not finish:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-        )
-    data = json.loads(out.read_text())
-    return data["cpu"], data["wall"], data["stats"]
+    cpu, rss, code = run_process(command, run.cwd, pytest_env(driver))
+    if code != 0:
+        log = (run.cwd / "last-run.log").read_text()
+        raise SystemExit(f"{run.label}: pytest exited {code}:\n{log[-3000:]}")
+    return cpu, rss
 
 
-def measure(runs: Sequence[Run], repeats: int, scratch: Path) -> dict[str, Result]:
-    """Each run ``repeats`` times, interleaved (rotating the order every round), after one
-    unrecorded warm-up of each (imports into the OS cache, .pyc files)."""
-    results = {r.label: Result([], [], {}) for r in runs}
+def measure(runs: Sequence[Run], rounds: int, driver: str | None) -> dict[str, Measured]:
+    """Each run ``rounds`` times, interleaved (the order rotating every round), after one
+    unrecorded warm-up of each (the OS cache, ``.pyc`` files)."""
+    results = {r.label: Measured() for r in runs}
     for run in runs:
-        run_pytest(run, scratch)
-    for round_ in range(repeats):
-        order = list(runs[round_ % len(runs) :]) + list(runs[: round_ % len(runs)])
-        for run in order:
-            cpu, wall, stats = run_pytest(run, scratch)
-            result = results[run.label]
-            result.cpu.append(cpu)
-            result.wall.append(wall)
-            result.stats = stats
-            print(
-                f"  {run.label:<30} cpu {cpu:6.2f} s  wall {wall:6.2f} s  {stats}", file=sys.stderr
-            )
+        run_pytest(run, driver)
+    for n in range(rounds):
+        for run in [*runs[n % len(runs) :], *runs[: n % len(runs)]]:
+            cpu, rss = run_pytest(run, driver)
+            results[run.label].cpu.append(cpu)
+            results[run.label].rss.append(rss)
+            print(f"  {run.label:<34} cpu {cpu:6.2f} s  rss {rss:6.1f} MiB", file=sys.stderr)
     return results
 
 
-def factory_throughput(rows: int) -> dict[str, float]:
-    """Rows per second for ``rows`` tool executions, each with its parent task, written by:
-    ``create_batch`` persisting as factory_boy's ``SQLAlchemyModelFactory._save`` does with
-    ``sqlalchemy_session_persistence = "commit"`` (a commit per row, each expiring every object
-    in the session: how the kit shipped), the kit's ``create_batch`` (one flush and one commit),
-    ``create()`` in a loop keeping the objects (a commit per call, expiring only what it wrote),
-    factory ``build`` plus ``add_all`` and one commit, factory ``build`` alone (no database: the
-    cost of making the data), and a raw Core ``insert`` (executemany) of the same rows (made by
-    the factory beforehand, outside the timing). Every variant starts from the migrated template
-    in a fresh default ``Session`` (``expire_on_commit=True``, as ``acodb_session``)."""
-    from typing import Any
+def paired(result: Measured, anchor: Measured) -> float:
+    """The median over rounds of ``result``'s CPU / ``anchor``'s CPU in the same round."""
+    return statistics.median(a / b for a, b in zip(result.cpu, anchor.cpu, strict=True))
 
+
+def per_test_us(result: Measured, anchor: Measured, tests: int) -> float:
+    """Median over rounds of the per-test CPU difference, in microseconds."""
+    return statistics.median(
+        (a - b) / tests * 1e6 for a, b in zip(result.cpu, anchor.cpu, strict=True)
+    )
+
+
+# -- row 3: factories --------------------------------------------------------------------------
+
+
+def factory_throughput(rows: int, rounds: int) -> dict[str, float]:
+    """Median seconds to write ``rows`` tool executions, each with its parent task, by: the
+    kit's ``create_batch`` (one flush, one commit), the kit's ``create()`` in a loop (a commit per
+    call), plain factory_boy (the same declarations with factory_boy's own
+    ``SQLAlchemyModelFactory._save`` and ``sqlalchemy_session_persistence = "flush"``: a flush per
+    row, one commit at the end) and, when installed, polyfactory's ``SQLAlchemyFactory``
+    (``batch`` of tasks and executions, ``add_all`` and one commit, as its ``create_batch_sync``
+    persists). Each variant starts from the migrated
+    template in a fresh ``Session``; rounds interleave the variants."""
+
+    from factory.alchemy import SQLAlchemyModelFactory
     from factory.declarations import SubFactory
-    from sqlalchemy import Table, insert, inspect
     from sqlalchemy.orm import Session
 
     from pytest_acodb import bundled_migrations_dir
@@ -217,306 +283,305 @@ def factory_throughput(rows: int) -> dict[str, float]:
         TaskFactory,
         ToolExecutionFactory,
         bind_session,
+        reseed,
         unbind_session,
     )
-    from pytest_acodb.acolib.models import Task, ToolExecution
     from pytest_acodb.db.connect import create_engine
     from pytest_acodb.db.template import Template
     from pytest_acodb.migrate import resolve
 
-    class Shipped:
-        """factory_boy's ``SQLAlchemyModelFactory._save`` with persistence "commit"."""
+    class PlainTask(TaskFactory):
+        class Meta:
+            sqlalchemy_session_persistence = "flush"
 
-        @classmethod
-        def _save(
-            cls, model_class: type[Any], session: Session, args: Any, kwargs: dict[str, Any]
-        ) -> Any:
-            obj = model_class(*args, **kwargs)
-            session.add(obj)
-            session.commit()
-            return obj
+        _save = classmethod(SQLAlchemyModelFactory._save.__func__)  # type: ignore[attr-defined]
 
-    class ShippedTask(Shipped, TaskFactory):
-        pass
+    class PlainToolExecution(ToolExecutionFactory):
+        class Meta:
+            sqlalchemy_session_persistence = "flush"
 
-    class ShippedToolExecution(Shipped, ToolExecutionFactory):
-        task = SubFactory(ShippedTask, status="running")  # type: ignore[no-untyped-call]
+        _save = classmethod(SQLAlchemyModelFactory._save.__func__)  # type: ignore[attr-defined]
+        task = SubFactory(PlainTask, status="running")  # type: ignore[no-untyped-call]
+
+    def plain(session: Session) -> None:
+        PlainToolExecution.create_batch(rows)
+        session.commit()
+
+    variants: dict[str, Callable[[Session], Any]] = {
+        "plain factory_boy, flush per row": plain,
+        "kit create_batch": lambda s: ToolExecutionFactory.create_batch(rows),
+        "kit create() per row": lambda s: [ToolExecutionFactory.create() for _ in range(rows)],
+    }
+    polyfactory = polyfactory_variant(rows)
+    if polyfactory is not None:
+        variants["polyfactory batch + add_all, one commit"] = polyfactory
 
     template = Template(resolve(bundled_migrations_dir()))
     database = template.clone_memory()
     engine = create_engine(database.url)
-    figures: dict[str, float] = {}
-
-    def timed(label: str, work: Callable[[Session], object], **options: object) -> None:
-        assert database.keeper is not None
-        template.restore(database.keeper)
-        engine.dispose()
-        with Session(engine, **options) as session:  # type: ignore[arg-type]
-            token = bind_session(session)
-            start = time.perf_counter()
-            work(session)
-            figures[label] = rows / (time.perf_counter() - start)
-            unbind_session(token)
-
-    def built(session: Session) -> list[ToolExecution]:
-        return ToolExecutionFactory.build_batch(rows)
-
-    def create_loop(session: Session) -> list[Any]:
-        return [ToolExecutionFactory.create() for _ in range(rows)]
-
-    def build_add_all(session: Session) -> None:
-        session.add_all(ToolExecutionFactory.build_batch(rows))
-        session.commit()
-
-    timed(
-        "factory create_batch, commit per row expiring the session (as shipped)",
-        lambda s: ShippedToolExecution.create_batch(rows),
-    )
-    timed(
-        "factory create_batch (one flush + one commit)",
-        lambda s: ToolExecutionFactory.create_batch(rows),
-    )
-    timed("factory create() x rows, kept (commit per call)", create_loop)
-    timed("factory build_batch + add_all, one commit", build_add_all)
-    timed("factory build_batch only (no database)", built)
-
-    # Core: the same kind of rows, made by the factory beforehand, inserted with executemany.
-    executions = ToolExecutionFactory.build_batch(rows)
-
-    def values(obj: object) -> dict[str, object]:
-        # Keyed by table column (``metadata``), not by attribute (``metadata_``): executemany
-        # silently ignores keys that name no column.
-        mapper = inspect(obj).mapper
-        row = {c.columns[0].key: getattr(obj, c.key) for c in mapper.column_attrs}
-        return {k: v for k, v in row.items() if v is not None}
-
-    import uuid
-
-    for execution in executions:
-        execution.task.id = str(uuid.uuid4())
-        execution.id = str(uuid.uuid4())
-        execution.task_id = execution.task.id
-    task_rows = [values(e.task) for e in executions]
-    execution_rows = [values(e) for e in executions]
-
-    def core(session: Session) -> None:
-        with engine.begin() as conn:
-            for table, data in (
-                (Task.__table__, task_rows),
-                (ToolExecution.__table__, execution_rows),
-            ):
-                assert isinstance(table, Table)
-                # executemany needs the same keys in every row
-                for key in {k for row in data for k in row}:
-                    for row in data:
-                        row.setdefault(key, None)
-                conn.execute(insert(table), data)
-
-    timed("raw Core insert (executemany)", core)
+    seconds: dict[str, list[float]] = {label: [] for label in variants}
+    for n in range(rounds):
+        labels = list(variants)
+        for label in labels[n % len(labels) :] + labels[: n % len(labels)]:
+            assert database.keeper is not None
+            template.restore(database.keeper)
+            engine.dispose()
+            reseed(n)
+            with Session(engine) as session:
+                token = bind_session(session)
+                start = time.process_time()
+                variants[label](session)
+                seconds[label].append(time.process_time() - start)
+                unbind_session(token)
+            print(f"  {label:<34} {seconds[label][-1]:6.2f} s", file=sys.stderr)
+    reseed(None)
     engine.dispose()
     database.close()
     template.close()
-    return figures
+    return {label: statistics.median(times) for label, times in seconds.items()}
 
 
-def apply_seconds(directory: Path, repeats: int) -> float:
-    """Median CPU seconds of applying every migration in ``directory`` to a new in-memory
-    database with the kit's migrator (what ``sqlx migrate run`` does), in this process."""
-    from pytest_acodb.db.connect import connect
-    from pytest_acodb.migrate import Migrator, resolve
+def polyfactory_variant(rows: int) -> Callable[[Any], object] | None:
+    """polyfactory's ``SQLAlchemyFactory`` for the same rows (CHECKed columns given valid
+    values, the parent task made per row), or ``None`` when polyfactory is not installed."""
+    try:
+        from polyfactory import Use
+        from polyfactory.factories.sqlalchemy_factory import SQLAlchemyFactory
+    except ImportError:
+        return None
+    from datetime import UTC, datetime
 
-    migrator = Migrator(resolve(directory))
-    times = []
-    for _ in range(max(1, repeats)):
-        conn = connect(":memory:")
-        start = time.process_time()
-        migrator.run(conn)
-        times.append(time.process_time() - start)
-        conn.close()
-    return statistics.median(times)
+    from pytest_acodb.acolib.models import Task, ToolExecution
+
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    class PolyTask(SQLAlchemyFactory[Task]):
+        __model__ = Task
+        __check_model__ = False
+        __set_relationships__ = False
+        status = Use(lambda: "running")
+        config = Use(lambda: {"retries": 1})
+        metadata_ = Use(lambda: {})
+        created_at = Use(now)
+        updated_at = Use(now)
+        started_at = Use(now)
+        completed_at = None
+        error = None
+
+    class PolyToolExecution(SQLAlchemyFactory[ToolExecution]):
+        __model__ = ToolExecution
+        __check_model__ = False
+        __set_relationships__ = False
+        status = Use(lambda: "completed")
+        arguments = Use(lambda: {"path": "a.txt"})
+        output = Use(lambda: "done")
+        created_at = Use(now)
+        completed_at = Use(now)
+
+    def make(session: Any) -> object:
+        # create_batch_sync is add_all and one commit; the parents are made the same way.
+        tasks = PolyTask.batch(rows)
+        executions = [PolyToolExecution.build(task_id=task.id) for task in tasks]
+        session.add_all([*tasks, *executions])
+        session.commit()
+        return executions
+
+    return make
+
+
+# -- row 4: checks -----------------------------------------------------------------------------
+
+
+def apply_seconds(directory: Path) -> tuple[float, float, float]:
+    """SQLite's apply-once floor: (CPU seconds, peak RSS MiB) of a child process that applies
+    every migration in ``directory`` once to a new in-memory database with the kit's migrator
+    (what ``sqlx migrate run`` does), start-up and imports included like the pytest runs, and
+    the CPU seconds of the applying alone."""
+    script = (
+        "import sys, time\n"
+        "from pytest_acodb.db.connect import connect\n"
+        "from pytest_acodb.migrate import Migrator, resolve\n"
+        "source, conn = resolve(sys.argv[1]), connect(':memory:')\n"
+        "start = time.process_time()\n"
+        "Migrator(source).run(conn)\n"
+        "print(time.process_time() - start)\n"
+    )
+    cpu, rss, code = run_process(
+        [sys.executable, "-c", script, str(directory)], directory.parent, pytest_env(None)
+    )
+    log = (directory.parent / "last-run.log").read_text()
+    assert code == 0, log[-2000:]
+    return cpu, rss, float(log.split()[-1])
+
+
+def alembic_note() -> str:
+    try:
+        import pytest_alembic  # noqa: F401
+    except ImportError:
+        return "pytest-alembic is not installed: no comparison"
+    return "pytest-alembic is installed, but no equivalent alembic history is generated yet"
+
+
+# -- the table ---------------------------------------------------------------------------------
 
 
 def table(rows: list[tuple[str, str, str]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    line = "+".join("-" * (w + 2) for w in widths)
-    out = [f"+{line}+"]
+    out = []
     for n, row in enumerate(rows):
         out.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
         if n == 0:
-            out.append(f"+{line}+")
-    out.append(f"+{line}+")
+            out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(out)
 
 
-CONTROL_CONFTEST = """
-import pytest
-
-
-@pytest.fixture(scope="session")
-def trivial_databases():
-    return object()
-
-
-@pytest.fixture
-def trivial_session(request, trivial_databases):
-    yield trivial_databases
-"""
-"""A control: the same fixture shape as acodb_session (one function-scoped generator fixture
-taking ``request`` and one session-scoped fixture) doing nothing, i.e. the floor pytest itself
-puts under any per-test fixture of that shape."""
-
-
-def ratio(result: Result, base: Result, tests: int) -> str:
-    """``"1.23x cpu (fastest rounds 1.18x), 1.20x wall (2.46 s vs 2.00 s cpu; +230 us/test)"``:
-    medians of ``result`` over ``base``, and the ratio of their fastest rounds (noise on a shared
-    machine only ever adds time, so the minima are the least disturbed pair)."""
-    per_test = (result.median - base.median) / tests * 1e6
-    return (
-        f"{result.median / base.median:.2f}x cpu (fastest rounds "
-        f"{min(result.cpu) / min(base.cpu):.2f}x), "
-        f"{result.median_wall / base.median_wall:.2f}x wall "
-        f"({result.median:.2f} s vs {base.median:.2f} s cpu; {per_test:+.0f} us/test)"
-    )
+def suite_rows(
+    scratch: Path, tests: int, realistic: int, rounds: int, driver: str | None, only: set[int]
+) -> list[tuple[str, str, str]]:
+    rows = []
+    if 1 in only:
+        print(f"row 1: {tests} tests, one SELECT each, {rounds} rounds", file=sys.stderr)
+        anchor = write_suite(scratch / "anchor", tests, SUITES["anchor"])
+        session = write_suite(scratch / "session", tests, SUITES["session"])
+        runs = [
+            Run("no fixture", write_suite(scratch / "none", tests, SUITES["none"])),
+            Run("hand-made", anchor),
+            Run("acodb_session clone", session),
+            Run("acodb_session file", session, ("--acodb-backend=file",)),
+            Run("acodb_session rollback", session, ("--acodb-isolation=rollback",)),
+        ]
+        result = measure(runs, rounds, driver)
+        base = result["hand-made"]
+        rows.append(
+            (
+                f"1. hand-made fixture / no fixture ({tests} tests, one SELECT)",
+                f"{paired(base, result['no fixture']):.3f}x "
+                f"({per_test_us(base, result['no fixture'], tests):+.0f} us/test)",
+                "(the anchor)",
+            )
+        )
+        for label, target in (
+            ("acodb_session clone", "<= 1.05x"),
+            ("acodb_session file", "<= 1.15x"),
+            ("acodb_session rollback", "<= 1.05x"),
+        ):
+            rows.append(
+                (
+                    f"1. {label} / hand-made",
+                    f"{paired(result[label], base):.3f}x "
+                    f"({per_test_us(result[label], base, tests):+.0f} us/test)",
+                    target,
+                )
+            )
+    if 2 in only:
+        print(f"row 2: realistic suite, {realistic} tests, {rounds} rounds", file=sys.stderr)
+        runs = [
+            Run("hand-made", write_suite(scratch / "ar", realistic, SUITES["anchor_realistic"])),
+            Run(
+                "acodb_session", write_suite(scratch / "sr", realistic, SUITES["session_realistic"])
+            ),
+        ]
+        result = measure(runs, rounds, driver)
+        rows.append(
+            (
+                f"2. realistic suite ({realistic} tests, 20 factory rows + 2 queries): "
+                "acodb_session / hand-made",
+                f"{paired(result['acodb_session'], result['hand-made']):.3f}x "
+                f"({per_test_us(result['acodb_session'], result['hand-made'], realistic):+.0f}"
+                " us/test)",
+                "<= 1.05x",
+            )
+        )
+    return rows
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small suites, one round")
-    parser.add_argument("--repeats", type=int, help="rounds per comparison (default 5, quick 1)")
-    parser.add_argument("--tests", type=int, help="tests per suite (default 2000, quick 200)")
-    parser.add_argument("--rows", type=int, help="factory rows (default 10000, quick 500)")
-    parser.add_argument("--only", default="1,2,3,4,5", help="comma-separated row numbers")
+    parser.add_argument("--quick", action="store_true", help="small suites, few rounds")
+    parser.add_argument("--rounds", type=int, help="rounds per comparison (default 7, quick 2)")
+    parser.add_argument("--tests", type=int, help="row 1 tests (default 1000, quick 200)")
+    parser.add_argument("--realistic", type=int, help="row 2 tests (default 300, quick 50)")
+    parser.add_argument("--rows", type=int, help="row 3 factory rows (default 10000, quick 500)")
+    parser.add_argument(
+        "--migrations", default=None, help="row 4 sizes (default 400,1000; quick 20,50)"
+    )
+    parser.add_argument("--driver", choices=("sqlean", "sqlite3"), help="SQLite driver")
+    parser.add_argument("--only", default="1,2,3,4", help="comma-separated row numbers")
     args = parser.parse_args(argv)
-    repeats = args.repeats or (1 if args.quick else 5)
-    tests = args.tests or (200 if args.quick else 2000)
+    rounds = args.rounds or (2 if args.quick else 7)
+    tests = args.tests or (200 if args.quick else 1000)
+    realistic = args.realistic or (50 if args.quick else 300)
     factory_rows = args.rows or (500 if args.quick else 10_000)
-    small, big = (10, 50) if args.quick else (50, 500)
+    sizes = [
+        int(x) for x in (args.migrations or ("20,50" if args.quick else "400,1000")).split(",")
+    ]
     only = {int(x) for x in args.only.split(",")}
 
     rows = [("benchmark", "measured", "target")]
     with tempfile.TemporaryDirectory(prefix="acodb-bench-") as tmp:
         scratch = Path(tmp)
-        (scratch / "acodb_bench_timer.py").write_text(TIMER_PLUGIN)
-        none = write_suite(scratch / "none", tests, "")
-        session = write_suite(scratch / "session", tests, "acodb_session")
-
-        if only & {1, 2}:
-            print(f"rows 1-2: {tests} tests, {repeats} rounds", file=sys.stderr)
-            runs = [
-                Run("no fixture", none, ()),
-                Run("acodb_session clone", session, ()),
-                Run("acodb_session rollback", session, ("--acodb-isolation=rollback",)),
-                Run("acodb_session clone, file", session, ("--acodb-backend=file",)),
-                Run(
-                    "control: a fixture doing nothing",
-                    write_suite(scratch / "control", tests, "trivial_session", CONTROL_CONFTEST),
-                    (),
-                ),
-            ]
-            if 2 in only:
-                naive = write_suite(scratch / "naive", tests, "naive_session", NAIVE_CONFTEST)
-                runs.append(Run("naive: migrate per test", naive, ()))
-            result = measure(runs, repeats, scratch)
-            base = result["no fixture"]
-            if 1 in only:
-                for label, target in (
-                    ("acodb_session clone", "<= 1.15x"),
-                    ("acodb_session rollback", "<= 1.05x"),
-                    ("acodb_session clone, file", "(info)"),
-                    ("control: a fixture doing nothing", "(pytest's floor)"),
-                ):
-                    rows.append(
-                        (
-                            f"1. {tests} tests: {label} / no fixture",
-                            ratio(result[label], base, tests),
-                            target,
-                        )
-                    )
-            if 2 in only:
-                naive_result = result["naive: migrate per test"]
-                clone = result["acodb_session clone"]
+        rows += suite_rows(scratch, tests, realistic, rounds, args.driver, only)
+        if 3 in only:
+            print(f"row 3: factories, {factory_rows} rows", file=sys.stderr)
+            seconds = factory_throughput(factory_rows, max(1, rounds // 2))
+            plain = seconds["plain factory_boy, flush per row"]
+            for label, value in seconds.items():
                 rows.append(
                     (
-                        f"2. {tests} tests: naive migrate-per-test / acodb_session clone",
-                        f"acodb {naive_result.median / clone.median:.1f}x faster (naive "
-                        f"{ratio(naive_result, base, tests)} vs no fixture)",
-                        "(report)",
+                        f"3. {factory_rows} tool executions + tasks: {label}",
+                        f"{factory_rows / value:,.0f} rows/s; plain factory_boy's time / this: "
+                        f"{plain / value:.2f}x",
+                        ">= 1.2x" if label == "kit create_batch" else "(report)",
                     )
                 )
-
-        if 3 in only:
+            if "polyfactory batch + add_all, one commit" not in seconds:
+                rows.append(("3. polyfactory", "not installed (pip install '.[bench]')", ""))
+        if 4 in only:
             from synthetic import write_migrations
 
-            print(f"row 3: --acodb-check-migrations, {small} vs {big} migrations", file=sys.stderr)
-            runs = []
-            for count in (small, big):
+            for count in sizes:
+                print(f"row 4: --acodb-check-migrations on {count} migrations", file=sys.stderr)
                 project = scratch / f"checks{count}"
                 project.mkdir()
                 (project / "pytest.ini").write_text("[pytest]\n")
                 write_migrations(project / "migrations", count)
-                runs.append(
+                floor_cpu, floor_rss, applying = apply_seconds(project / "migrations")
+                cpu, rss = run_pytest(
                     Run(
                         f"checks {count}",
                         project,
-                        ("--acodb-check-migrations", "--acodb-migrations=migrations"),
-                    )
+                        ("--acodb-check-migrations", "--acodb-migrations=migrations", "-x"),
+                    ),
+                    args.driver,
                 )
-            result = measure(runs, max(1, (repeats + 1) // 2), scratch)
-            a, b = result[f"checks {small}"], result[f"checks {big}"]
-            rows.append(
-                (
-                    f"3. --acodb-check-migrations: {big} / {small} synthetic migrations",
-                    f"{b.median / a.median:.1f}x cpu ({b.median:.2f} s vs {a.median:.2f} s;"
-                    f" outcomes {b.stats} vs {a.stats})",
-                    "<= 12x",
-                )
-            )
-            small_apply, big_apply = (
-                apply_seconds(scratch / f"checks{count}" / "migrations", repeats)
-                for count in (small, big)
-            )
-            rows.append(
-                (
-                    f"3. reference: applying the {big} / the {small} migrations once (no checks)",
-                    f"{big_apply / small_apply:.1f}x cpu ({big_apply:.2f} s vs "
-                    f"{small_apply * 1000:.0f} ms): SQLite's own cost per ALTER grows with the schema",
-                    "(floor)",
-                )
-            )
-
-        if 4 in only:
-            print(f"row 4: factories, {factory_rows} rows", file=sys.stderr)
-            figures = factory_throughput(factory_rows)
-            core = figures["raw Core insert (executemany)"]
-            for label, per_second in figures.items():
-                slower = "" if per_second == core else f" ({core / per_second:.1f}x Core's time)"
                 rows.append(
                     (
-                        f"4. {factory_rows} tool executions + tasks: {label}",
-                        f"{per_second:,.0f} rows/s{slower}",
-                        "(report)",
+                        f"4. --acodb-check-migrations, {count} synthetic migrations: "
+                        "CPU / apply-once floor",
+                        f"{cpu / floor_cpu:.1f}x ({cpu:.1f} s vs {floor_cpu:.2f} s, of which "
+                        f"{applying:.2f} s applying; {cpu / applying:.0f}x the applying alone)",
+                        "<= 20x" if count == 400 else "(report)",
                     )
                 )
-
-        if 5 in only:
-            print(f"row 5: -n 2 vs -n 0, {tests} tests", file=sys.stderr)
-            runs = [Run("-n 0", session, ("-n", "0")), Run("-n 2", session, ("-n", "2"))]
-            result = measure(runs, repeats, scratch)
-            zero, two = result["-n 0"], result["-n 2"]
-            rows.append(
-                (
-                    f"5. {tests} tests with acodb_session: -n 2 / -n 0",
-                    f"{two.median_wall / zero.median_wall:.2f}x wall ({two.median_wall:.2f}"
-                    f" s vs {zero.median_wall:.2f} s)",
-                    "(report)",
+                rows.append(
+                    (
+                        f"4. same, peak RSS (the apply-once process: {floor_rss:.0f} MiB)",
+                        f"{rss:.0f} MiB",
+                        "<= 100 MB" if count == 400 else "<= 200 MB",
+                    )
                 )
-            )
+            rows.append(("4. pytest-alembic on an equivalent history", alembic_note(), "optional"))
 
+    import sqlite3
+
+    from pytest_acodb.db import driver as drivers
+
+    used = drivers.load(args.driver)
     print(
-        f"\npytest-acodb benchmarks: {os.cpu_count()} cores, Python "
-        f"{sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, {repeats} rounds; "
-        "medians of pytest session time (collection + run), CPU time of the pytest process "
-        "unless marked wall"
+        f"\npytest-acodb benchmarks: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"driver {used.describe()} (stdlib SQLite {sqlite3.sqlite_version}), {rounds} rounds; "
+        "medians of per-round ratios of whole-process CPU time"
     )
     print(table(rows))
 

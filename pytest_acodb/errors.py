@@ -1120,3 +1120,88 @@ class NoTemplateError(AcodbError):
 
     def __init__(self, message: str = "Databases.get: no template given") -> None:
         super().__init__(message)
+
+
+class ConnectionLeakError(AcodbError):
+    """A test ended with a connection to its database still open and holding a lock (an
+    unfinished transaction, an unread query result), which would make the next test wait on it.
+    The test's database has been replaced by a fresh one for the next test.
+
+    Attributes: ``holder`` (what holds the lock, in words), ``memory`` (True for an in-memory
+    database, where a reader also waits on another connection's flushed, uncommitted write).
+    """
+
+    def __init__(self, holder: str, *, memory: bool) -> None:
+        self.holder = holder
+        self.memory = memory
+        coarse = (
+            " (in memory, SQLite's memdb locks the whole database: a reader also waits on a "
+            "flushed, uncommitted write, where a file lets readers in until the commit)"
+            if memory
+            else ""
+        )
+        super().__init__(
+            f"the test left {holder} open on its database, holding a lock{coarse}: close it "
+            "before the test ends (connection.close(), session.close(), or a `with` block); "
+            "the next test was given a new database"
+        )
+
+
+class AttachRefusedError(AcodbError):
+    """A migration ``ATTACH``es a database file while the kit builds a test template; the kit
+    refuses, as it never writes to files other than the test's database.
+
+    Attributes: ``version`` (the migration's), ``path`` (its file), ``file`` (what it attaches).
+    """
+
+    def __init__(self, version: int, path: Path | None, file: str) -> None:
+        self.version = version
+        self.path = path
+        self.file = file
+        where = path.name if path is not None else f"migration {version}"
+        super().__init__(
+            f"{where}: migration {version} ATTACHes the file {file!r}; building the test "
+            "template would write to that real file on every run, so the kit refuses: keep "
+            "ATTACH of real files out of the migrations (or attach ':memory:')"
+        )
+
+
+class RefillError(AcodbError):
+    """A kept test database cannot be refilled page by page (a test changed its page size or
+    journal mode); isolation ``clone`` moves to a new database. Attributes: ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class SqlFixtureError(AcodbError):
+    """A SQL fixture file (``@pytest.mark.acodb(fixtures=[...])``) cannot be found, read or
+    applied. Nothing of it, nor of the fixtures applied before it for the same test, stays in
+    the database.
+
+    Attributes: ``name`` (as the marker gives it), ``path`` (the file, or ``None`` when none was
+    found), ``line`` (1-based line of the failing statement, or ``None``), ``statement`` (its
+    text, or ``None``), ``reason`` (what went wrong and what to do).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        reason: str,
+        *,
+        path: Path | None = None,
+        line: int | None = None,
+        statement: str | None = None,
+    ) -> None:
+        self.name = name
+        self.path = path
+        self.line = line
+        self.statement = statement
+        self.reason = reason
+        where = f"{path}:{line}" if path is not None and line is not None else str(path or name)
+        shown = ""
+        if statement is not None:
+            flat = " ".join(statement.split())
+            shown = f" in statement `{flat[:200]}{'...' if len(flat) > 200 else ''}`"
+        super().__init__(f"SQL fixture {where}{shown}: {reason}")

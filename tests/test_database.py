@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from pytest_acodb import bundled_migrations_dir
 from pytest_acodb.acolib.factories import TaskFactory, bind_session, unbind_session
 from pytest_acodb.db.connect import connect, create_engine, default_connector
+from pytest_acodb.db.driver import OperationalError
 from pytest_acodb.db.isolation import Databases
 from pytest_acodb.db.isolation.clone import CloneSlot
 from pytest_acodb.db.isolation.rollback import (
@@ -26,7 +27,7 @@ from pytest_acodb.db.isolation.rollback import (
     joins_outer_transaction,
 )
 from pytest_acodb.db.template import Template, template_fingerprint
-from pytest_acodb.errors import IsolationError
+from pytest_acodb.errors import ConnectionLeakError, IsolationError
 from pytest_acodb.migrate import resolve
 
 INSERT_CONFIG = (
@@ -240,7 +241,8 @@ def test_clone_slot_moves_on_when_a_test_leaks_a_connection(template: Template) 
     assert database.engine is not None
     leaked = database.engine.connect()
     leaked.execute(text(INSERT_CONFIG), {"k": "a"})  # an open write transaction
-    slot.end_test()
+    with pytest.raises(ConnectionLeakError, match="left a connection of acodb_engine"):
+        slot.end_test()
     fresh = slot.start_test()
     assert fresh.url != database.url
     assert _count(fresh.engine, "configurations") == 0
@@ -348,13 +350,15 @@ def test_reading_pragmas_and_setting_foreign_keys_on_is_allowed(shared: Rollback
 
 def test_rollback_refuses_a_write_by_another_connection(shared: RollbackDatabase) -> None:
     database = shared.start_test()
-    raw = database.connect()
+    with pytest.raises(OperationalError, match="readonly"):  # at once, not after 5 s
+        database.connect().execute("DELETE FROM tasks")
+    raw = database.connector.connect(database.sqlite_uri.replace("mode=ro", "mode=rw"), uri=True)
     raw.execute(
         "INSERT INTO configurations (key, value, value_type, is_secret) "
         "VALUES ('k', '1', 'integer', 0)"
     )
     raw.close()
-    with pytest.raises(IsolationError, match="another connection committed"):
+    with pytest.raises(IsolationError, match="another connection writing"):
         shared.end_test()
     shared.start_test()
     assert _count(database.engine, "configurations") == 0

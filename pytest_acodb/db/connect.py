@@ -49,6 +49,16 @@ SQLX_PRAGMAS: tuple[tuple[str, str], ...] = (
 are SQLite's defaults as ``libsqlite3-sys`` compiles them (it defines no
 ``SQLITE_DEFAULT_RECURSIVE_TRIGGERS`` and no ``SQLITE_TRUSTED_SCHEMA``)."""
 
+_opened = 0
+
+
+def connections_opened() -> int:
+    """How many connections :meth:`Connector.prepare` has prepared in this process (a counter:
+    the isolation strategies compare it before and after a test to know whether the test opened
+    connections of its own)."""
+    return _opened
+
+
 OnConnect = Callable[[Any], None]
 """A callback run with every new DB-API connection (e.g. to register SQL functions)."""
 
@@ -75,12 +85,18 @@ class Connector:
         conn.close()
 
     def connect(
-        self, database: str | Path, *, uri: bool = False, factory: type[Any] | None = None
+        self,
+        database: str | Path,
+        *,
+        uri: bool = False,
+        factory: type[Any] | None = None,
+        autocommit: bool = True,
     ) -> sqlite3.Connection:
         """A new connection to ``database`` (a path, ``":memory:"`` or a ``file:`` URI with
         ``uri=True``) in autocommit mode (``isolation_level=None``: the caller issues ``BEGIN``
-        and ``COMMIT``), usable from any thread, prepared by :meth:`prepare`. ``factory``: a
-        subclass of the driver's ``Connection`` to instantiate.
+        and ``COMMIT``; with ``autocommit=False`` the driver's default, which begins a transaction
+        before a write, as SQLAlchemy expects), usable from any thread, prepared by
+        :meth:`prepare`. ``factory``: a subclass of the driver's ``Connection`` to instantiate.
 
         Raises the driver's ``OperationalError`` when SQLite cannot open it, and
         :class:`~pytest_acodb.errors.ExtensionError` when an extension does not load.
@@ -88,7 +104,7 @@ class Connector:
         conn: sqlite3.Connection = self.driver.module.connect(
             str(database) if isinstance(database, Path) else database,
             uri=uri,
-            isolation_level=None,
+            isolation_level=None if autocommit else "",
             check_same_thread=False,
             timeout=BUSY_TIMEOUT_S,
             factory=factory or self.driver.module.Connection,
@@ -104,6 +120,8 @@ class Connector:
         """Give a new DB-API connection the kit's settings (:data:`SQLX_PRAGMAS`), load the
         extensions and run the ``on_connect`` callbacks. Raises
         :class:`~pytest_acodb.errors.ExtensionError` naming an extension that fails."""
+        global _opened
+        _opened += 1
         for statement in _settings(self.driver):
             conn.execute(statement)
         if self.extensions:
@@ -134,13 +152,18 @@ class Connector:
 
         engine = sqlalchemy.create_engine(url, module=self.driver.module, **kwargs)
         event.listen(engine, "connect", lambda dbapi, _record: self.prepare(dbapi))
+        refusal = _REFUSALS.get(url)
+        if refusal is not None:
+            event.listen(engine, "handle_error", _refuse(refusal))
         return engine
 
     # -- images ----------------------------------------------------------------------------
 
     def image(self, conn: sqlite3.Connection) -> bytes:
-        """The bytes of a database file holding the ``main`` database of ``conn`` (committed
-        state; the connection must have no open transaction)."""
+        """The bytes of a database file holding the ``main`` database of ``conn`` as ``conn``
+        sees it: the committed state, plus its own uncommitted writes when it is inside a
+        transaction. Raises the driver's ``OperationalError`` when another connection's lock
+        keeps it from reading (after ``conn``'s busy timeout)."""
         if hasattr(conn, "serialize"):
             return bytes(conn.serialize())
         return b"".join(pages(conn))
@@ -166,6 +189,20 @@ class Connector:
             return self.connect(uri, uri=True)
         finally:
             writer.close()
+
+
+@cache
+def has_dbpage(driver: Driver) -> bool:
+    """True when ``driver``'s SQLite has the ``sqlite_dbpage`` table (``SQLITE_ENABLE_DBPAGE_VTAB``:
+    sqlean has it; Debian's system SQLite, under the standard library's ``sqlite3``, has not)."""
+    probe = driver.module.connect(":memory:")
+    try:
+        probe.execute("SELECT 1 FROM sqlite_dbpage LIMIT 0")
+    except drivers.Error:
+        return False
+    finally:
+        probe.close()
+    return True
 
 
 @cache
@@ -217,6 +254,29 @@ def _load_extension(conn: Any, entry: str) -> None:
         load(conn)
     except Exception as exc:  # the extension's own loader: report it as that extension's
         raise ExtensionError(entry, f"its load() failed: {type(exc).__name__}: {exc}") from exc
+
+
+_REFUSALS: dict[str, str] = {}
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 5, 6, 8
+"""Primary result codes (sqlite.org/rescode.html) of a lock wait and a read-only write."""
+
+
+def refuse_writes(url: str, message: str) -> None:
+    """Make engines that :meth:`Connector.create_engine` opens on ``url`` (a read-only URL)
+    report a write, or a wait on a lock, as :class:`~pytest_acodb.errors.AcodbError` with
+    ``message`` instead of SQLite's ``attempt to write a readonly database``."""
+    _REFUSALS[url] = message
+
+
+def _refuse(message: str) -> Callable[[Any], None]:
+    def handle_error(context: Any) -> None:
+        code = drivers.error_code(context.original_exception)
+        if code is not None and code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY):
+            from ..errors import AcodbError
+
+            raise AcodbError(message) from None
+
+    return handle_error
 
 
 # -- pages ---------------------------------------------------------------------------------
@@ -338,6 +398,8 @@ class Database:
     engine: Engine | None = field(default=None, repr=False)
     isolation: str = "clone"
     connector: Connector = field(default_factory=default_connector, repr=False)
+    extras: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Objects made for this database once and reused by every test (the async engine)."""
 
     def connect(self) -> sqlite3.Connection:
         """A new connection to this database (see :meth:`Connector.connect`).

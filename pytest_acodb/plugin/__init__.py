@@ -20,6 +20,8 @@ from .fixtures import (
     CONNECTOR_KEY,
     DB_KEY,
     _acodb,
+    acodb_async_engine,
+    acodb_async_session,
     acodb_checks,
     acodb_connection,
     acodb_connector,
@@ -41,6 +43,8 @@ from .seeds import RUN_SEED_KEY, choose_run_seed
 
 __all__ = [
     "_acodb",
+    "acodb_async_engine",
+    "acodb_async_session",
     "acodb_checks",
     "acodb_connection",
     "acodb_connector",
@@ -110,8 +114,12 @@ def _connector(config: pytest.Config, resolved: settings.AcodbSettings) -> Conne
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    # xdist: every worker seeds its tests' data from the controller's run seed.
+    # xdist: every worker seeds its tests' data from the controller's run seed, and checks
+    # that it builds its template from the migrations the controller saw (see acodb_template).
     node.workerinput["acodb_seed"] = node.config.stash[RUN_SEED_KEY]
+    from .fixtures import migrations_at_start
+
+    node.workerinput["acodb_migrations"] = migrations_at_start(node.config)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -166,6 +174,8 @@ class FactoryFixtures:
     def pytest_fixture_setup(
         self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
     ) -> Generator[None, Any, Any]:
+        if fixturedef.argname.startswith(("acodb_", "_acodb")):
+            return (yield)  # the kit's own fixtures call no factory while they are set up
         from ..synth.factories.base import building_fixture, factory_fixture
         from ..synth.session import provide_session
 
@@ -221,7 +231,9 @@ def pytest_runtest_makereport(
         report.sections.extend(seed_section(item))
         if call.when == "call" and DB_KEY in item.stash:
             state = item.stash[DB_KEY]
-            report.sections.extend(keep_failed(item, state.database, state.isolation))
+            report.sections.extend(
+                keep_failed(item, state.database, state.isolation, state.holder.kept_connections())
+            )
     return report
 
 

@@ -10,25 +10,30 @@ Session scope::
 
 Function scope::
 
-    _acodb (private: reads the marker, starts the test's database, seeds the data)
+    _acodb (private: reads the marker, starts the test's database, applies its SQL fixture
+      │     files, seeds the data; ends the database after the test)
       ├─> acodb_seed
       └─> acodb_db ──> acodb_url
-                   └─> acodb_engine ──> acodb_connection
-                                    └─> acodb_session ──> acodb_factories
+                   ├─> acodb_engine ──> acodb_connection
+                   │                └─> acodb_session ──> acodb_factories
+                   └─> acodb_async_engine ──> acodb_async_session
     acodb_rows (acodb_db, acodb_seed, acodb_values)
     acodb_migrator (acodb_migrations_dir, acodb_connector)
 
 The order fixtures appear in a test's signature never matters: ``_acodb`` is set up before the
 rest, and a factory called while another fixture is being set up (pytest-factoryboy's model
-fixtures, or your own) asks for ``acodb_session`` itself.
+fixtures, or your own) asks for ``acodb_session`` itself. ``acodb_engine`` and
+``acodb_session`` also take ``_acodb`` (always in their closure already) to hand it their
+teardown: pytest charges a generator fixture more per test than a plain one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,10 +41,10 @@ import pytest
 
 from .. import bundled_migrations_dir
 from ..db.connect import Connector, Database, create_engine
-from ..db.isolation import Databases
+from ..db.isolation import Databases, Isolation
 from ..db.template import Template
-from ..errors import AcodbError, IsolationError
-from ..migrate import resolve
+from ..errors import AcodbError, ConnectionLeakError, IsolationError
+from ..migrate import MigrationSource, resolve
 from ..migrate.stepper import Stepper
 from .hints import describe
 from .marker import marker_args
@@ -49,6 +54,7 @@ from .settings import SETTINGS_KEY
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
     from sqlalchemy.orm import Session
 
     from ..schema import Schema
@@ -64,12 +70,16 @@ with the ``pytest_acodb_connect`` hook as its callback)."""
 
 @dataclass
 class TestDatabase:
-    """What ``_acodb`` gives a test: its ``database``, the ``isolation`` it runs under, and the
-    ``seed`` its data was seeded from."""
+    """What ``_acodb`` gives a test: its ``database``, the ``isolation`` it runs under, the
+    ``seed`` its data was seeded from, and the ``holder`` (:class:`Isolation`) of the database."""
 
     database: Database
     isolation: str
     seed: int
+    holder: Isolation
+    closers: list[Callable[[], object]] = field(default_factory=list)
+    """What the fixtures over this one close when the test ends, last first (plain fixtures
+    that register here cost pytest less per test than generator fixtures)."""
 
 
 TestDatabase.__test__ = False  # type: ignore[attr-defined]  # not a test class, whatever its name
@@ -111,6 +121,36 @@ def acodb_connector(request: pytest.FixtureRequest) -> Connector:
     return request.config.stash[CONNECTOR_KEY]
 
 
+MIGRATIONS_KEY = pytest.StashKey[tuple[str, str] | None]()
+
+
+def migrations_at_start(config: pytest.Config) -> tuple[str, str] | None:
+    """The configured migrations directory and its fingerprint (checksums of every file) when
+    the run started, read once (``None`` when it cannot be read: the template says why)."""
+    if MIGRATIONS_KEY not in config.stash:
+        directory = config.stash[SETTINGS_KEY].migrations or bundled_migrations_dir()
+        try:
+            source = resolve(directory)
+        except AcodbError:
+            config.stash[MIGRATIONS_KEY] = None
+        else:
+            config.stash[MIGRATIONS_KEY] = (str(source.directory), source.fingerprint)
+    return config.stash[MIGRATIONS_KEY]
+
+
+def _check_unchanged(config: pytest.Config, source: MigrationSource) -> None:
+    """Under xdist, raise :class:`~pytest_acodb.errors.AcodbError` when the migrations this
+    worker is about to template differ from those the controller saw when the run started
+    (a checkout or an editor changed them mid-run: two workers would test two schemas)."""
+    started = getattr(config, "workerinput", {}).get("acodb_migrations")
+    if started and started[0] == str(source.directory) and started[1] != source.fingerprint:
+        raise AcodbError(
+            f"the migrations in {source.directory} changed after the run started (the run "
+            f"began with {started[1][:12]}, this worker found {source.fingerprint[:12]}), so "
+            "xdist workers would test different schemas; run again once they stop changing"
+        )
+
+
 def _cache_directory(config: pytest.Config) -> Path | None:
     """pytest's cache directory for templates, or ``None`` (with one warning) when the cache
     plugin is off or the directory cannot be made."""
@@ -148,6 +188,7 @@ def acodb_template(
     cache = _cache_directory(config) if config.stash[SETTINGS_KEY].reuse_template else None
     try:
         source = resolve(acodb_migrations_dir)
+        _check_unchanged(config, source)
         if cache is not None:
             template = Template.cached(source, cache, acodb_connector)
         else:
@@ -227,15 +268,26 @@ def _acodb(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iterat
     if message:  # outside the except: one line, not "during handling of the above exception"
         pytest.fail(message, pytrace=False)
     isolation = args.isolation or settings.isolation
-    holder = acodb_databases.get(
-        isolation,
-        args.backend or settings.backend,
-        lambda: request.getfixturevalue("tmp_path_factory").mktemp("acodb"),
-        lambda: request.getfixturevalue("acodb_template"),
-    )
+    try:
+        holder = acodb_databases.get(
+            isolation,
+            args.backend or settings.backend,
+            lambda: request.getfixturevalue("tmp_path_factory").mktemp("acodb"),
+            lambda: request.getfixturevalue("acodb_template"),
+            args.target,
+        )
+    except AcodbError as error:  # a target= that is not a version, a migration that fails
+        message = describe(error)
+    if message:
+        pytest.fail(message, pytrace=False)
     database = holder.start_test()
+    if args.fixtures:
+        message = _apply_sql_fixtures(holder, args.fixtures, node, settings.fixtures)
+        if message:
+            _end_quietly(holder)
+            pytest.fail(message, pytrace=False)
     run_seed = request.config.stash[RUN_SEED_KEY]
-    state = TestDatabase(database, isolation, test_seed(run_seed, node.nodeid))
+    state = TestDatabase(database, isolation, test_seed(run_seed, node.nodeid), holder)
     node.stash[DB_KEY] = state
     message = ""
     try:
@@ -244,15 +296,53 @@ def _acodb(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iterat
         try:
             yield state
         finally:
-            seed_data(None)
+            try:
+                _close(state.closers)
+            finally:
+                seed_data(None)
     finally:
         del node.stash[DB_KEY]  # a rerun of the item starts afresh
         try:
             holder.end_test()  # even when seeding failed: the next test needs the database
-        except IsolationError as error:
+        except (IsolationError, ConnectionLeakError) as error:
             message = str(error)
     if message:  # outside the except, so the report has one line
         pytest.fail(message, pytrace=False)
+
+
+def _close(closers: list[Callable[[], object]]) -> None:
+    """Run ``closers`` last first; all of them run, and the first error is raised after."""
+    failed: BaseException | None = None
+    while closers:
+        try:
+            closers.pop()()
+        except BaseException as error:  # the rest must still close
+            failed = failed or error
+    if failed is not None:
+        raise failed
+
+
+def _apply_sql_fixtures(
+    holder: Isolation, names: tuple[str, ...], node: pytest.Item, folder: Path | None
+) -> str:
+    """Apply the marker's SQL fixture files to the test's database; returns the one-line error
+    (``""`` when they applied)."""
+    from ..db.sql_fixtures import apply_fixtures, resolve_fixtures
+    from ..errors import SqlFixtureError
+
+    try:
+        paths = resolve_fixtures(names, node.path.parent, folder)
+        with holder.writer() as conn:
+            apply_fixtures(conn, paths, dict(zip(paths, names, strict=True)))
+    except SqlFixtureError as error:
+        return str(error)
+    return ""
+
+
+def _end_quietly(holder: Isolation) -> None:
+    """End a test's database after its setup failed (the setup's error is the one to show)."""
+    with contextlib.suppress(AcodbError):
+        holder.end_test()
 
 
 @pytest.fixture
@@ -291,14 +381,16 @@ def acodb_url(acodb_db: Database) -> str:
     A second engine, or the code under test, can open it to reach the same database, for the
     memory backend too (same process; use
     :func:`pytest_acodb.db.connect.create_engine` so it gets the kit's driver and settings). With
-    isolation ``rollback`` such an engine is outside the test's transaction: give the code under
-    test ``acodb_engine`` instead, or mark the test ``@pytest.mark.acodb(isolation="clone")``.
+    isolation ``rollback`` such an engine is outside the test's transaction, so the URL opens the
+    shared database read-only and without waiting on locks: a write through it fails at once
+    saying to give the code under test ``acodb_engine`` instead, or to mark the test
+    ``@pytest.mark.acodb(isolation="clone")``.
     """
     return acodb_db.url
 
 
 @pytest.fixture
-def acodb_engine(acodb_db: Database) -> Iterator[Engine]:
+def acodb_engine(acodb_db: Database, _acodb: TestDatabase) -> Engine:
     """A SQLAlchemy ``Engine`` on this test's database.
 
     Its connections have the kit's settings (foreign keys on...) and it is made with
@@ -308,11 +400,10 @@ def acodb_engine(acodb_db: Database) -> Iterator[Engine]:
     all its connections share the test's transaction and their commits become savepoints.
     """
     if acodb_db.engine is not None:
-        yield acodb_db.engine
-        return
+        return acodb_db.engine
     engine = create_engine(acodb_db.url, acodb_db.connector)
-    yield engine
-    engine.dispose()
+    _acodb.closers.append(engine.dispose)
+    return engine
 
 
 @pytest.fixture
@@ -325,7 +416,7 @@ def acodb_connection(acodb_engine: Engine) -> Iterator[Connection]:
 
 
 @pytest.fixture
-def acodb_session(acodb_engine: Engine) -> Iterator[Session]:
+def acodb_session(acodb_engine: Engine, _acodb: TestDatabase) -> Session:
     """A SQLAlchemy ORM ``Session`` on ``acodb_engine``, bound to the kit's factories.
 
     ``pytest_acodb.acolib.factories`` write to it with no setup; they commit. With isolation
@@ -339,11 +430,41 @@ def acodb_session(acodb_engine: Engine) -> Iterator[Session]:
 
     session = Session(acodb_engine)
     token = bind_session(session)
-    try:
-        yield session
-    finally:
-        unbind_session(token)
-        session.close()
+    _acodb.closers.append(session.close)
+    _acodb.closers.append(lambda: unbind_session(token))
+    return session
+
+
+@pytest.fixture
+def acodb_async_engine(acodb_db: Database) -> AsyncEngine:
+    """A SQLAlchemy ``AsyncEngine`` (aiosqlite) on this test's database: the same database as
+    ``acodb_engine`` (the run's SQLite driver, so in-memory databases too), foreign keys on,
+    ``hide_parameters=True``, the same isolation (under ``rollback`` its statements join the
+    test's outer transaction and its commits are savepoints). Made once per database and
+    reused; it pools no connections, so each test may run its own event loop. Needs the
+    ``async`` extra (``aiosqlite``, ``greenlet``)."""
+    from ..db.aio import async_engine
+
+    engine = acodb_db.extras.get("async_engine")
+    if engine is None:
+        engine = acodb_db.extras["async_engine"] = async_engine(acodb_db)
+    return engine
+
+
+@pytest.fixture
+def acodb_async_session(acodb_async_engine: AsyncEngine) -> Iterator[AsyncSession]:
+    """A SQLAlchemy ``AsyncSession`` on ``acodb_async_engine``; use it from the test's event
+    loop (``asyncio.run``, pytest-asyncio, anyio). Closed after the test (in a new event loop
+    when the test left it open). The kit's factories write through ``acodb_session`` (sync) to
+    the same database, and the async session sees their committed rows."""
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    session = AsyncSession(acodb_async_engine, expire_on_commit=False)
+    yield session
+    if session.in_transaction():  # else it holds no connection
+        asyncio.run(session.close())
 
 
 FACTORIES_KEY = pytest.StashKey[list[tuple["Schema", "Factories"]]]()

@@ -10,7 +10,9 @@ import os
 import re
 import tempfile
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,9 +107,19 @@ def seed_section(item: pytest.Item) -> list[tuple[str, str]]:
     return [("acodb", f"test data seeded from run seed {seed}; replay with --acodb-seed {seed}")]
 
 
-def keep_failed(item: pytest.Item, database: Database, isolation: str) -> list[tuple[str, str]]:
+def keep_failed(
+    item: pytest.Item, database: object, isolation: str, connections: Sequence[Any] = ()
+) -> list[tuple[str, str]]:
     """The ``acodb`` report section of ``--acodb-keep-failed``: a copy of the failed test's
-    ``database`` made now, while it exists (see :func:`_copy`), or why none was made."""
+    ``database`` (a :class:`~pytest_acodb.db.connect.Database`) made now, while it exists, or why
+    none was made.
+
+    The copy is read through one of ``connections`` (the DB-API connections of the test's
+    engine) that is inside a transaction, so it holds what the test saw, its uncommitted writes
+    included; else through a new connection that waits at most
+    :data:`~pytest_acodb.db.isolation.clone.REFILL_WAIT_MS` on a lock (a connection the kit
+    does not know, holding a write, means no copy, and the section says why)."""
+    assert isinstance(database, Database)
     if not item.config.stash[SETTINGS_KEY].keep_failed:
         return []
     if isolation == "rollback":
@@ -121,10 +133,20 @@ def keep_failed(item: pytest.Item, database: Database, isolation: str) -> list[t
                 "keep its database",
             )
         ]
+    image = _test_image(database, connections)
+    if image is None:
+        return [
+            (
+                "acodb",
+                "database not kept: another connection holds a lock on it (a connection the "
+                "test opened itself, inside a transaction); close it or commit before the "
+                "assertion that fails, to keep the database",
+            )
+        ]
     path = kept_path(item.config, item.nodeid)
     keep_secrets = item.config.stash[SETTINGS_KEY].keep_secrets
     try:
-        _copy(database, path, keep_secrets)
+        _write(image, path, database.connector, keep_secrets)
     except (OSError, *drivers.Error) as exc:  # type: ignore[misc]
         with contextlib.suppress(OSError):
             path.unlink()
@@ -139,23 +161,46 @@ def keep_failed(item: pytest.Item, database: Database, isolation: str) -> list[t
     ]
 
 
-def _copy(database: Database, path: Path, keep_secrets: bool) -> None:
-    """Copy ``database`` to a new file at ``path`` readable by its owner only (0600), with the
-    ``value`` of every row whose ``is_secret`` is true replaced by ``'***'`` unless
-    ``keep_secrets``."""
+def _write(image: bytes, path: Path, connector: Connector, keep_secrets: bool) -> None:
+    """Write the database ``image`` to a new file at ``path`` readable by its owner only
+    (0600), with the ``value`` of every row whose ``is_secret`` is true replaced by ``'***'``
+    unless ``keep_secrets``."""
     from ..schema import snapshot
 
     path.unlink(missing_ok=True)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    source = database.connect()
-    target = database.connector.connect(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(image)
+    if keep_secrets:
+        return
+    target = connector.connect(path)
     try:
-        source.backup(target)
-        if keep_secrets:
-            return
         for table in snapshot(target).tables.values():
             if table.column("is_secret") and table.column("value"):
                 target.execute(f"UPDATE {quote(table.name)} SET value = '***' WHERE is_secret")
+        target.commit()
     finally:
         target.close()
+
+
+def _test_image(database: Any, connections: Sequence[Any]) -> bytes | None:
+    """The bytes of the test's database as the test sees it (see :func:`keep_failed`), or
+    ``None`` when another connection's lock keeps it from being read."""
+    from ..db import driver as drivers
+    from ..db.isolation.clone import REFILL_WAIT_MS
+
+    connector = database.connector
+    for conn in connections:
+        if not conn.closed and conn.in_transaction:
+            try:
+                return connector.image(conn)  # type: ignore[no-any-return]
+            except drivers.Error:
+                break
+    source = database.connect()
+    try:
+        source.execute(f"PRAGMA busy_timeout = {REFILL_WAIT_MS}")
+        return connector.image(source)  # type: ignore[no-any-return]
+    except (*drivers.Error, MemoryError):  # type: ignore[misc]  # serialize: MemoryError
+        return None
+    finally:
         source.close()

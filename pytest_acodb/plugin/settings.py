@@ -174,6 +174,14 @@ OPTIONS: tuple[Option, ...] = (
         metavar="TABLE.COLUMN=VALUE",
     ),
     Option(
+        "--acodb-fixtures",
+        "acodb_fixtures",
+        "project-wide folder of SQL fixture files for @pytest.mark.acodb(fixtures=[NAME, ...]): "
+        "NAME.sql there when there is no fixtures/NAME.sql beside the test (an ini path is "
+        "relative to the rootdir)",
+        metavar="DIR",
+    ),
+    Option(
         "--acodb-metadata",
         "acodb_metadata",
         "SQLAlchemy MetaData to compare with the migrated schema (models_match check), as "
@@ -205,6 +213,7 @@ class AcodbSettings:
     sqlite_driver: str | None = None
     sqlite_extensions: tuple[str, ...] = ()
     values: tuple[str, ...] = ()
+    fixtures: Path | None = None
 
 
 SETTINGS_KEY = pytest.StashKey[AcodbSettings]()
@@ -267,6 +276,7 @@ def resolve(config: pytest.Config) -> AcodbSettings:
         sqlite_driver=values["acodb_sqlite_driver"][0],
         sqlite_extensions=_lines(values["acodb_sqlite_extensions"][0]),
         values=_values(values["acodb_values"][0]),
+        fixtures=_folder(config, *values["acodb_fixtures"]),
     )
 
 
@@ -281,6 +291,15 @@ def _values(value: list[str] | None) -> tuple[str, ...]:
     except AcodbError as error:
         raise pytest.UsageError(str(error)) from None
     return lines
+
+
+def _folder(config: pytest.Config, value: str | None, origin: str) -> Path | None:
+    """A folder setting as an absolute path: an option relative to the invocation directory, an
+    ini value relative to the rootdir."""
+    if value is None:
+        return None
+    base = config.invocation_params.dir if origin == "option" else config.rootpath
+    return (Path(base) / str(value)).resolve()
 
 
 def _lines(value: list[str] | None) -> tuple[str, ...]:

@@ -2,101 +2,35 @@
 
 from __future__ import annotations
 
-import sqlite3
+import dataclasses
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...errors import IsolationError
 from .. import driver as drivers
-from ..connect import Database, file_database, memory_database
+from ..connect import Database, file_database, memory_database, refuse_writes
 from ..driver import Driver
 from ..template import Template
+from .watch import CONNECTION_PRAGMAS, WatchedConnection, watched_class
+
+__all__ = ["CONNECTION_PRAGMAS", "GuardedConnection", "RollbackDatabase", "guarded_class"]
+
+USE_CLONE = (
+    "under isolation=rollback the test's database is shared and its rows live in the "
+    "transaction of acodb_engine, so acodb_url is read-only for other engines: give the code "
+    'under test acodb_engine, or mark the test @pytest.mark.acodb(isolation="clone")'
+)
+"""The one-line error of a write through a second engine on ``acodb_url`` under rollback."""
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
-CONNECTION_PRAGMAS: frozenset[str] = frozenset(
-    (
-        "foreign_keys",
-        "recursive_triggers",
-        "ignore_check_constraints",
-        "query_only",
-        "legacy_alter_table",
-        "reverse_unordered_selects",
-        "automatic_index",
-        "trusted_schema",
-        "cell_size_check",
-        "secure_delete",
-        "writable_schema",
-        "synchronous",
-        "temp_store",
-        "cache_size",
-        "cache_spill",
-        "busy_timeout",
-        "journal_mode",
-        "locking_mode",
-        "mmap_size",
-        "case_sensitive_like",
-        "count_changes",
-        "full_column_names",
-        "short_column_names",
-        "empty_result_callbacks",
-        "threads",
-        "hard_heap_limit",
-        "soft_heap_limit",
-        "analysis_limit",
-        "user_version",
-        "application_id",
-        "page_size",
-        "auto_vacuum",
-        "max_page_count",
-        "encoding",
-    )
-)
-"""PRAGMAs a test must not set under isolation ``rollback``. Most belong to the connection and
-survive ``ROLLBACK``, so they would leak into the next test; ``foreign_keys`` is a no-op inside a
-transaction, so switching it off would silently not happen. (Setting ``foreign_keys`` on is
-allowed: it already is.)"""
 
-_DDL_ACTIONS: dict[int, str] = {
-    getattr(sqlite3, f"SQLITE_{name}"): name.replace("_", " ")
-    for name in (
-        "CREATE_INDEX",
-        "CREATE_TABLE",
-        "CREATE_TEMP_INDEX",
-        "CREATE_TEMP_TABLE",
-        "CREATE_TEMP_TRIGGER",
-        "CREATE_TEMP_VIEW",
-        "CREATE_TRIGGER",
-        "CREATE_VIEW",
-        "CREATE_VTABLE",
-        "DROP_INDEX",
-        "DROP_TABLE",
-        "DROP_TEMP_INDEX",
-        "DROP_TEMP_TABLE",
-        "DROP_TEMP_TRIGGER",
-        "DROP_TEMP_VIEW",
-        "DROP_TRIGGER",
-        "DROP_VIEW",
-        "DROP_VTABLE",
-        "ALTER_TABLE",
-        "ATTACH",
-        "DETACH",
-    )
-    if hasattr(sqlite3, f"SQLITE_{name}")
-}
-_TRUE = ("1", "on", "true", "yes")
-
-
-if TYPE_CHECKING:
-    _Connection = sqlite3.Connection
-else:
-    _Connection = object
-
-
-class GuardedConnection(_Connection):
+class GuardedConnection(WatchedConnection):
     """A mixin for the driver's connection class (see :func:`guarded_class`): a connection that
     can hold an outer transaction no caller can end.
 
@@ -107,23 +41,24 @@ class GuardedConnection(_Connection):
     :meth:`let_go` rolls back. Outside a hold it behaves like a plain connection in autocommit
     mode whose :meth:`begin` issues ``BEGIN`` (the pysqlite fix from SQLAlchemy's SQLite docs).
 
-    While held, an SQLite authorizer notes in ``refused`` every DDL statement prepared on the
-    connection (``CREATE TABLE x``, ``ATTACH``...) and every assignment to one of
-    :data:`CONNECTION_PRAGMAS`; the statements still run (the test gets an error at teardown).
+    While held, it notes in ``changes`` (:class:`~.watch.WatchedConnection`) every DDL
+    statement prepared on the connection (``CREATE TABLE x``, ``ATTACH``...), every assignment to
+    one of :data:`CONNECTION_PRAGMAS` and every Python-level change; the statements still run
+    (the test gets an error at teardown).
     """
 
+    watch_ddl = True
     _held = False
     _depth = 0
-    _authorizing = False
-    refused: list[str]
+
+    @property
+    def refused(self) -> list[str]:
+        """What the test did that the outer transaction cannot undo, one phrase each."""
+        return self.state_changes()
 
     def hold(self) -> None:
         """``BEGIN`` the outer transaction."""
-        if not self._authorizing:
-            # Set once: setting an authorizer expires every prepared statement.
-            self.set_authorizer(self._authorize)
-            self._authorizing = True
-        self.refused = []
+        self.watch()
         self.execute("BEGIN")
         self._held, self._depth = True, 0
 
@@ -162,30 +97,12 @@ class GuardedConnection(_Connection):
                 self.execute(f"RELEASE acodb_{self._depth}")
             self._depth -= 1
 
-    def _authorize(
-        self, action: int, arg1: str | None, arg2: str | None, _db: str | None, _src: str | None
-    ) -> int:
-        # Called when SQLite prepares a statement. PRAGMA statements are prepared on every
-        # execution and DDL expires every cached statement, so nothing slips past a cache.
-        if not self._held:
-            return sqlite3.SQLITE_OK
-        what = _DDL_ACTIONS.get(action)
-        if what is not None:
-            name = arg2 if action == sqlite3.SQLITE_ALTER_TABLE else arg1
-            self.refused.append(f"DDL ({what} {name})" if name else f"DDL ({what})")
-        elif action == sqlite3.SQLITE_PRAGMA and arg2 is not None and arg1:
-            pragma = arg1.lower()
-            if pragma in CONNECTION_PRAGMAS and not (
-                pragma == "foreign_keys" and arg2.strip("'\"").lower() in _TRUE
-            ):
-                self.refused.append(f"PRAGMA {pragma} = {arg2}")
-        return sqlite3.SQLITE_OK
-
 
 @cache
 def guarded_class(driver: Driver) -> type[GuardedConnection]:
     """The driver's ``Connection`` class with :class:`GuardedConnection` mixed in."""
-    return type("GuardedConnection", (GuardedConnection, driver.module.Connection), {})
+    cls: type[GuardedConnection] = watched_class(driver, GuardedConnection)
+    return cls
 
 
 _ROLLBACK_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -207,11 +124,18 @@ class RollbackDatabase:
 
     ``database.engine`` has a single connection (a :class:`GuardedConnection`, StaticPool, no
     reset on return) that every ``Connection`` and ``Session`` of the engine shares, so they all
-    see the test's uncommitted work and their commits become savepoints. :meth:`end_test` raises
-    :class:`IsolationError` (after restoring the database from the template) when the test ran
-    DDL or set one of :data:`CONNECTION_PRAGMAS` (the connection's authorizer saw it), ended the
-    outer transaction, disposed of the engine, or when another connection committed meanwhile
-    (``PRAGMA data_version`` moved). ``directory``: where the file lives (``None``: in memory).
+    see the test's uncommitted work and their commits become savepoints. Tests get a
+    :class:`~pytest_acodb.db.connect.Database` whose ``url`` and ``connect()`` open the shared
+    database read-only and never wait on a lock (``mode=ro``, busy timeout 0): a write through
+    them fails at once (the kit's ``create_engine`` says to use ``acodb_engine`` or clone).
+
+    :meth:`end_test` rolls back, then raises :class:`IsolationError` (after restoring the
+    database from the template) when the test ran DDL or set one of
+    :data:`CONNECTION_PRAGMAS` (the connection's authorizer saw it), changed the connection from
+    Python, closed or disposed of it, ended the outer transaction, or when anything was committed
+    to the shared database meanwhile (``PRAGMA data_version`` of a keeper connection moved: a
+    ``COMMIT`` on the test's connection, even one followed by a new ``BEGIN``, or another
+    connection). ``directory``: where the file lives (``None``: in memory).
     """
 
     def __init__(self, template: Template, directory: Path | None) -> None:
@@ -221,18 +145,18 @@ class RollbackDatabase:
 
         self.template = template
         if directory is None:
-            self.database = memory_database(connector=template.connector)
+            shared = memory_database(connector=template.connector)
         else:
-            self.database = file_database(directory / "shared.db", template.connector)
-            self.database.keeper = self.database.connect()
-        self.database.isolation = "rollback"
-        assert self.database.keeper is not None
-        template.restore(self.database.keeper)
-        uri = self.database.sqlite_uri
+            shared = file_database(directory / "shared.db", template.connector)
+            shared.keeper = shared.connect()
+        assert shared.keeper is not None
+        template.restore(shared.keeper)
+        self._keeper = shared.keeper
+        uri = shared.sqlite_uri
         connector = template.connector
         guarded = guarded_class(connector.driver)
         engine = sqlalchemy.create_engine(
-            self.database.url,
+            shared.url,
             module=connector.driver.module,
             creator=lambda: connector.connect(uri, uri=True, factory=guarded),
             poolclass=StaticPool,
@@ -242,7 +166,17 @@ class RollbackDatabase:
         event.listen(engine, "begin", _begin_on_driver)
         event.listen(engine, "connect", self._count_connect)
         _ROLLBACK_ENGINES.add(engine)
-        self.database.engine = engine
+        read_only = (
+            uri.replace("mode=rwc", "mode=ro")
+            if "mode=rwc" in uri
+            else f"{uri}{'&' if '?' in uri else '?'}mode=ro"
+        )
+        url = f"sqlite+pysqlite:///{read_only}&uri=true&timeout=0"
+        refuse_writes(url, USE_CLONE)
+        self.database = dataclasses.replace(
+            shared, url=url, sqlite_uri=read_only, keeper=None, engine=engine, isolation="rollback"
+        )
+        self._shared = shared
         self.connects = 0
         self._attach()
 
@@ -261,28 +195,38 @@ class RollbackDatabase:
         self._data_version = self._read_data_version()
 
     def _read_data_version(self) -> int:
-        return int(self._raw.execute("PRAGMA data_version").fetchone()[0])
+        return int(self._keeper.execute("PRAGMA data_version").fetchone()[0])
 
     def start_test(self) -> Database:
         """Begin the outer transaction; returns the shared database."""
+        if self._raw.closed:  # closed outside a test: start over
+            self.restore()
         self._raw.hold()
         return self.database
 
     def end_test(self) -> None:
         """Roll the outer transaction back; raises :class:`IsolationError` naming what the test
         did that the rollback cannot undo (the database is restored first)."""
-        problems = self._problems()
+        problems = self._before_rollback()
         self._raw.let_go()
+        if not problems and self._read_data_version() != self._data_version:
+            problems.append(
+                "something was committed to the shared database during the test (a COMMIT "
+                "on the test's connection, even one followed by a new BEGIN, or another "
+                "connection writing): only acodb_engine, acodb_connection and acodb_session "
+                "join the test's transaction, and they must not end it"
+            )
         if problems:
             self.restore()
             raise IsolationError(problems)
 
-    def _problems(self) -> list[str]:
+    def _before_rollback(self) -> list[str]:
         raw = self._raw
-        if self.connects != self._connects:
+        if self.connects != self._connects or raw.closed:
             return [
-                "the engine was disposed during the test (acodb_engine.dispose()), so later "
-                "statements ran outside the outer transaction"
+                "the engine was disposed of or its connection closed during the test "
+                "(acodb_engine.dispose(), connection.close()), so statements ran, or would "
+                "have run, outside the outer transaction"
             ]
         problems = [f"it ran {what}" for what in dict.fromkeys(raw.refused)]
         if not raw.in_transaction:
@@ -291,25 +235,28 @@ class RollbackDatabase:
                 "ROLLBACK, or ON CONFLICT ROLLBACK), so later statements were "
                 "committed"
             )
-        elif self._read_data_version() != self._data_version:
-            problems.append(
-                "another connection committed to the shared database (PRAGMA "
-                "data_version changed): only acodb_engine, acodb_connection and "
-                "acodb_session join the test's transaction, not a second engine "
-                "on acodb_url"
-            )
         return problems
 
     def restore(self) -> None:
         """Refill the shared database from the template and start over with a new connection."""
-        assert self.database.engine is not None and self.database.keeper is not None
-        self._raw.let_go()
+        assert self.database.engine is not None
+        if not self._raw.closed:
+            self._raw.let_go()
         self.database.engine.dispose()
-        self.template.restore(self.database.keeper)
+        self.template.restore(self._keeper)
         self._attach()
+
+    @contextmanager
+    def writer(self) -> Iterator[Any]:
+        """The test's own connection (in its outer transaction)."""
+        yield self._raw
+
+    def kept_connections(self) -> list[WatchedConnection]:
+        """The engine's one DB-API connection (for ``--acodb-keep-failed``)."""
+        return [] if self._raw.closed else [self._raw]
 
     def close(self) -> None:
         """Dispose of the engine and free the database."""
         if self.database.engine is not None:
             self.database.engine.dispose()
-        self.database.close()
+        self._shared.close()
