@@ -334,6 +334,51 @@ def test_a_migration_never_ends_its_own_transaction(
     assert _rows(project / "app.db") == [(1, 1)]
 
 
+REOPEN = (
+    "COMMIT TRANSACTION;\nPRAGMA foreign_keys = OFF;\nBEGIN TRANSACTION;\n"
+    "CREATE TABLE posts_new (id INTEGER PRIMARY KEY, body TEXT);\n"
+    "INSERT INTO posts_new (id) SELECT id FROM posts;\nDROP TABLE posts;\n"
+    "ALTER TABLE posts_new RENAME TO posts;\n{fail}COMMIT;\nPRAGMA foreign_keys = ON;\n"
+    "BEGIN TRANSACTION;\n"
+)
+
+
+def test_the_sqlx_commit_begin_workaround_runs_as_sqlx_runs_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """sqlx runs a transactional migration that commits its transaction early and opens
+    another (sqlx issue #2085's workaround) to the end, recording it with the last part."""
+    (project / "migrations" / "2_posts.sql").write_text(
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY);\nINSERT INTO posts VALUES (1);\n"
+    )
+    (project / "migrations" / "3_posts_body.sql").write_text(REOPEN.format(fail=""))
+    code, _, err = _run(capsys, "run", "-D", "sqlite:app.db", "--no-backup")
+    assert code == 0, err
+    assert _rows(project / "app.db") == [(1, 1), (2, 1), (3, 1)]
+    conn = sqlite3.connect(project / "app.db")
+    assert conn.execute("SELECT id, body FROM posts").fetchall() == [(1, None)]
+    conn.close()
+
+
+def test_a_failure_after_an_early_commit_says_what_stays(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "migrations" / "2_posts.sql").write_text(
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY);\nINSERT INTO posts VALUES (1);\n"
+        "COMMIT;\nBEGIN;\nINSERT INTO nowhere VALUES (1);\nCOMMIT;\nBEGIN;\n"
+    )
+    code, out, err = _run(capsys, "run", "-D", "sqlite:app.db", "--no-backup")
+    line = _one_error_line(err)
+    assert code == 1 and out == "" and "Traceback" not in line
+    assert "2_posts.sql:5" in line and "no such table: nowhere" in line
+    assert "the statements before its COMMIT on line 3 stay committed" in line
+    assert "nothing was recorded" in line and "rolled back to its state" not in line
+    conn = sqlite3.connect(project / "app.db")
+    assert conn.execute("SELECT id FROM posts").fetchall() == [(1,)]  # as with sqlx
+    conn.close()
+    assert _rows(project / "app.db") == [(1, 1)]
+
+
 def test_a_down_script_never_ends_its_own_transaction(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 
 import pytest
 
@@ -211,3 +212,30 @@ def test_seed_replays_under_pytest_randomly(
 
     first, second = data("1"), data("2")
     assert len(first) == 2 and first == second
+
+
+def test_acodb_rows_timestamps_replay_with_the_seed(pytester: pytest.Pytester) -> None:
+    """Issue 15 item 22: a column whose DEFAULT reads the clock takes the pinned "now", so the
+    same --acodb-seed gives the same stored timestamps in every run."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.acodb(isolation="clone")
+        def test_rows(acodb_rows):
+            task = acodb_rows.insert("tasks")
+            config = acodb_rows.insert("configurations")
+            with open("stamps.txt", "w") as out:
+                out.write(" ".join([task["created_at"], task["updated_at"], config["updated_at"]]))
+        """
+    )
+
+    def stamps() -> list[str]:
+        result = pytester.runpytest("--acodb-seed=77")
+        result.assert_outcomes(passed=1)
+        return (pytester.path / "stamps.txt").read_text().split()
+
+    first = stamps()
+    time.sleep(0.01)
+    assert stamps() == first
+    assert first[0].startswith("2025-") and first[0].endswith("Z")  # the default's own format

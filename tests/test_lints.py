@@ -52,6 +52,7 @@ def test_one_table_holds_every_lint_and_its_default() -> None:
         "mixed_types",
         "line_endings",
         "pragma_left_set",
+        "tx_control",
     }
 
 

@@ -76,6 +76,7 @@ LINT_SEVERITY: dict[str, str] = {
     "no_tx_marker": "error",
     "tx_pragma": "error",
     "pragma_left_set": "warn",
+    "tx_control": "warn",
     "mixed_types": "warn",
     "line_endings": "warn",
     "fk_index": "warn",

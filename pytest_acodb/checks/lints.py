@@ -17,7 +17,8 @@ from pathlib import Path
 
 from ..errors import CheckFailure, CheckWarning, SourceError
 from ..migrate import Migration, MigrationSource, MigrationType, parse_filename
-from ..migrate.sql import NO_TX_MARKER, split_statements
+from ..migrate.migrator import reopens
+from ..migrate.sql import NO_TX_MARKER, split_statements, transaction_control
 from ..migrate.statements import Action, actions
 from ..schema import Index, Schema
 from .base import foreign_keys
@@ -83,7 +84,7 @@ def _file_name(source: MigrationSource) -> Iterator[Problem]:
 def _transaction_lints(
     path: Path, sql: str, version: int | None = None, down: bool = False
 ) -> Iterator[Problem]:
-    """``tx_pragma``, ``pragma_left_set`` and ``no_tx_marker`` for one script (of migration
+    """``tx_pragma``, ``tx_control``, ``pragma_left_set`` and ``no_tx_marker`` for one script (of migration
     ``version``; ``down``: its down file). A ``COMMIT`` ends the transaction the statements
     after it run in, sqlx's own included: a ``PRAGMA foreign_keys = OFF`` after it works."""
     no_tx = sql.startswith(NO_TX_MARKER)
@@ -130,6 +131,19 @@ def _transaction_lints(
             legacy = a if a.value in _ON else None
     if wrong:
         yield Problem("tx_pragma", path.name, "; ".join(wrong), version, down, not always)
+    statements = [] if no_tx else split_statements(sql)
+    if statements and reopens(statements):
+        first = next(st for st in statements if transaction_control(st))
+        yield Problem(
+            "tx_control",
+            path.name,
+            f"{path.name}:{first.line}: commits sqlx's transaction early and opens another "
+            "(the workaround of sqlx issue #2085), so when a later statement fails, what ran "
+            "before the COMMIT stays committed and no row records it; make "
+            f"`{NO_TX_MARKER}` the first line instead (sqlx 0.7 and later)",
+            version,
+            down,
+        )
     left = [
         f"{path.name}:{a.line}: PRAGMA {a.name} = {a.value} is still in force when the "
         f"migration ends; end the file with PRAGMA {a.name} = {back}"

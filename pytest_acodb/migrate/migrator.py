@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from ..db import driver as drivers
@@ -60,7 +60,7 @@ from ..errors import (
 from .plan import Plan, Progress, RevertPlan, RunPlan
 from .runlock import LOCK_TIMEOUT_S, MigrationLock, database_file
 from .source import Migration, MigrationSource
-from .sql import NO_TX_MARKER, split_statements, transaction_control
+from .sql import NO_TX_MARKER, Statement, split_statements, transaction_control
 from .status import COLUMNS, AppliedMigration, MigrationStatus, State, read_row, state_of
 
 
@@ -487,10 +487,17 @@ class Migrator:
         inside: bool,
     ) -> None:
         """Run ``sql`` one statement at a time. ``inside``: the statements run inside the
-        migrator's transaction, which none of them may begin or end."""
+        migrator's transaction, which none of them may begin or end, except in the shape sqlx
+        itself runs to the end (:func:`reopens`: ``COMMIT`` ... ``BEGIN`` pairs, the script ending
+        inside a transaction, which the migrator then commits with the bookkeeping row)."""
         path = _script_path(migration, action)
-        for statement in split_statements(sql):
-            if inside and transaction_control(statement):
+        statements = split_statements(sql)
+        split = inside and reopens(statements)
+        expected = inside  # whether a transaction should be open after the statement
+        committed: int | None = None  # line of the first early COMMIT that ran
+        for statement in statements:
+            verb = transaction_control(statement) if inside else None
+            if verb and not split:
                 raise TransactionControlError(
                     version=migration.version,
                     path=path,
@@ -508,6 +515,7 @@ class Migrator:
                     dirty=not inside,
                     action=action,
                     todo="remove the NUL character from the file",
+                    state=_partly(committed),
                 )
             try:
                 conn.execute(statement.text)
@@ -524,8 +532,13 @@ class Migrator:
                     code=drivers.error_code(exc),
                     todo=explained.todo if explained else None,
                     needs=explained.needs if explained else None,
+                    state=_partly(committed),
                 ) from exc
-            if inside and not conn.in_transaction:
+            if verb is not None:
+                expected = verb == "BEGIN"
+                if not expected and committed is None:
+                    committed = statement.line
+            elif inside and expected and not conn.in_transaction:
                 raise TransactionControlError(
                     version=migration.version,
                     path=path,
@@ -596,3 +609,29 @@ def _explain(conn: sqlite3.Connection, reason: str) -> Explanation | None:
     module = type(conn).__module__
     driver = next((n for n, m in drivers.DRIVERS.items() if module.startswith(m)), module)
     return explain(reason, (major, minor, patch), driver)
+
+
+def reopens(statements: Sequence[Statement]) -> bool:
+    """Whether a script that runs inside sqlx's transaction ends and reopens it in the one shape
+    sqlx runs to the end (the workaround of sqlx issue #2085 for a ``PRAGMA`` that needs to run
+    outside a transaction): ``COMMIT`` (or ``END``) then ``BEGIN``, any number of times, never
+    ``ROLLBACK``, the script ending inside a transaction for sqlx's own ``COMMIT``."""
+    verbs = [v for v in map(transaction_control, statements) if v]
+    return (
+        bool(verbs)
+        and len(verbs) % 2 == 0
+        and all(v in ("COMMIT", "END") for v in verbs[0::2])
+        and all(v == "BEGIN" for v in verbs[1::2])
+    )
+
+
+def _partly(committed: int | None) -> str | None:
+    """The state after a failure in a script that committed sqlx's transaction early on line
+    ``committed`` (``None``: it did not, and the default words hold)."""
+    if committed is None:
+        return None
+    return (
+        f"the statements before its COMMIT on line {committed} stay committed (the file commits "
+        "sqlx's transaction early), the rest was rolled back and nothing was recorded: check "
+        "the database by hand"
+    )

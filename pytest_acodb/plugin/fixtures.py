@@ -580,9 +580,12 @@ def acodb_rows(
 
     ``acodb_rows.seed_table("orders", 10)`` inserts 10 rows (parents first);
     ``acodb_rows.insert("orders", status="paid")`` returns the row it inserted. Rows are committed
-    on their own connection, so this fixture needs isolation ``clone``.
+    on their own connection, so this fixture needs isolation ``clone``. A column whose
+    ``DEFAULT`` reads the clock takes the data's pinned "now" (in the default's own format), so
+    ``--acodb-seed`` replays timestamps too.
     """
     from ..schema import snapshot
+    from ..synth.factories.base import now
     from ..synth.rows import RowSynth
 
     if acodb_db.isolation != "clone":
@@ -593,7 +596,7 @@ def acodb_rows(
         )
     conn = acodb_db.connect()
     try:
-        yield RowSynth(conn, snapshot(conn), seed=acodb_seed, values=acodb_values)
+        yield RowSynth(conn, snapshot(conn), seed=acodb_seed, values=acodb_values, now=now())
     finally:
         conn.close()
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -204,6 +205,10 @@ def _unique_first(found: list[Any], token: str, lengths: list[int]) -> list[Any]
 # -- the synthesiser --------------------------------------------------------------------------
 
 
+_CLOCK = re.compile(r"\bCURRENT_(TIMESTAMP|DATE|TIME)\b|'now'", re.IGNORECASE)
+"""The words of a ``DEFAULT`` expression that read SQLite's clock."""
+
+
 class RowSynth:
     """Inserts valid rows into the tables of ``schema`` over ``conn``, deterministically.
 
@@ -227,8 +232,13 @@ class RowSynth:
         reuse_parents: bool = False,
         values: ValueProviders | Mapping[str, Any] | None = None,
         hints: Hints | None = None,
+        now: datetime | None = None,
     ) -> None:
         self.conn = conn
+        self.now = now
+        """The instant a column whose ``DEFAULT`` reads the clock (``CURRENT_TIMESTAMP``,
+        ``datetime('now')``...) takes, evaluated by SQLite in the default's own format, so
+        the rows of a seed are the same in every run; ``None``: the database's clock."""
         self.schema = schema
         self.seed = seed
         self.reuse_parents = reuse_parents
@@ -506,6 +516,23 @@ class RowSynth:
             return self._read_back(t, values, cursor.lastrowid)
         constraint, check = self._blame(t, solver, values)
         raise SynthesisError(t.name, constraint, str(last or ""), check=check)
+
+    def _at_now(self, default: str) -> Any:
+        """What the ``DEFAULT`` expression ``default`` gives at :attr:`now` (its clock words
+        replaced by that instant, SQLite evaluating the rest), or ``_NONE`` when SQLite cannot
+        evaluate it apart from an insert."""
+        assert self.now is not None
+        stamp = self.now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        words = {"TIMESTAMP": "datetime", "DATE": "date", "TIME": "time"}
+
+        def instead(match: re.Match[str]) -> str:
+            word = match.group(1)
+            return f"{words[word.upper()]}('{stamp}')" if word else f"'{stamp}'"
+
+        try:
+            return self.conn.execute(f"SELECT {_CLOCK.sub(instead, default)}").fetchone()[0]
+        except drivers.Error:
+            return _NONE
 
     def _insert_triggers(self, t: Table) -> bool:
         """True when a trigger runs on inserts into ``t`` (its body may call functions that
@@ -823,6 +850,10 @@ class RowSynth:
                 and not json_column
                 and name.lower() not in unique
             ):
+                if self.now is not None and _CLOCK.search(col.default):
+                    at = self._at_now(col.default)
+                    if at is not _NONE:
+                        values[name] = at
                 continue
             # The last attempts fill every other nullable column, for CHECKs that want exactly
             # one of two columns set (the solver usually settles those first).

@@ -1,0 +1,2 @@
+DROP INDEX idx_notes_title;
+ALTER TABLE notes DROP COLUMN title;
