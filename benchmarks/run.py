@@ -571,6 +571,32 @@ def main(argv: Sequence[str] | None = None) -> None:
                         "<= 100 MB" if count == 400 else "<= 200 MB",
                     )
                 )
+                # pytest-factoryboy imports factory_boy and Faker (about 40 MiB) and Faker's
+                # own pytest plugin reseeds per item: the same run with only the kit's plugin.
+                alone_cpu, alone_rss = run_pytest(
+                    Run(
+                        f"checks {count} alone",
+                        project,
+                        (
+                            "--acodb-check-migrations",
+                            "--acodb-migrations=migrations",
+                            "-x",
+                            "-p",
+                            "no:pytest-factoryboy",
+                            "-p",
+                            "no:faker",
+                        ),
+                    ),
+                    args.driver,
+                )
+                rows.append(
+                    (
+                        "4. same, pytest-factoryboy's and Faker's pytest plugins off",
+                        f"{alone_cpu / floor_cpu:.1f}x CPU ({alone_cpu:.1f} s), "
+                        f"{alone_rss:.0f} MiB peak RSS",
+                        "(report)",
+                    )
+                )
             rows.append(("4. pytest-alembic on an equivalent history", alembic_note(), "optional"))
 
     import sqlite3

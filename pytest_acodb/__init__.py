@@ -1,9 +1,11 @@
 """pytest-acodb: a migrated SQLite database per test, factories, and migration checks.
 
 Public entry points: :mod:`pytest_acodb.migrate` (the sqlx migration engine),
-:mod:`pytest_acodb.database` (connections and templates), :mod:`pytest_acodb.schema`
-(schema snapshots), :mod:`pytest_acodb.checks` (built-in checks), :mod:`pytest_acodb.models`
-and :mod:`pytest_acodb.factories` (the bundled acolib schema).
+:mod:`pytest_acodb.db` (drivers, connections, templates, per-test isolation),
+:mod:`pytest_acodb.schema` (schema snapshots), :mod:`pytest_acodb.checks` (the built-in
+checks), :mod:`pytest_acodb.synth` (rows and factories for any schema), and
+:mod:`pytest_acodb.acolib` (the bundled acolib schema: its migrations, models and factories).
+The pytest plugin is :mod:`pytest_acodb.plugin`; the ``acodb`` command is :mod:`pytest_acodb.cli`.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ..db import driver as drivers
 from ..db.connect import Connector, default_connector, pages
@@ -251,7 +251,46 @@ itself. It records what it finds in ``walk.memo`` and leaves the connection as i
 (work inside ``SAVEPOINT`` ... ``ROLLBACK TO``)."""
 
 
-class Outline:
+S = TypeVar("S")
+
+
+class History(Generic[S]):
+    """What :class:`Outline` (a schema per migration) and :class:`Walk` (a :class:`Step` per
+    migration) share: ``base``, the state before the first migration, and :attr:`states`, the
+    state after each migration that applied, looked up by version."""
+
+    source: MigrationSource
+    base: S
+    _position: dict[int, int]
+
+    @property
+    def states(self) -> list[S]:
+        """The state after each migration that applied, in order."""
+        raise NotImplementedError
+
+    def index(self, version: int) -> int:
+        """Position of ``version`` in the source (``ValueError`` when absent)."""
+        try:
+            return self._position[version]
+        except KeyError:
+            raise ValueError(f"version {version} is not in {self.source.directory}") from None
+
+    def before(self, version: int) -> S | None:
+        """The state just before ``version`` (``None`` when it was never reached)."""
+        i = self.index(version)
+        states = self.states
+        if i > len(states):
+            return None
+        return self.base if i == 0 else states[i - 1]
+
+    def after(self, version: int) -> S | None:
+        """The state just after ``version`` (``None`` when it did not apply)."""
+        i = self.index(version)
+        states = self.states
+        return states[i] if i < len(states) else None
+
+
+class Outline(History[Schema]):
     """The migrations of ``source`` applied once, in order, with the schema after each one: what
     planning needs to name the checks (versions, triggers, foreign keys...), without the
     database images, health reads and seeded rows of a :class:`Walk`.
@@ -294,24 +333,10 @@ class Outline:
         finally:
             conn.close()
 
-    def index(self, version: int) -> int:
-        """Position of ``version`` in the source (``ValueError`` when absent)."""
-        try:
-            return self._position[version]
-        except KeyError:
-            raise ValueError(f"version {version} is not in {self.source.directory}") from None
-
-    def before(self, version: int) -> Schema | None:
-        """The schema just before ``version`` (``None`` when it was never reached)."""
-        i = self.index(version)
-        if i > len(self.schemas):
-            return None
-        return self.base if i == 0 else self.schemas[i - 1]
-
-    def after(self, version: int) -> Schema | None:
-        """The schema just after ``version`` (``None`` when it did not apply)."""
-        i = self.index(version)
-        return self.schemas[i] if i < len(self.schemas) else None
+    @property
+    def states(self) -> list[Schema]:
+        """The schema after each migration that applied (:attr:`schemas`)."""
+        return self.schemas
 
     @property
     def final(self) -> Schema | None:
@@ -319,7 +344,7 @@ class Outline:
         return self.schemas[-1] if self.schemas else None
 
 
-class Walk:
+class Walk(History[Step]):
     """The migrations of ``source`` applied in order, with the state after each one.
 
     ``base``: the state before the first migration (an empty database with the bookkeeping
@@ -485,24 +510,10 @@ class Walk:
                 self._final = None
                 conn.close()
 
-    def index(self, version: int) -> int:
-        """Position of ``version`` in the source (``ValueError`` when absent)."""
-        try:
-            return self._position[version]
-        except KeyError:
-            raise ValueError(f"version {version} is not in {self.source.directory}") from None
-
-    def before(self, version: int) -> Step | None:
-        """The state just before ``version`` (``None`` when it was never reached)."""
-        i = self.index(version)
-        if i > len(self.steps):
-            return None
-        return self.base if i == 0 else self.steps[i - 1]
-
-    def after(self, version: int) -> Step | None:
-        """The state just after ``version`` (``None`` when it did not apply)."""
-        i = self.index(version)
-        return self.steps[i] if i < len(self.steps) else None
+    @property
+    def states(self) -> list[Step]:
+        """The state after each migration that applied (:attr:`steps`)."""
+        return self.steps
 
     def introduced_by(self, kind: str, name: str) -> int | None:
         """Version of the first migration after which a ``kind`` (table, index, trigger, view)

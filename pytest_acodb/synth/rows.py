@@ -38,7 +38,7 @@ from ..migrate import quote
 from ..schema import Column, ForeignKey, Schema, Table
 from ..schema.parse import raise_guards
 from .hints import NO_HINTS, Hints
-from .rules import _NONE, Rule, check_rules, table_checks, value_lists
+from .rules import _NONE, Rule, check_rules, digits, table_checks, value_lists
 from .solver import Solver, affine, shift
 from .values import ValueProviders
 
@@ -123,21 +123,12 @@ def _text(core: str, n: int, rule: Rule) -> str:
     return core
 
 
-def _digits(value: int | float, rule: Rule) -> int | float:
-    """``value`` moved so that its text meets ``length(col)`` bounds (``length(42)`` is 2)."""
-    if rule.len_lo is not None and len(str(value)) < rule.len_lo:
-        value += 10 ** (rule.len_lo - 1)
-    if rule.len_hi is not None and len(str(value)) > rule.len_hi > 0 and isinstance(value, int):
-        value = int(str(abs(value))[-rule.len_hi :])
-    return value
-
-
 def _base36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
     out = ""
     while True:
         n, r = divmod(n, 36)
-        out = digits[r] + out
+        out = alphabet[r] + out
         if not n:
             return out
 
@@ -166,7 +157,7 @@ def column_value(column: Column, rule: Rule, n: int, attempt: int = 0, position:
     elif kind in ("integer", "boolean", "real"):
         # Later attempts spread columns apart, up then down, for CHECKs relating two columns.
         spread = attempt * (position + 1) * (1 if attempt % 2 else -1)
-        value = _digits(_number(rule, n + spread, kind != "real"), rule)
+        value = digits(_number(rule, n + spread, kind != "real"), rule)
     elif kind == "timestamp":
         value = _text(timestamp(n * 60 + position), n, rule)
     elif kind == "julian":

@@ -242,3 +242,12 @@ def value_list_check(table: Table, column: str) -> str | None:
             if found and found.lower() == column.lower() and node.find_ancestor(exp.Not) is None:
                 return text
     return None
+
+
+def digits(value: int | float, rule: Rule) -> int | float:
+    """``value`` moved so that its text meets ``length(col)`` bounds (``length(42)`` is 2)."""
+    if rule.len_lo is not None and len(str(value)) < rule.len_lo:
+        value += 10 ** (rule.len_lo - 1)
+    if rule.len_hi is not None and len(str(value)) > rule.len_hi > 0 and isinstance(value, int):
+        value = int(str(abs(value))[-rule.len_hi :])
+    return value

@@ -21,7 +21,7 @@ from typing import Any
 from ...migrate import quote
 from ...schema import Column, Table
 from ..rows import column_value
-from ..rules import _NONE, Rule, check_rules, table_checks, value_lists
+from ..rules import _NONE, Rule, check_rules, digits, table_checks, value_lists
 from ..solver import Solver, affine
 
 __all__ = [
@@ -107,7 +107,7 @@ def fit(value: Any, rule: Rule, rng: Any, *, unique: int | None = None) -> Any:
     value = _typed(value, rule.sqltype)
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = _bounded(value, rule, rng, unique)
-        value = _digits(value, rule)
+        value = digits(value, rule)
     elif isinstance(value, str):
         value = _sized(value, rule, unique is not None)
     elif isinstance(value, bytes):
@@ -185,15 +185,6 @@ def _bounded(value: int | float, rule: Rule, rng: Any, unique: int | None) -> in
         return lo + (hi - lo) * share
     step = (unique or 0) + rng.uniform(0.01, 1)
     return lo + step if lo is not None else hi - step if hi is not None else value + (unique or 0)
-
-
-def _digits(value: int | float, rule: Rule) -> int | float:
-    """``value`` moved so that its text meets ``length(col)`` bounds (``length(42)`` is 2)."""
-    if rule.len_lo is not None and len(str(value)) < rule.len_lo:
-        value += 10 ** (rule.len_lo - 1)
-    if rule.len_hi is not None and len(str(value)) > rule.len_hi > 0 and isinstance(value, int):
-        value = int(str(abs(value))[-rule.len_hi :])
-    return value
 
 
 def _sized(text: str, rule: Rule, keep_tail: bool) -> str:
