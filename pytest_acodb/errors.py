@@ -1205,3 +1205,38 @@ class SqlFixtureError(AcodbError):
             flat = " ".join(statement.split())
             shown = f" in statement `{flat[:200]}{'...' if len(flat) > 200 else ''}`"
         super().__init__(f"SQL fixture {where}{shown}: {reason}")
+
+
+class MigrationsChangedError(AcodbError):
+    """Under xdist, the migrations a worker is about to template differ from those the run
+    started with (edited mid-run), so workers would test different schemas.
+
+    Attributes: ``directory``, ``started`` and ``found`` (the two fingerprints)."""
+
+    def __init__(self, directory: Path, started: str, found: str) -> None:
+        self.directory = directory
+        self.started = started
+        self.found = found
+        super().__init__(
+            f"the migrations in {directory} changed after the run started (the run began with "
+            f"{started[:12]}, this worker found {found[:12]}), so xdist workers would test "
+            "different schemas; run again once they stop changing"
+        )
+
+
+class ReadOnlyDatabaseError(AcodbError):
+    """A write (or a wait on a lock) through an engine on a read-only URL the kit handed out
+    (``acodb_url`` under isolation ``rollback``). Attributes: ``url``."""
+
+    def __init__(self, url: str, message: str) -> None:
+        self.url = url
+        super().__init__(message)
+
+
+class ValueKeyError(AcodbError):
+    """A supplied value's key is not ``table.column``, or an ``acodb_values`` line has no
+    ``=``. Attributes: ``key`` (the key or line as given)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        super().__init__(message)

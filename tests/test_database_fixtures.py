@@ -250,5 +250,5 @@ def test_rollback_second_engine_write_fails_at_once_saying_use_clone(
     result = pytester.runpytest("--acodb-isolation=rollback", f"--acodb-backend={backend}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*AcodbError: under isolation=rollback *acodb_url is read-only for other engines*clone*"]
+        ["*ReadOnlyDatabaseError: under isolation=rollback *acodb_url is read-only for other engines*clone*"]
     )

@@ -154,7 +154,7 @@ class Connector:
         event.listen(engine, "connect", lambda dbapi, _record: self.prepare(dbapi))
         refusal = _REFUSALS.get(url)
         if refusal is not None:
-            event.listen(engine, "handle_error", _refuse(refusal))
+            event.listen(engine, "handle_error", _refuse(url, refusal))
         return engine
 
     # -- images ----------------------------------------------------------------------------
@@ -263,18 +263,18 @@ SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 5, 6, 8
 
 def refuse_writes(url: str, message: str) -> None:
     """Make engines that :meth:`Connector.create_engine` opens on ``url`` (a read-only URL)
-    report a write, or a wait on a lock, as :class:`~pytest_acodb.errors.AcodbError` with
+    report a write, or a wait on a lock, as :class:`~pytest_acodb.errors.ReadOnlyDatabaseError` with
     ``message`` instead of SQLite's ``attempt to write a readonly database``."""
     _REFUSALS[url] = message
 
 
-def _refuse(message: str) -> Callable[[Any], None]:
+def _refuse(url: str, message: str) -> Callable[[Any], None]:
     def handle_error(context: Any) -> None:
         code = drivers.error_code(context.original_exception)
         if code is not None and code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY):
-            from ..errors import AcodbError
+            from ..errors import ReadOnlyDatabaseError
 
-            raise AcodbError(message) from None
+            raise ReadOnlyDatabaseError(url, message) from None
 
     return handle_error
 

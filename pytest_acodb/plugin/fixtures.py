@@ -43,7 +43,7 @@ from .. import bundled_migrations_dir
 from ..db.connect import Connector, Database, create_engine
 from ..db.isolation import Databases, Isolation
 from ..db.template import Template
-from ..errors import AcodbError, ConnectionLeakError, IsolationError
+from ..errors import AcodbError, ConnectionLeakError, IsolationError, MigrationsChangedError
 from ..migrate import MigrationSource, resolve
 from ..migrate.stepper import Stepper
 from .hints import describe
@@ -139,16 +139,12 @@ def migrations_at_start(config: pytest.Config) -> tuple[str, str] | None:
 
 
 def _check_unchanged(config: pytest.Config, source: MigrationSource) -> None:
-    """Under xdist, raise :class:`~pytest_acodb.errors.AcodbError` when the migrations this
+    """Under xdist, raise :class:`~pytest_acodb.errors.MigrationsChangedError` when the migrations this
     worker is about to template differ from those the controller saw when the run started
     (a checkout or an editor changed them mid-run: two workers would test two schemas)."""
     started = getattr(config, "workerinput", {}).get("acodb_migrations")
     if started and started[0] == str(source.directory) and started[1] != source.fingerprint:
-        raise AcodbError(
-            f"the migrations in {source.directory} changed after the run started (the run "
-            f"began with {started[1][:12]}, this worker found {source.fingerprint[:12]}), so "
-            "xdist workers would test different schemas; run again once they stop changing"
-        )
+        raise MigrationsChangedError(source.directory, started[1], source.fingerprint)
 
 
 def _cache_directory(config: pytest.Config) -> Path | None:

@@ -465,9 +465,10 @@ class RowSynth:
         self, t: Table, overrides: dict[str, Any], stack: tuple[str, ...]
     ) -> dict[str, Any]:
         if t.shadow:
-            raise AcodbError(
+            raise RowError(
                 f"{t.name} is a shadow table of a virtual table: its rows follow from the "
-                "virtual table's; insert into that one instead"
+                "virtual table's; insert into that one instead",
+                table=t.name,
             )
         last: Exception | None = None
         values: dict[str, Any] = {}

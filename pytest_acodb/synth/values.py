@@ -22,7 +22,7 @@ import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from ..errors import AcodbError
+from ..errors import ValueKeyError
 
 Provider = Any
 """A supplied value: a constant, or a callable taking the row's running number (``int``) or
@@ -36,7 +36,7 @@ class ValueProviders(Mapping[str, Provider]):
     """Supplied values by ``table.column`` key (case-insensitive, as SQLite names match).
 
     A read-only mapping of its keys as given; :meth:`lookup` and :meth:`value` are what the
-    synthesiser calls. Raises :class:`~pytest_acodb.errors.AcodbError` for a key that is not
+    synthesiser calls. Raises :class:`~pytest_acodb.errors.ValueKeyError` for a key that is not
     ``table.column``."""
 
     def __init__(self, values: Mapping[str, Provider] | None = None) -> None:
@@ -46,9 +46,10 @@ class ValueProviders(Mapping[str, Provider]):
         for key, provider in (values or {}).items():
             table, dot, column = str(key).strip().rpartition(".")
             if not dot or not table or not column:
-                raise AcodbError(
+                raise ValueKeyError(
+                    str(key),
                     f"value key {key!r} must be table.column (or *.column for every table), "
-                    "e.g. users.email"
+                    "e.g. users.email",
                 )
             self._given[str(key)] = provider
             self._by_key[(table.strip().lower(), column.strip().lower())] = provider
@@ -99,7 +100,7 @@ class ValueProviders(Mapping[str, Provider]):
         """Values from ini lines ``table.column = value`` (blank lines and ``#`` comments
         skipped; several per line separated by ``,``, commas inside quotes kept).
         A value is read as an integer, a real, ``NULL`` (``None``), ``'quoted text'`` or else
-        the text as written. Raises :class:`AcodbError` naming a line without ``=``."""
+        the text as written. Raises :class:`~pytest_acodb.errors.ValueKeyError` naming a line without ``=``."""
         values: dict[str, Provider] = {}
         for raw in lines:
             line = raw.strip()
@@ -109,8 +110,9 @@ class ValueProviders(Mapping[str, Provider]):
             for part in parts:
                 key, eq, text = part.partition("=")
                 if not eq or not key.strip():
-                    raise AcodbError(
-                        f"acodb_values line {raw.strip()!r}: write table.column = value"
+                    raise ValueKeyError(
+                        raw.strip(),
+                        f"acodb_values line {raw.strip()!r}: write table.column = value",
                     )
                 values[key.strip()] = literal(text.strip())
         return cls(values)
