@@ -250,5 +250,61 @@ def test_rollback_second_engine_write_fails_at_once_saying_use_clone(
     result = pytester.runpytest("--acodb-isolation=rollback", f"--acodb-backend={backend}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*ReadOnlyDatabaseError: under isolation=rollback *acodb_url is read-only for other engines*clone*"]
+        [
+            "*ReadOnlyDatabaseError: under isolation=rollback *acodb_url is read-only for other engines*clone*"
+        ]
     )
+
+
+@pytest.mark.parametrize("backend", ["memory", "file"])
+@pytest.mark.parametrize("driver", ["sqlean", "sqlite3"])
+def test_a_plain_sqlalchemy_engine_on_acodb_url_sees_the_tests_rows(
+    pytester: pytest.Pytester, backend: str, driver: str
+) -> None:
+    """acodb_url's scheme names the kit's SQLite library (sqlite+sqlean with the default driver),
+    so an engine the code under test makes with plain sqlalchemy.create_engine shares the test's
+    in-memory database and file locks (foreign keys on through the sqlean dialect)."""
+    foreign_keys = 1 if driver == "sqlean" else 0  # SQLAlchemy's own pysqlite leaves them off
+    pytester.makepyfile(
+        f"""
+        import sqlalchemy
+        from sqlalchemy import text
+
+        def test_it(acodb_url, acodb_session, acodb_factories):
+            acodb_factories.TaskFactory.create_batch(2)
+            acodb_session.commit()
+            engine = sqlalchemy.create_engine(acodb_url)
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM tasks")).scalar() == 2
+                assert conn.execute(text("PRAGMA foreign_keys")).scalar() == {foreign_keys}
+            engine.dispose()
+        """
+    )
+    result = pytester.runpytest(f"--acodb-backend={backend}", f"--acodb-sqlite-driver={driver}")
+    result.assert_outcomes(passed=1)
+
+
+def test_a_subprocess_opens_acodb_url_through_the_entry_point(
+    pytester: pytest.Pytester,
+) -> None:
+    """A process that never imported the kit opens a sqlite+sqlean:// URL: SQLAlchemy finds the
+    dialect through the package's sqlalchemy.dialects entry point."""
+    pytester.makepyfile(
+        """
+        import subprocess, sys
+
+        def test_it(acodb_db, acodb_url):
+            code = (
+                "import sys, sqlalchemy; from sqlalchemy import text; "
+                "e = sqlalchemy.create_engine(sys.argv[1]); c = e.connect(); "
+                "print(c.execute(text('SELECT count(*) FROM sqlite_master')).scalar())"
+            )
+            out = subprocess.run(
+                [sys.executable, "-c", code, acodb_url], capture_output=True, text=True
+            )
+            assert out.returncode == 0, out.stderr
+            assert int(out.stdout) > 0
+        """
+    )
+    result = pytester.runpytest("--acodb-backend=file")
+    result.assert_outcomes(passed=1)

@@ -383,7 +383,8 @@ def create_engine(url: str, connector: Connector | None = None, **kwargs: Any) -
 class Database:
     """One test's database.
 
-    ``url``: a SQLAlchemy URL string any engine in this process can open; ``sqlite_uri``: the
+    ``url``: a SQLAlchemy URL string any engine in this process can open (its scheme names the
+    kit's driver, :func:`scheme`); ``sqlite_uri``: the
     same target for the driver's ``connect(..., uri=True)``; ``path``: the file for the file
     backend (``None`` in memory); ``keeper``: the connection that keeps an in-memory database
     alive until :meth:`close`; ``engine``: the session-wide ``Engine`` serving it (``None`` when
@@ -422,16 +423,25 @@ def memory_database(name: str | None = None, connector: Connector | None = None)
     name = name or f"acodb-{uuid.uuid4().hex}"
     sqlite_uri = f"file:/{name}?vfs=memdb"
     keeper = chosen.connect(sqlite_uri, uri=True)
-    url = f"sqlite+pysqlite:///{sqlite_uri}&uri=true"
+    url = f"{scheme(chosen)}:///{sqlite_uri}&uri=true"
     return Database(url, sqlite_uri, None, keeper, connector=chosen)
 
 
 def file_database(path: Path, connector: Connector | None = None) -> Database:
     """The database file at ``path`` (created on first connection when missing)."""
     path = Path(path)
+    chosen = connector or default_connector()
     return Database(
-        f"sqlite+pysqlite:///{path}",
-        f"{path.as_uri()}?mode=rwc",
-        path,
-        connector=connector or default_connector(),
+        f"{scheme(chosen)}:///{path}", f"{path.as_uri()}?mode=rwc", path, connector=chosen
     )
+
+
+def scheme(connector: Connector) -> str:
+    """The SQLAlchemy URL scheme that opens ``connector``'s SQLite library: ``sqlite+sqlean``
+    for the sqlean driver (:mod:`pytest_acodb.db.dialect`), ``sqlite+pysqlite`` for the
+    standard library's. A URL the kit hands out uses it, so any engine made on it, the kit's
+    or a plain ``sqlalchemy.create_engine``, shares in-memory databases and file locks with the
+    kit's connections."""
+    from .dialect import SCHEMES
+
+    return SCHEMES[connector.driver.name]

@@ -375,8 +375,11 @@ def acodb_url(acodb_db: Database) -> str:
     """A SQLAlchemy URL string (``str``) of this test's database.
 
     A second engine, or the code under test, can open it to reach the same database, for the
-    memory backend too (same process; use
-    :func:`pytest_acodb.db.connect.create_engine` so it gets the kit's driver and settings). With
+    memory backend too (same process). Its scheme names the kit's SQLite library
+    (``sqlite+sqlean://`` with the default driver, a dialect this package registers), so even a
+    plain ``sqlalchemy.create_engine(acodb_url)`` opens the same library, shares the in-memory
+    database and sees the file locks of the kit's connections; use
+    :func:`pytest_acodb.db.connect.create_engine` to get the run's extensions and hooks too. With
     isolation ``rollback`` such an engine is outside the test's transaction, so the URL opens the
     shared database read-only and without waiting on locks: a write through it fails at once
     saying to give the code under test ``acodb_engine`` instead, or to mark the test

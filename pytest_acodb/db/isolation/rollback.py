@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import IsolationError
 from .. import driver as drivers
-from ..connect import Database, file_database, memory_database, refuse_writes
+from ..connect import Database, file_database, memory_database, refuse_writes, scheme
 from ..driver import Driver
 from ..template import Template
 from .watch import CONNECTION_PRAGMAS, WatchedConnection, watched_class
@@ -171,7 +171,7 @@ class RollbackDatabase:
             if "mode=rwc" in uri
             else f"{uri}{'&' if '?' in uri else '?'}mode=ro"
         )
-        url = f"sqlite+pysqlite:///{read_only}&uri=true&timeout=0"
+        url = f"{scheme(connector)}:///{read_only}&uri=true&timeout=0"
         refuse_writes(url, USE_CLONE)
         self.database = dataclasses.replace(
             shared, url=url, sqlite_uri=read_only, keeper=None, engine=engine, isolation="rollback"
