@@ -289,3 +289,23 @@ def test_plain_text_output_reads_through_the_models(pytester: pytest.Pytester) -
         """
     )
     pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_a_table_the_migrations_filled_names_its_limit(pytester: pytest.Pytester) -> None:
+    """Every value the key's CHECK allows is taken by rows the migrations left: the factory says
+    so (FactoryError naming the key and the CHECK), not a bare UNIQUE constraint error."""
+    d = pytester.mkdir("migrations")
+    (d / "1_plans.sql").write_text(
+        "CREATE TABLE plan_limits (plan TEXT PRIMARY KEY CHECK (plan IN ('a','b','c')), n INTEGER NOT NULL DEFAULT 1);\n"
+        "INSERT INTO plan_limits (plan) VALUES ('a'), ('b'), ('c');\n"
+    )
+    pytester.makeini("[pytest]\nacodb_migrations = migrations\n")
+    pytester.makepyfile("""
+import pytest
+from pytest_acodb.errors import FactoryError
+
+def test_it(acodb_factories, acodb_session):
+    with pytest.raises(FactoryError, match="plan_limits: primary key takes at most 3 distinct value.*no room for another row"):
+        acodb_factories["plan_limits"]()
+""")
+    pytester.runpytest().assert_outcomes(passed=1)

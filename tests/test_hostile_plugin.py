@@ -239,3 +239,29 @@ def test_acodb_rows_timestamps_replay_with_the_seed(pytester: pytest.Pytester) -
     time.sleep(0.01)
     assert stamps() == first
     assert first[0].startswith("2025-") and first[0].endswith("Z")  # the default's own format
+
+
+def test_a_bad_marker_on_a_test_without_database_fixtures_fails(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.acodb(isolation="nope")
+        def test_x():
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)  # at setup, as for a test that takes a database fixture
+    result.stdout.fnmatch_lines(["*isolation*nope*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+@pytest.mark.parametrize("option", ["--acodb-skip-versions", "--acodb-irreversible"])
+def test_a_listed_version_that_is_no_migration_fails_source(
+    pytester: pytest.Pytester, option: str
+) -> None:
+    result = pytester.runpytest("--acodb-check-migrations", f"{option}=99", "-k", "source")
+    result.assert_outcomes(failed=1)
+    setting = option.removeprefix("--").replace("-", "_")
+    result.stdout.fnmatch_lines([f"*{setting} lists 99, which is no migration of this directory*"])

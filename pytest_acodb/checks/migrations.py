@@ -7,6 +7,8 @@ the check holds, raises :class:`~pytest_acodb.errors.CheckFailure` saying what d
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+
 from ..errors import CheckFailure, CheckSkipped, CheckWarning, MigrateError
 from ..migrate import MigrationSource
 from ..migrate.statements import actions
@@ -25,11 +27,16 @@ from .seeding import (
 from .walk import Walk
 
 
-def check_source(source: MigrationSource) -> None:
+def check_source(
+    source: MigrationSource, listed: Mapping[str, Collection[int]] | None = None
+) -> None:
     """Fail for what sqlx refuses or silently ignores: versions several files claim (left out of
     every other check, which still runs on the rest), down scripts with no up file, names that
     look like migrations but do not parse as ``<VERSION>_<DESCRIPTION>.sql``, and a directory with
-    no migration at all (a gate that checks nothing must not pass)."""
+    no migration at all (a gate that checks nothing must not pass). ``listed``: ``{setting:
+    versions}`` the settings name (``acodb_skip_versions``, ``acodb_irreversible``); a version
+    there that is no migration of the directory fails too (a typo would silently check more,
+    or less, than meant)."""
     from ..errors import DuplicateVersionError
 
     subject = source.directory.name
@@ -51,6 +58,15 @@ def check_source(source: MigrationSource) -> None:
         "<VERSION>_<DESCRIPTION>.sql (e.g. 20250115000001_create_tasks.sql)"
         for p in source.ignored
     ]
+    known = {m.version for m in source} | set(source.duplicates)
+    for setting, versions in (listed or {}).items():
+        unknown = sorted(set(versions) - known)
+        if unknown:
+            problems.append(
+                f"{setting} lists {', '.join(map(str, unknown))}, which "
+                f"{'is no migration' if len(unknown) == 1 else 'are no migrations'} of this "
+                "directory: fix the number or remove it"
+            )
     if problems:
         fail("source", subject, f"{source.directory}: " + "; ".join(problems))
     if not source.migrations:

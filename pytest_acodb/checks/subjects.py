@@ -161,7 +161,20 @@ class Plan:
         name = source.directory.name or str(source.directory)
         versions = [m.version for m in source if m.version not in options.skip_versions]
         floor = options.min_downgrade_version
-        checks = [Check("source", name, lambda: check_source(source))]
+        options = self.options
+        checks = [
+            Check(
+                "source",
+                name,
+                lambda: check_source(
+                    source,
+                    {
+                        "acodb_skip_versions": options.skip_versions,
+                        "acodb_irreversible": options.irreversible,
+                    },
+                ),
+            )
+        ]
         checks += [Check("upgrade", str(v), self._lazy(check_upgrade, v)) for v in versions]
         checks += [
             Check(

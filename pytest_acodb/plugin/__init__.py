@@ -217,6 +217,23 @@ class RandomlyReplay:
         return (yield)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked ``@pytest.mark.acodb(...)`` that requests no database fixture still has its
+    marker checked (the database fixtures check it for the others): a bad argument fails it in
+    one line rather than passing unnoticed."""
+    if item.get_closest_marker("acodb") is None or "_acodb" in getattr(item, "fixturenames", ()):
+        return
+    from .marker import marker_args
+
+    try:
+        marker_args(item)
+    except AcodbError as error:
+        message = str(error)
+    else:
+        return
+    pytest.fail(message, pytrace=False)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]

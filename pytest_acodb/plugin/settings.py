@@ -318,7 +318,7 @@ def _versions(dest: str, value: str | None) -> tuple[int, ...]:
     except ValueError:
         raise pytest.UsageError(
             f"{dest} = {value!r}: give whole numbers (migration versions such as "
-            "20250115000003, or a seed)"
+            "20250115000003)"
         ) from None
 
 

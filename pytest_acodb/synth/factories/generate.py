@@ -88,7 +88,16 @@ class GeneratedFactory(AcodbFactory):
         if plan.blocked and plan.limit is not None:
             raise FactoryError(plan.name, plan.limit.reason)
         stack = _explicit.get()
-        return cls._acodb_rows.repair(plan, kwargs, stack[-1] if stack else frozenset())
+        chosen = stack[-1] if stack else frozenset()
+        if plan.limit is not None and plan.limit.rows == 0 and not chosen:
+            # The key's values are all taken by the rows the migrations left: say so, rather
+            # than let the insert fail with a bare UNIQUE constraint error.
+            raise FactoryError(
+                plan.name,
+                f"{plan.limit.reason}, so there is no room for another row (pass the key's "
+                "values yourself, after deleting a row, to make one anyway)",
+            )
+        return cls._acodb_rows.repair(plan, kwargs, chosen)
 
 
 class _Rows:
