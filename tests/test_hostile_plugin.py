@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 import time
 
 import pytest
@@ -73,8 +74,11 @@ def test_kept_databases_of_look_alike_node_ids_do_not_collide(pytester: pytest.P
 
 
 def test_keep_failed_with_a_broken_cache_falls_back_with_one_warning(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The fallback is a new temporary directory, kept for the user: make it inside this test's.
+    scratch = pytester.mkdir("tmp")
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     # Garbage where pytest's cache wants a directory.
     (pytester.path / ".pytest_cache" / "d").mkdir(parents=True)
     (pytester.path / ".pytest_cache" / "d" / "acodb-failed").write_text("garbage")
@@ -85,6 +89,7 @@ def test_keep_failed_with_a_broken_cache_falls_back_with_one_warning(
     assert "INTERNALERROR" not in output
     assert output.count("cache directory cannot be used") == 1
     result.stdout.fnmatch_lines(["*database kept at *acodb-failed-*"])
+    assert [p.name[: len("acodb-failed-")] for p in scratch.iterdir()] == ["acodb-failed-"]
 
 
 def test_reuse_template_with_an_unusable_cache_falls_back(pytester: pytest.Pytester) -> None:
