@@ -13,7 +13,6 @@ nox.options.default_venv_backend = "venv"
 OLDEST = [
     "pytest==8.0.0",
     "SQLAlchemy==2.0.0",
-    "sqlalchemy-utils==0.41.1",
     "factory-boy==3.3.1",
     "Faker==20.0.0",
     "filelock==3.12.0",
@@ -34,7 +33,6 @@ def tests(session: nox.Session, deps: str) -> None:
             "--upgrade",
             "pytest",
             "SQLAlchemy",
-            "sqlalchemy-utils",
             "factory-boy",
             "Faker",
             "filelock",

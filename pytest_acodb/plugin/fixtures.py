@@ -226,7 +226,9 @@ def acodb_checks(
 ) -> Checks:
     """Session-scoped :class:`pytest_acodb.plugin.checks.Checks`: the built-in checks of
     ``acodb_migrations_dir``, to run one from your own test with the same failure text as the
-    ``--acodb-check-migrations`` items::
+    ``--acodb-check-migrations`` items.
+
+    For example::
 
         def test_revert_of_the_new_migration(acodb_checks):
             acodb_checks.run("round_trip[20250115000003]")
