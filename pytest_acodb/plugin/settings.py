@@ -317,8 +317,7 @@ def _versions(dest: str, value: str | None) -> tuple[int, ...]:
         return tuple(int(v) for v in _words(value))
     except ValueError:
         raise pytest.UsageError(
-            f"{dest} = {value!r}: give whole numbers (migration versions such as "
-            "20250115000003)"
+            f"{dest} = {value!r}: give whole numbers (migration versions such as 20250115000003)"
         ) from None
 
 
