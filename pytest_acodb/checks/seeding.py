@@ -42,7 +42,13 @@ from ..migrate import Migration, quote
 from ..migrate.sql import NO_TX_MARKER, split_statements
 from ..migrate.statements import Action, actions, origins
 from ..schema import Schema, Table
-from ..schema.parse import copied_from, set_columns, transformed_columns, trigger_set_columns
+from ..schema.parse import (
+    copied_from,
+    created_columns,
+    set_columns,
+    transformed_columns,
+    trigger_set_columns,
+)
 from ..synth.hints import Hints, history_hints
 from ..synth.rows import RowSynth
 from ..synth.values import ValueProviders
@@ -479,11 +485,20 @@ def written(sql: str, old: Schema, new: Schema, found: tuple[Action, ...]) -> se
         # the table as the statement names it, and as it was named before the script
         out.update({(table, column.lower()), (back.get(table, table), column.lower())})
 
+    created: dict[str, tuple[str, ...]] = {}  # tables the script creates: their columns
     for statement in split_statements(sql):
         for table, column in _altered(statement.text):
             add(table, column)
-        if "SELECT" in statement.text.upper():
-            for use in transformed_columns(statement.text):
+        upper = statement.text.upper()
+        if "CREATE" in upper and "TABLE" in upper:
+            found_columns = created_columns(statement.text)
+            if found_columns:
+                name = next((a.name for a in actions(statement.text) if a.name), "")
+                created[name.lower()] = found_columns
+        if "SELECT" in upper:
+            target = copied_from(statement.text)[0] if "INSERT" in upper else ""
+            order = created.get(target) or _columns_of(target, old, new)
+            for use in transformed_columns(statement.text, order):
                 add(use.table, use.column)
         for use in set_columns(statement.text) if _writes_by_name(statement.text) else ():
             add(use.table, use.column)
@@ -494,6 +509,10 @@ def written(sql: str, old: Schema, new: Schema, found: tuple[Action, ...]) -> se
         for table, column in list(out) if target else ():  # written in a copy, copied back
             if table in sources:
                 add(target, column)
+    for a in found:  # a table written in a copy that is then renamed into place
+        if a.verb == "ALTER" and a.new_name:
+            renamed_to = a.new_name.lower()
+            out |= {(renamed_to, c) for t, c in list(out) if t == a.name.lower()}
     for schema in (old, new):
         for trigger in schema.triggers.values():
             if trigger.table.lower() in writes:
@@ -506,6 +525,15 @@ def written(sql: str, old: Schema, new: Schema, found: tuple[Action, ...]) -> se
                 if fk.parent.lower() in writes:
                     out |= {(child.name.lower(), c.lower()) for c in fk.columns}
     return out
+
+
+def _columns_of(table: str, *schemas: Schema) -> tuple[str, ...]:
+    """The columns of ``table`` (lower-cased name) in the first of ``schemas`` that has it."""
+    for schema in schemas:
+        found = schema.table(table) if table else None
+        if found is not None:
+            return tuple(c.name for c in found.columns)
+    return ()
 
 
 _ALTERED = re.compile(

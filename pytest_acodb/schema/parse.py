@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -224,6 +224,24 @@ def index_parts(create_index_sql: str) -> tuple[tuple[str, ...], str | None]:
     rest = tokens[end + 1 :]
     where = _span(create_index_sql, rest[1:]) if rest and _word(rest[0]) == "WHERE" else None
     return tuple(keys), where or None
+
+
+def single_quoted(text: str, identifiers: Collection[str]) -> str:
+    """``text`` (SQL) with each double-quoted name that is none of ``identifiers`` (lower-cased)
+    written as the single-quoted string SQLite reads it as (its double-quoted-string fallback,
+    sqlite.org/quirks.html section 8), as SQLite itself rewrites the schema on ``ALTER TABLE ...
+    DROP COLUMN``: so ``coalesce(x, "")`` and ``coalesce(x, '')`` read the same."""
+    if '"' not in text:
+        return text
+    from sqlglot import TokenType
+
+    out, last = [], 0
+    for token in _tokens(text):
+        quoted = token.token_type == TokenType.IDENTIFIER and text[token.start] == '"'
+        if quoted and token.text.lower() not in identifiers:
+            out += [text[last : token.start], "'" + token.text.replace("'", "''") + "'"]
+            last = token.end + 1
+    return "".join(out) + text[last:]
 
 
 def _key_text(sql: str, tokens: list[Token]) -> str:
@@ -452,34 +470,65 @@ def set_columns(sql: str) -> tuple[ColumnUse, ...]:
 
 
 @lru_cache(maxsize=_CACHE)
-def transformed_columns(sql: str) -> tuple[ColumnUse, ...]:
+def transformed_columns(sql: str, columns: tuple[str, ...] = ()) -> tuple[ColumnUse, ...]:
     """The columns an ``INSERT ... SELECT`` fills on purpose with other values: with an
     expression of the same-named column of its source (``INSERT INTO t_new (id, name) SELECT
-    id, lower(name) FROM t``: ``name``), or with anything its select list names after the column
-    (``services_copy.id AS service_id``). A column filled with the source column itself, with
-    another column or with a constant, unnamed, is not one of them."""
+    id, lower(name) FROM t``: ``name``), with anything its select list names after the column
+    (``services_copy.id AS service_id``), or with a column of another table the query joins to
+    its first one (``SELECT a.id, kinds.name FROM a JOIN kinds ...``: a lookup, chosen on
+    purpose). A column filled with the source column itself, with another column of the first
+    table or with a constant, unnamed, is not one of them. ``columns``: the target table's
+    columns in order, for an ``INSERT`` that lists none (the select list fills them in order)."""
     from sqlglot import exp
 
     tree = _parse(_LENIENT.sub(_lenient, sql, count=1))
     if not isinstance(tree, exp.Insert) or not isinstance(tree.expression, exp.Select):
         return ()
-    if not isinstance(tree.this, exp.Schema):
+    if isinstance(tree.this, exp.Schema):
+        table = tree.this.this
+        targets = [i.name for i in tree.this.expressions if isinstance(i, exp.Identifier)]
+    elif isinstance(tree.this, exp.Table) and columns:
+        table, targets = tree.this, list(columns)
+    else:
         return ()
-    table = tree.this.this
     owner = table.name.lower() if isinstance(table, exp.Table) else ""
-    targets = [i.name for i in tree.this.expressions if isinstance(i, exp.Identifier)]
+    select = tree.expression
+    first = select.args.get("from_") or select.args.get("from")
+    main = first.this if first is not None else None
+    joined = {
+        name.lower()
+        for t in select.find_all(exp.Table)
+        if t is not main
+        for name in (t.alias_or_name, t.name)
+        if name
+    }
+    if isinstance(main, exp.Table):
+        joined -= {main.alias_or_name.lower(), main.name.lower()}
     found: list[ColumnUse] = []
-    for target, value in zip(targets, tree.expression.expressions, strict=False):
+    for target, value in zip(targets, select.expressions, strict=False):
         named = isinstance(value, exp.Alias) and value.alias.lower() == target.lower()
         inner = value.this if isinstance(value, exp.Alias) else value
         if named and not (isinstance(inner, exp.Column) and inner.name.lower() == target.lower()):
             found.append(ColumnUse(owner, target))  # ``... AS target``: chosen on purpose
             continue
         if isinstance(inner, exp.Column):
+            if inner.table and inner.table.lower() in joined:
+                found.append(ColumnUse(owner, target))  # a joined table's value: a lookup
             continue
         if any(c.name.lower() == target.lower() for c in inner.find_all(exp.Column)):
             found.append(ColumnUse(owner, target))
     return tuple(found)
+
+
+def created_columns(create_table_sql: str) -> tuple[str, ...]:
+    """The column names a ``CREATE TABLE`` statement defines, in order (``()`` for another
+    statement, or one sqlglot cannot read)."""
+    from sqlglot import exp
+
+    tree = _parse(create_table_sql)
+    if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
+        return ()
+    return tuple(c.name for c in tree.this.expressions if isinstance(c, exp.ColumnDef))
 
 
 @lru_cache(maxsize=_CACHE)

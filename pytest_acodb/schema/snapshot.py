@@ -27,6 +27,7 @@ from .parse import (
     check_constraints,
     index_parts,
     normalise_sql,
+    single_quoted,
     table_options,
     trigger_event,
     view_reads,
@@ -233,6 +234,13 @@ def _read(
         if origin == "c" and name in wanted:
             sql = wanted[name][1]
             texts, where = index_parts(sql)
+            if any('"' in t for t in (*texts, where or "")):
+                known = {
+                    str(r[0]).lower()
+                    for r in conn.execute("SELECT name FROM pragma_table_xinfo(?)", (table,))
+                }
+                texts = tuple(single_quoted(t, known) for t in texts)
+                where = single_quoted(where, known) if where else where
             index_keys = tuple(
                 _expression(k, texts[i] if i < len(texts) else None)
                 for i, k in enumerate(index_keys)

@@ -1,0 +1,3 @@
+DROP TABLE users;
+DROP INDEX events_unique_uid;
+DROP TABLE events;
