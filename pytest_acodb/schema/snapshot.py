@@ -152,17 +152,32 @@ def snapshot(
             indexes[created_key[0]] = index
     triggers: dict[str, Trigger] = {}
     views: dict[str, View] = {}
+    names: set[str] | None = None  # every table, view and column name: what "x" may name
+
+    def compared(sql: str) -> str:
+        """The text two schemas compare: whitespace normalised, and a double-quoted string
+        written as SQLite rewrites it on DROP COLUMN (:func:`single_quoted`)."""
+        nonlocal names
+        text = normalise_sql(sql)
+        if '"' not in text:
+            return text
+        if names is None:
+            names = {o[1].lower() for o in objects} | {
+                c.name.lower() for t in tables.values() for c in t.columns
+            }
+        return single_quoted(text, names)
+
     for kind, name, tbl, sql in objects:
         if kind == "trigger" and tbl not in skip:
             trigger = cache.triggers.get((name, tbl, sql))
             if trigger is None:
-                trigger = _trigger(name, tbl, sql)
+                trigger = _trigger(name, tbl, sql, compared(sql))
                 cache.triggers[(name, tbl, sql)] = trigger
             triggers[name] = trigger
         elif kind == "view":
             view = cache.views.get((name, sql))
             if view is None:
-                view = View(name, normalise_sql(sql), view_reads(sql), sql)
+                view = View(name, compared(sql), view_reads(sql), sql)
                 cache.views[(name, sql)] = view
             views[name] = view
     return Schema(tables, dict(sorted(indexes.items())), triggers, views, objects)
@@ -181,13 +196,11 @@ def _table_keys(tables_sql: dict[str, str]) -> dict[str, tuple[str, str, str]]:
     return keys
 
 
-def _trigger(name: str, table: str, sql: str) -> Trigger:
+def _trigger(name: str, table: str, sql: str, compared: str) -> Trigger:
     event = trigger_event(sql)
     if event is None:
-        return Trigger(name, table, normalise_sql(sql), text=sql)
-    return Trigger(
-        name, table, normalise_sql(sql), event.timing, event.event, event.columns, text=sql
-    )
+        return Trigger(name, table, compared, text=sql)
+    return Trigger(name, table, compared, event.timing, event.event, event.columns, text=sql)
 
 
 def _chunks(names: list[str]) -> list[list[str]]:
