@@ -115,3 +115,31 @@ def test_ini_values_are_read_as_sql_literals(text: str, value: object) -> None:
 def test_several_values_on_one_ini_line() -> None:
     values = ValueProviders.from_lines(["a.x = 1, b.y = 'two'", "# a comment", ""])
     assert values.value("a", "x", 0) == 1 and values.value("b", "y", 0) == "two"
+
+
+def test_supplied_values_reach_the_generated_factories(pytester: pytest.Pytester) -> None:
+    d = pytester.mkdir("migrations")
+    (d / "1_t.sql").write_text(
+        "CREATE TABLE tokens (id INTEGER PRIMARY KEY, token TEXT NOT NULL CHECK (token = lower(hex(zeroblob(8)))), kind TEXT NOT NULL);\n"
+    )
+    pytester.makeini(
+        "[pytest]\nacodb_migrations = migrations\nacodb_values =\n    tokens.token = '0000000000000000'\n    *.kind = api\n"
+    )
+    pytester.makepyfile("""
+def test_it(acodb_factories, acodb_session):
+    rows = acodb_factories["tokens"].create_batch(3)
+    assert [r.token for r in rows] == ['0000000000000000'] * 3
+    assert {r.kind for r in rows} == {'api'}
+    assert acodb_factories["tokens"](kind='web').kind == 'web'
+""")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_supplied_values_reach_the_bundled_factories(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nacodb_values =\n    tasks.title = 'fixed title'\n")
+    pytester.makepyfile("""
+def test_it(acodb_factories, acodb_session):
+    t = acodb_factories.TaskFactory()
+    assert t.title == 'fixed title'
+""")
+    pytester.runpytest("-p", "pytest_acodb").assert_outcomes(passed=1)

@@ -41,9 +41,10 @@ __all__ = [
 
 ValueProvider = Callable[[int], Any]
 """A user's source of values for one ``table.column``: called with the row's sequence number
-(0, 1, 2... restarting with each test's seed), returns the value to store as it is stored. The
-seam for the value providers of issue 12 (a hook or ini key per ``table.column``): pass them to
-:func:`~pytest_acodb.synth.factories.generate` as ``providers={"users.email": provider}``."""
+(0, 1, 2... restarting with each test's seed), returns the value to store as it is stored. Pass
+them to :func:`~pytest_acodb.synth.factories.generate` as ``providers={"users.email": provider}``;
+``acodb_factories`` passes those of the ``acodb_values`` fixture (the ini key and the
+``pytest_acodb_values`` hook)."""
 
 
 def rules_of(table: Table) -> dict[str, Rule]:
