@@ -73,6 +73,18 @@ def _changed(run: Run, file: str, version: int, sql: str) -> None:
         "column out of order) where the old column belongs, and copy the column itself (or "
         "write it with UPDATE ... SET on purpose)"
     )
+    left_out: dict[str, list[str]] = {}  # the INSERT that leaves columns out -> those columns
+    for c in run.changed:
+        where = _left_out(sql, c.table, c.column)
+        if where is not None:
+            left_out.setdefault(where, []).append(c.column)
+    if left_out:
+        hint = "; ".join(
+            f"the INSERT ... SELECT into {where} leaves {', '.join(columns)} out of its column "
+            "list, so every copied row takes the column's default: add "
+            f"{'it' if len(columns) == 1 else 'them'} to both lists"
+            for where, columns in left_out.items()
+        )
     if run.changed:
         fail(
             "data_survives",
@@ -86,3 +98,24 @@ def _changed(run: Run, file: str, version: int, sql: str) -> None:
             + "; every row is still there but the data is not: "
             + hint,
         )
+
+
+def _left_out(sql: str, table: str, column: str) -> str | None:
+    """``<target> (line N)``: the ``INSERT ... SELECT`` of ``sql`` that rebuilds ``table`` (into
+    it, or into the copy later renamed to it) and lists its columns but not ``column``, else
+    ``None``."""
+    from ..migrate.sql import split_statements
+    from ..schema.parse import insert_columns
+
+    targets = {table.lower()} | {
+        a.name.lower()
+        for a in actions(sql)
+        if a.verb == "ALTER" and a.new_name.lower() == table.lower()
+    }
+    for statement in split_statements(sql):
+        if "INSERT" not in statement.text.upper():
+            continue
+        listed = insert_columns(statement.text)
+        if listed and listed[0] in targets and column.lower() not in map(str.lower, listed[1]):
+            return f"{listed[0]} (line {statement.line})"
+    return None

@@ -92,7 +92,7 @@ def _transaction_lints(
         return
     inside = not no_tx  # sqlx's own transaction, or an explicit BEGIN in a no-transaction file
     wrong: list[str] = []
-    always = False  # something wrong wherever it runs (VACUUM, journal_mode)
+    always = False  # something wrong wherever it runs (VACUUM fails)
     fk_off: Action | None = None
     legacy: Action | None = None
     for a in actions(sql):
@@ -109,7 +109,6 @@ def _transaction_lints(
                 "`-- no-transaction` migration outside BEGIN ... COMMIT"
             )
         elif a.verb == "PRAGMA" and a.name == "journal_mode" and a.value and inside:
-            always = True
             wrong.append(
                 f"{where}: PRAGMA journal_mode cannot switch to or from WAL inside a "
                 "transaction; set it in the connection options (sqlx's "
@@ -357,7 +356,8 @@ def schema_problems(source: MigrationSource, schema: Schema) -> list[Problem]:
 
 def judge_tx_pragma(walk: Walk, problem: Problem) -> None:
     """Whether the ``PRAGMA foreign_keys = OFF`` that does nothing inside the transaction of
-    ``problem`` (a judged ``tx_pragma``) mattered: it fails (:class:`CheckFailure`) when the
+    ``problem`` (a judged ``tx_pragma``) mattered (a ``journal_mode`` that does nothing there is
+    a :class:`CheckWarning`: the data is unharmed): it fails (:class:`CheckFailure`) when the
     script drops a table other tables reference and, on the rows of the seeded history, the
     script then fails or those tables lose rows; otherwise the no-op is harmless here and the
     problem is a :class:`CheckWarning` saying why."""
@@ -367,6 +367,13 @@ def judge_tx_pragma(walk: Walk, problem: Problem) -> None:
     before, after = walk.before(problem.version), walk.after(problem.version)
     if migration is None or before is None or after is None:
         raise CheckFailure(problem.message, check="lint", subject=subject)
+    if "PRAGMA foreign_keys" not in problem.message:  # journal_mode only: a no-op, no data harm
+        raise CheckWarning(
+            f"{problem.message}; harmless to the data: the database keeps its journal mode, "
+            "which is right when the application sets it on its connections",
+            check="lint",
+            subject=subject,
+        )
     script = migration.down_sql if problem.down else migration.sql
     schema = after.schema if problem.down else before.schema
     parents = dropped_parents(script or "", schema)

@@ -67,7 +67,9 @@ def _candidates(migration: Migration, before: Schema, after: Schema) -> list[tup
     still exists after ``migration`` that is gone after it though it never drops it by name,
     re-created under another name, or replaced (:func:`_replaced`)."""
     found = actions(migration.sql)
+    redesigned = _redesigned(migration.sql, found)
     tables = {n.lower() for n in after.tables} | {n.lower() for n in after.views}
+    tables -= redesigned
     candidates: list[tuple[str, str, str]] = []
     dropped = named(found, "DROP", "INDEX")
     for name, index in before.indexes.items():
@@ -150,15 +152,42 @@ def check_lost_objects(walk: Walk, version: int) -> None:
         )
 
 
+def _redesigned(sql: str, found: tuple[Action, ...]) -> set[str]:
+    """Lower-cased names of the tables ``sql`` drops and creates anew without copying their
+    rows (no ``INSERT ... SELECT`` reads the old table, under its name or the one a ``RENAME TO``
+    gave it): a redesign, whose old indexes and triggers go with the old definition on purpose.
+    A rebuild that copies the rows is not one: its forgotten indexes are lost."""
+    from ..schema.parse import copied_from
+
+    origin: dict[str, str] = {}  # current name -> name at the start ("+name": made by the script)
+    dropped: set[str] = set()
+    read: set[str] = set()
+    for a in found:
+        name = a.name.lower()
+        if a.verb == "ALTER" and a.new_name:
+            origin[a.new_name.lower()] = origin.pop(name, name)
+        elif a.verb == "DROP" and a.kind == "TABLE" and name:
+            dropped.add(origin.pop(name, name))
+        elif a.verb == "CREATE" and a.kind == "TABLE" and name:
+            if "SELECT" in a.text.upper():  # CREATE TABLE ... AS SELECT copies rows
+                read |= {origin.get(t, t) for t in copied_from(a.text)[1]}
+            origin[name] = "+" + name
+        elif a.verb in ("INSERT", "REPLACE") and "SELECT" in a.text.upper():
+            read |= {origin.get(t, t) for t in copied_from(a.text)[1]}
+    made = {current for current, first in origin.items() if first.startswith("+")}
+    return {t for t in dropped & made if t not in read}
+
+
 def _replaced(index: Index, before: Schema, after: Schema) -> bool:
-    """True when the migration made another index on ``index``'s table that serves what it
-    served: one that is new after it and leads with, or holds, the same columns (for a UNIQUE
-    index: a UNIQUE one on no more columns than it had)."""
+    """True when an index of ``index``'s table after the migration serves what it served: one
+    that leads with, or holds, the same columns (for a UNIQUE index: a UNIQUE one on no more
+    columns than it had), whether the migration made it or the table already had it (a UNIQUE
+    column's own index makes a plain index on it redundant)."""
     mine = {c.lower() for c in index.columns}
     if "<expr>" in mine:
         return False
-    for name, other in after.indexes.items():
-        if other.table.lower() != index.table.lower() or before.indexes.get(name) == other:
+    for other in after.indexes.values():
+        if other.table.lower() != index.table.lower():
             continue
         theirs = {c.lower() for c in other.columns}
         if index.unique:

@@ -531,13 +531,35 @@ def created_columns(create_table_sql: str) -> tuple[str, ...]:
     return tuple(c.name for c in tree.this.expressions if isinstance(c, exp.ColumnDef))
 
 
-@lru_cache(maxsize=_CACHE)
-def copied_from(sql: str) -> tuple[str, tuple[str, ...]]:
-    """``(target, sources)`` of an ``INSERT ... SELECT`` (lower-cased table names: where the
-    rows go and the tables its query reads), else ``("", ())``."""
+def insert_columns(sql: str) -> tuple[str, tuple[str, ...]] | None:
+    """``(target, columns)`` of an ``INSERT`` that lists its columns (lower-cased target, the
+    columns as written), else ``None``."""
     from sqlglot import exp
 
     tree = _parse(_LENIENT.sub(_lenient, sql, count=1))
+    if not isinstance(tree, exp.Insert) or not isinstance(tree.this, exp.Schema):
+        return None
+    table = tree.this.this
+    if not isinstance(table, exp.Table) or not table.name:
+        return None
+    listed = tuple(i.name for i in tree.this.expressions if isinstance(i, exp.Identifier))
+    return table.name.lower(), listed
+
+
+@lru_cache(maxsize=_CACHE)
+def copied_from(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``(target, sources)`` of an ``INSERT ... SELECT`` or a ``CREATE TABLE ... AS SELECT``
+    (lower-cased table names: where the rows go and the tables its query reads), else
+    ``("", ())``."""
+    from sqlglot import exp
+
+    tree = _parse(_LENIENT.sub(_lenient, sql, count=1))
+    if isinstance(tree, exp.Create) and isinstance(tree.expression, exp.Select):
+        made = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        if not isinstance(made, exp.Table) or not made.name:
+            return "", ()
+        read = (t.name.lower() for t in tree.expression.find_all(exp.Table) if t.name)
+        return made.name.lower(), tuple(dict.fromkeys(read))
     if not isinstance(tree, exp.Insert) or not isinstance(tree.expression, exp.Select):
         return "", ()
     table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
