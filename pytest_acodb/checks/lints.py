@@ -84,9 +84,10 @@ def _file_name(source: MigrationSource) -> Iterator[Problem]:
 def _transaction_lints(
     path: Path, sql: str, version: int | None = None, down: bool = False
 ) -> Iterator[Problem]:
-    """``tx_pragma``, ``tx_control``, ``pragma_left_set`` and ``no_tx_marker`` for one script (of migration
-    ``version``; ``down``: its down file). A ``COMMIT`` ends the transaction the statements
-    after it run in, sqlx's own included: a ``PRAGMA foreign_keys = OFF`` after it works."""
+    """``tx_pragma``, ``tx_control``, ``pragma_left_set`` and ``no_tx_marker`` for one script
+    (of migration ``version``; ``down``: its down file). A ``COMMIT`` ends the transaction the
+    statements after it run in, sqlx's own included: a ``PRAGMA foreign_keys = OFF`` after it
+    works."""
     no_tx = sql.startswith(NO_TX_MARKER)
     if not _TRANSACTION_WORDS.search(sql):
         return

@@ -139,9 +139,10 @@ def migrations_at_start(config: pytest.Config) -> tuple[str, str] | None:
 
 
 def _check_unchanged(config: pytest.Config, source: MigrationSource) -> None:
-    """Under xdist, raise :class:`~pytest_acodb.errors.MigrationsChangedError` when the migrations this
-    worker is about to template differ from those the controller saw when the run started
-    (a checkout or an editor changed them mid-run: two workers would test two schemas)."""
+    """Under xdist, raise :class:`~pytest_acodb.errors.MigrationsChangedError` when the
+    migrations this worker is about to template differ from those the controller saw when the
+    run started (a checkout or an editor changed them mid-run: two workers would test two
+    schemas)."""
     started = getattr(config, "workerinput", {}).get("acodb_migrations")
     if started and started[0] == str(source.directory) and started[1] != source.fingerprint:
         raise MigrationsChangedError(source.directory, started[1], source.fingerprint)

@@ -100,7 +100,8 @@ class ValueProviders(Mapping[str, Provider]):
         """Values from ini lines ``table.column = value`` (blank lines and ``#`` comments
         skipped; several per line separated by ``,``, commas inside quotes kept).
         A value is read as an integer, a real, ``NULL`` (``None``), ``'quoted text'`` or else
-        the text as written. Raises :class:`~pytest_acodb.errors.ValueKeyError` naming a line without ``=``."""
+        the text as written. Raises :class:`~pytest_acodb.errors.ValueKeyError` naming a line
+        without ``=``."""
         values: dict[str, Provider] = {}
         for raw in lines:
             line = raw.strip()

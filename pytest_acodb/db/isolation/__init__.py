@@ -96,8 +96,8 @@ class Databases:
         ``make_directory`` is called once, when the first file-backend database is needed, and
         returns a directory for them unique to this process; ``template`` is called once, when
         the first holder is made and no template was given to the constructor
-        (``NoTemplateError`` if neither gives one). A target that is not a version raises ``AcodbError`` naming the
-        versions."""
+        (``NoTemplateError`` if neither gives one). A target that is not a version raises
+        ``TargetNotFoundError`` naming the versions."""
         made = self._made.get((isolation, backend, target))
         if made is None:
             if self.template is None:
