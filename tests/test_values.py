@@ -143,3 +143,23 @@ def test_it(acodb_factories, acodb_session):
     assert t.title == 'fixed title'
 """)
     pytester.runpytest("-p", "pytest_acodb").assert_outcomes(passed=1)
+
+
+def test_a_supplied_column_with_another_attribute_name_reaches_the_bundled_factory(
+    pytester: pytest.Pytester,
+) -> None:
+    """tasks.metadata is the model's ``metadata_`` attribute (SQLAlchemy reserves the name), and
+    the stored JSON text a supplied value is reads as the model's dict."""
+    pytester.makeini('[pytest]\nacodb_values =\n    tasks.metadata = \'{"team": "core"}\'\n')
+    pytester.makepyfile(
+        """
+        from sqlalchemy import text
+
+        def test_it(acodb_factories, acodb_session):
+            task = acodb_factories.TaskFactory()
+            assert task.metadata_ == {"team": "core"}
+            stored = acodb_session.execute(text("SELECT metadata FROM tasks")).scalar()
+            assert stored.replace(" ", "") == '{"team":"core"}'
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)

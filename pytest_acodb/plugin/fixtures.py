@@ -523,17 +523,34 @@ def _factories_for(request: pytest.FixtureRequest, dbapi: Any, schema: Schema) -
 
 def _supplied(bundled: Factories, providers: dict[str, Any]) -> Factories:
     """The bundled factories with the supplied columns taken from ``providers`` (a subclass
-    of each factory concerned, the column declared as a ``factory.Sequence``)."""
+    of each factory concerned, the column's attribute declared as a ``factory.Sequence``). A
+    supplied value is what the column stores (as the checks and ``acodb_rows`` use it); the
+    model's type reads it as the database's value would be read (JSON text to a ``dict``, a
+    timestamp text to a ``datetime``)."""
     from factory.declarations import Sequence
+    from sqlalchemy import inspect
+    from sqlalchemy.dialects import sqlite
 
     from ..synth.factories import Factories
 
+    dialect = sqlite.dialect()
+
+    def read(provider: Any, column: Any) -> Any:
+        convert = column.type.result_processor(dialect, None)
+        return provider if convert is None else (lambda n: convert(provider(n)))
+
     by_table = {}
     for table, made in bundled.items():
+        mapper = inspect(made._meta.model)
+        columns = {c.name: c for c in mapper.local_table.columns}
         declared = {
-            key.partition(".")[2]: Sequence(provider)  # type: ignore[no-untyped-call]
+            # the column's attribute, which may be named otherwise (metadata -> metadata_)
+            mapper.get_property_by_column(columns[column]).key: Sequence(  # type: ignore[no-untyped-call]
+                read(provider, columns[column])
+            )
             for key, provider in providers.items()
-            if key.partition(".")[0] == table
+            for owner, _, column in [key.partition(".")]
+            if owner == table and column in columns
         }
         by_table[table] = type(made.__name__, (made,), declared) if declared else made
     return Factories(by_table, bundled.models, bundled.schema)
