@@ -240,3 +240,16 @@ def test_model_drift_from_ini(pytester: pytest.Pytester) -> None:
     output = result.stdout.str()
     assert "users.name: model says NULL, schema says NOT NULL" in output
     assert "users.email is in the model but not the schema" in output
+
+
+def test_a_simple_migration_skips_round_trip_saying_how_sqlx_pairs_a_down(
+    pytester: pytest.Pytester,
+) -> None:
+    directory = pytester.mkdir("migrations")
+    (directory / "1_notes.sql").write_text("CREATE TABLE notes (id INTEGER PRIMARY KEY);\n")
+    pytester.makeini("[pytest]\nacodb_migrations = migrations\n")
+    result = pytester.runpytest("--acodb-check-migrations", "-rs", "-k", "round_trip")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        ["*no down script (to have one: rename 1_notes.sql to 1_notes.up.sql and add *down.sql)*"]
+    )

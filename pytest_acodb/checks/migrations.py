@@ -156,15 +156,22 @@ def check_round_trip(walk: Walk, version: int, *, require_down: bool = False) ->
     migration = walk.source.get(version)
     assert migration is not None
     if not migration.reversible:
+        # sqlx pairs a down script only with an .up.sql file: a simple X.sql needs renaming too
+        simple = not migration.path.name.endswith(".up.sql")
+        add = (
+            f"rename {migration.path.name} to {migration.label}.up.sql and add "
+            f"{migration.label}.down.sql"
+            if simple
+            else f"add {migration.label}.down.sql"
+        )
         if require_down:
             fail(
                 "round_trip",
                 subject,
                 f"{migration.path.name}: migration {version} has no down "
-                "script, but downgrades must reach below it; add "
-                f"{migration.label}.down.sql",
+                f"script, but downgrades must reach below it; {add}",
             )
-        raise CheckSkipped(f"migration {version} has no down script ({migration.label}.down.sql)")
+        raise CheckSkipped(f"migration {version} has no down script (to have one: {add})")
     before, after = walk.before(version), walk.after(version)
     if before is None or after is None:
         raise CheckSkipped(f"migration {version} was not applied; see upgrade[{version}]")
