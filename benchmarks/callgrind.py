@@ -25,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import SUITES, write_suite  # noqa: E402
+from run import SUITES, pytest_command, write_suite  # noqa: E402
 
 
 def instructions(directory: Path, args: list[str], scratch: Path) -> int:
@@ -34,21 +34,7 @@ def instructions(directory: Path, args: list[str], scratch: Path) -> int:
     env = dict(os.environ)
     env.pop("PYTEST_ADDOPTS", None)
     env["PYTHONHASHSEED"] = "0"
-    pytest = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:randomly",
-        "-p",
-        "no:hypothesispytest",
-        "-p",
-        "no:xdist",
-        *args,
-    ]
+    pytest = pytest_command(*args)
     # An unrecorded run first: it writes the .pyc files of the rewritten test modules.
     subprocess.run(pytest, cwd=directory, env=env, capture_output=True, check=True)
     command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *pytest]

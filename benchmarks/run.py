@@ -209,24 +209,16 @@ def pytest_env(driver: str | None) -> dict[str, str]:
     return env
 
 
+def pytest_command(*args: str) -> list[str]:
+    """``python -m pytest`` with ``args``, quiet, with no cache and none of the plugins that
+    would change what is measured (pytest-randomly, hypothesis, xdist)."""
+    quiet = ("no:cacheprovider", "no:randomly", "no:hypothesispytest", "no:xdist")
+    return [sys.executable, "-m", "pytest", "-q", *(a for p in quiet for a in ("-p", p)), *args]
+
+
 def run_pytest(run: Run, driver: str | None) -> tuple[float, float]:
     """Run pytest once; returns (CPU seconds, peak RSS MiB). Exits when pytest fails."""
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:randomly",
-        "-p",
-        "no:hypothesispytest",
-        "-p",
-        "no:xdist",
-        *([f"--acodb-sqlite-driver={driver}"] if driver else []),
-        *run.args,
-    ]
+    command = pytest_command(*([f"--acodb-sqlite-driver={driver}"] if driver else []), *run.args)
     cpu, rss, code = run_process(command, run.cwd, pytest_env(driver))
     if code != 0:
         log = (run.cwd / "last-run.log").read_text()
