@@ -193,6 +193,30 @@ def _unique_first(found: list[Any], token: str, lengths: list[int]) -> list[Any]
     return out
 
 
+def candidates(
+    col: Column, solver: Solver, token: str, first: list[Any], then: list[Any]
+) -> list[Any]:
+    """Values worth trying for ``col`` when a CHECK of ``solver`` fails, best first, at most 24,
+    each with the column's affinity applied, no two alike: ``first``, then NULL when the column
+    allows it, variants of the CHECKs' suggestions carrying ``token`` (so rows of a UNIQUE column
+    differ, :func:`_unique_first`), the suggestions themselves, then ``then``. Shared by the row
+    synthesiser and the generated factories' repairs."""
+    low = col.name.lower()
+    mined: list[Any] = []
+    lengths: list[int] = []
+    for check in solver.checks:
+        mined += check.mined.get(low, ())
+        lengths += check.lengths.get(low, ())
+    nullable = [None] if not col.notnull and not col.pk else []
+    found = [*first, *nullable, *_unique_first(mined, token, lengths), *mined, *then]
+    out: list[Any] = []
+    for value in found:
+        value = affine(value, col.affinity)
+        if value not in out or (value is None and None not in out):
+            out.append(value)
+    return out[:24]
+
+
 # -- the synthesiser --------------------------------------------------------------------------
 
 
@@ -668,36 +692,26 @@ class RowSynth:
         """Values worth trying for ``col`` of ``t`` in ``row``: what its CHECKs suggest, NULL,
         a parent's key, values near the columns it is compared with, typed values."""
         low = col.name.lower()
-        found: list[Any] = []
-        lengths: list[int] = []
-        for check in solver.checks:
-            found += check.mined.get(low, ())
-            lengths += check.lengths.get(low, ())
-        found = _unique_first(found, str(self._next()), lengths) + found
-        if not col.notnull and not col.pk:
-            found.insert(0, None)
+        token = str(self._next())
+        first: list[Any] = []
+        if self.hints.holds_json(t.name, col.name):
+            first.append(self.hints.json_text(t.name, col.name))
         parent = self._parent_of(t, col.name)
         if parent is not None:
             key = self._parent_value(parent, (*stack, t.name))
             if key is not _NONE:
-                found.insert(0, key)
+                first.append(key)
+        near: list[Any] = []
         for check in solver.checks:
             for a, b in check.related:
                 other = b if a == low else a if b == low else None
                 if other is not None and row.get(other) is not None:
-                    found += [shift(row[other], 1), shift(row[other], -1), row[other]]
+                    near += [shift(row[other], 1), shift(row[other], -1), row[other]]
         rule = self._rules_of(t).get(col.name, Rule())
         position = t.columns.index(col)
-        found += [column_value(col, rule, self._next(), a, position) for a in range(4)]
-        found += [column_value(col, Rule(), self._next(), a, position) for a in range(2)]
-        if self.hints.holds_json(t.name, col.name):
-            found.insert(0, self.hints.json_text(t.name, col.name))
-        out: list[Any] = []
-        for value in found:
-            value = affine(value, col.affinity)
-            if value not in out or (value is None and None not in out):
-                out.append(value)
-        return out[:24]
+        typed = [column_value(col, rule, self._next(), a, position) for a in range(4)]
+        typed += [column_value(col, Rule(), self._next(), a, position) for a in range(2)]
+        return candidates(col, solver, token, first, [*near, *typed])
 
     def _parent_of(self, t: Table, column: str) -> tuple[str, str] | None:
         """``(parent table, parent column)`` a single-column foreign key, a trigger's guard or

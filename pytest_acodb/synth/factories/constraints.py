@@ -20,9 +20,9 @@ from typing import Any
 
 from ...migrate import quote
 from ...schema import Column, Table
-from ..rows import column_value
+from ..rows import candidates, column_value
 from ..rules import _NONE, Rule, check_rules, digits, table_checks, value_lists
-from ..solver import Solver, affine
+from ..solver import Solver
 
 __all__ = [
     "Rule",
@@ -380,22 +380,9 @@ def solved(
 
         def options(column: str, current: dict[str, Any]) -> list[Any]:
             col = by_lower[column]
-            mined = [v for c in solver.checks for v in c.mined.get(column, ())]
-            # Numbered variants first, so rows of a UNIQUE column differ (SQLite judges them).
-            found: list[Any] = [
-                f"{v}{n}" for v in mined if isinstance(v, str) and v and not v.isdigit()
-            ]
-            found += mined
-            if not col.notnull and not col.pk:
-                found.insert(0, None)
             position = table.columns.index(col)
-            found += [column_value(col, Rule(), n, a, position) for a in range(4)]
-            out: list[Any] = []
-            for value in found:
-                value = affine(value, col.affinity)
-                if value not in out:
-                    out.append(value)
-            return out[:24]
+            typed = [column_value(col, Rule(), n, a, position) for a in range(4)]
+            return candidates(col, solver, str(n), [], typed)
 
         current = {k.lower(): v for k, v in row.items()}
         result, failing = solver.solve(current, set(by_lower) - wanted, options)
