@@ -457,7 +457,7 @@ def _verb(
 
 
 def _version(version: str) -> str:
-    """``acodb 0.1.0 (SQLite: sqlean 3.50.4)``: the driver ``$ACODB_SQLITE_DRIVER`` (or the
+    """``acodb 0.2.0 (SQLite: sqlean 3.50.4)``: the driver ``$ACODB_SQLITE_DRIVER`` (or the
     default) names and its SQLite, said to be older than sqlx's when it is."""
     try:
         driver = drivers.load(os.environ.get(DRIVER_ENV) or None)

@@ -5,6 +5,7 @@ allows."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -148,6 +149,8 @@ def test_factories_fixture_replays_with_the_seed(pytester: pytest.Pytester) -> N
 
 def test_readme_quick_path_for_own_migrations(pytester: pytest.Pytester) -> None:
     # The README's "Factories for your own migrations", as written there.
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert BOOKMARKS.lstrip("\n") in readme
     _own_migrations(pytester)
     pytester.makepyfile(
         test_bookmarks="""
