@@ -397,7 +397,7 @@ class History:
         if not rows:
             return ()
         found = actions(migration.sql)
-        exempt = written(migration.sql, old, new, found)
+        exempt: set[tuple[str, str]] | None = None  # read (a parse of the script) once needed
         emptied = {  # rows deleted on purpose: new rows may take their keys
             original for a, original in origins(found) if a.verb == "DELETE" and a.kind == "TABLE"
         }
@@ -423,14 +423,17 @@ class History:
                 and not c.pk
                 and (o := after_t.column(c.name)) is not None
                 and o.insertable
-                and (name, c.name.lower()) not in exempt
             ]
             kept = [k for k in was if k in now]
             for column in common:
                 target = after_t.column(column)
                 assert target is not None
                 differ = sum(not same(was[k][column], now[k].get(target.name)) for k in kept)
-                if differ:
+                if not differ:
+                    continue
+                if exempt is None:
+                    exempt = written(migration.sql, old, new, found)
+                if (name, column.lower()) not in exempt:
                     out.append(ValueChange(before_t.name, column, differ, len(kept)))
         return tuple(out)
 
@@ -485,19 +488,19 @@ def written(sql: str, old: Schema, new: Schema, found: tuple[Action, ...]) -> se
         # the table as the statement names it, and as it was named before the script
         out.update({(table, column.lower()), (back.get(table, table), column.lower())})
 
-    created: dict[str, tuple[str, ...]] = {}  # tables the script creates: their columns
+    created: dict[str, str] = {}  # tables the script creates: their CREATE TABLE, read if used
     for statement in split_statements(sql):
         for table, column in _altered(statement.text):
             add(table, column)
         upper = statement.text.upper()
         if "CREATE" in upper and "TABLE" in upper:
-            found_columns = created_columns(statement.text)
-            if found_columns:
-                name = next((a.name for a in actions(statement.text) if a.name), "")
-                created[name.lower()] = found_columns
+            name = next((a.name for a in actions(statement.text) if a.name), "")
+            created[name.lower()] = statement.text
         if "SELECT" in upper:
             target = copied_from(statement.text)[0] if "INSERT" in upper else ""
-            order = created.get(target) or _columns_of(target, old, new)
+            order = (created_columns(created[target]) if target in created else ()) or _columns_of(
+                target, old, new
+            )
             for use in transformed_columns(statement.text, order):
                 add(use.table, use.column)
         for use in set_columns(statement.text) if _writes_by_name(statement.text) else ():

@@ -28,6 +28,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from ..db import driver as drivers
@@ -101,30 +102,29 @@ _WORD = re.compile(r'[^\W\d][\w$]*|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]')
 """Identifiers (any letters, as SQLite allows) and quoted names in SQL text."""
 
 
+@lru_cache(maxsize=4096)
+def _words(sql: str) -> frozenset[str]:
+    """The lower-cased identifiers and unquoted names in ``sql`` (a walk asks again for every
+    trigger's text at every step)."""
+    return frozenset(w.strip('"`[]').replace('""', '"').lower() for w in _WORD.findall(sql))
+
+
 def named(schema: Schema, sql: str) -> set[str]:
     """Lower-cased names of the tables of ``schema`` that ``sql`` names (naming is enough)."""
-    words = {w.strip('"`[]').replace('""', '"').lower() for w in _WORD.findall(sql)}
-    return words & {n.lower() for n in schema.tables}
+    return set(_words(sql) & schema.lower_names)
 
 
 def reachable(schema: Schema, sql: str) -> set[str]:
     """Lower-cased names of the tables whose rows ``sql`` can change: those it names, the tables
     their triggers name, and the tables that point at any of these through foreign keys
     (cascades, SET NULL, RESTRICT), transitively. Over-approximates: naming is enough."""
-    tables = {n.lower(): t for n, t in schema.tables.items()}
-    triggers: dict[str, list[str]] = {}
-    for trigger in schema.triggers.values():
-        triggers.setdefault(trigger.table.lower(), []).append(trigger.sql)
-    children: dict[str, set[str]] = {}
-    for name, table in tables.items():
-        for fk in table.foreign_keys:
-            children.setdefault(fk.parent.lower(), set()).add(name)
+    triggers, children = schema.trigger_sql, schema.children
     found = named(schema, sql)
     todo = list(found)
     while todo:
         current = todo.pop()
-        more = set().union(*(named(schema, t) for t in triggers.get(current, [])))
-        more |= children.get(current, set())
+        more = set().union(*(named(schema, t) for t in triggers.get(current, ())))
+        more |= children.get(current, frozenset())
         for name in more - found:
             found.add(name)
             todo.append(name)
