@@ -35,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -407,6 +408,107 @@ def apply_seconds(directory: Path) -> tuple[float, float, float]:
     return cpu, rss, float(log.split()[-1])
 
 
+def floor_process(directory: Path) -> tuple[float, float]:
+    """(CPU seconds, peak RSS MiB) of the apply-once floor's process (:func:`apply_seconds`)."""
+    cpu, rss, _ = apply_seconds(directory)
+    return cpu, rss
+
+
+def foreign_plugins() -> list[str]:
+    """The ``pytest11`` entry points (plugin names for ``-p no:``) of installed distributions
+    that installing pytest-acodb does not bring: its requirements are followed transitively,
+    without extras (so Faker's plugin stays; pytest-factoryboy, a test extra, does not)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    todo, needed = ["pytest-acodb"], set()
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in needed:
+            continue
+        needed.add(name)
+        try:
+            requires = metadata.distribution(name).requires or []
+        except metadata.PackageNotFoundError:
+            continue
+        for spec in requires:
+            requirement = Requirement(spec)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+    return sorted(
+        {
+            entry.name
+            for dist in metadata.distributions()
+            if canonicalize_name(dist.metadata["Name"]) not in needed
+            for entry in dist.entry_points
+            if entry.group == "pytest11"
+        }
+    )
+
+
+def checks_rows(
+    scratch: Path, sizes: Sequence[int], rounds: int, driver: str | None
+) -> list[tuple[str, str, str]]:
+    """Row 4 for each size: the apply-once floor and two ``--acodb-check-migrations`` runs,
+    interleaved for ``rounds`` rounds (the order rotating): with the plugins installing
+    pytest-acodb brings (the target's figure) and with this environment's plugins too
+    (pytest-factoryboy and the like: reported)."""
+    from synthetic import write_migrations
+
+    off = [a for name in foreign_plugins() for a in ("-p", f"no:{name}")]
+    rows = []
+    for count in sizes:
+        print(f"row 4: --acodb-check-migrations on {count} migrations", file=sys.stderr)
+        project = scratch / f"checks{count}"
+        project.mkdir()
+        (project / "pytest.ini").write_text("[pytest]\n")
+        write_migrations(project / "migrations", count)
+        checks = ("--acodb-check-migrations", "--acodb-migrations=migrations", "-x")
+        variants: dict[str, Callable[[], tuple[float, float]]] = {
+            "floor": partial(floor_process, project / "migrations"),
+            "installed": partial(run_pytest, Run("checks", project, (*checks, *off)), driver),
+            "venv": partial(run_pytest, Run("checks, this venv", project, checks), driver),
+        }
+        applying = apply_seconds(project / "migrations")[2]  # also the floor's warm-up
+        results = {label: Measured() for label in variants}
+        for n in range(rounds):
+            labels = list(variants)
+            for label in [*labels[n % 3 :], *labels[: n % 3]]:
+                cpu, rss = variants[label]()
+                results[label].cpu.append(cpu)
+                results[label].rss.append(rss)
+                print(
+                    f"  {count} {label:<10} cpu {cpu:6.2f} s  rss {rss:6.1f} MiB", file=sys.stderr
+                )
+        floor, installed, venv = results["floor"], results["installed"], results["venv"]
+        median = statistics.median
+        rows += [
+            (
+                f"4. --acodb-check-migrations, {count} synthetic migrations: "
+                "CPU / apply-once floor",
+                f"{paired(installed, floor):.1f}x ({median(installed.cpu):.1f} s vs "
+                f"{median(floor.cpu):.2f} s, of which {applying:.2f} s applying)",
+                "<= 20x" if count == 400 else "(report)",
+            ),
+            (
+                f"4. same, peak RSS (the apply-once process: {median(floor.rss):.0f} MiB)",
+                f"{max(installed.rss):.0f} MiB ({max(installed.rss) * 1.048576:.0f} MB)",
+                "<= 100 MB" if count == 400 else "<= 200 MB",
+            ),
+            (
+                f"4. same, with this environment's other plugins ({', '.join(foreign_plugins())}"
+                " installed; pytest-randomly, hypothesis and xdist off as in every row)",
+                f"{paired(venv, floor):.1f}x CPU ({median(venv.cpu):.1f} s), "
+                f"{max(venv.rss):.0f} MiB peak RSS",
+                "(report)",
+            ),
+        ]
+    rows.append(("4. pytest-alembic on an equivalent history", alembic_note(), "optional"))
+    return rows
+
+
 def alembic_note() -> str:
     try:
         import pytest_alembic  # noqa: F401
@@ -530,66 +632,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             if "polyfactory batch + add_all, one commit" not in seconds:
                 rows.append(("3. polyfactory", "not installed (pip install '.[bench]')", ""))
         if 4 in only:
-            from synthetic import write_migrations
-
-            for count in sizes:
-                print(f"row 4: --acodb-check-migrations on {count} migrations", file=sys.stderr)
-                project = scratch / f"checks{count}"
-                project.mkdir()
-                (project / "pytest.ini").write_text("[pytest]\n")
-                write_migrations(project / "migrations", count)
-                floor_cpu, floor_rss, applying = apply_seconds(project / "migrations")
-                cpu, rss = run_pytest(
-                    Run(
-                        f"checks {count}",
-                        project,
-                        ("--acodb-check-migrations", "--acodb-migrations=migrations", "-x"),
-                    ),
-                    args.driver,
-                )
-                rows.append(
-                    (
-                        f"4. --acodb-check-migrations, {count} synthetic migrations: "
-                        "CPU / apply-once floor",
-                        f"{cpu / floor_cpu:.1f}x ({cpu:.1f} s vs {floor_cpu:.2f} s, of which "
-                        f"{applying:.2f} s applying; {cpu / applying:.0f}x the applying alone)",
-                        "<= 20x" if count == 400 else "(report)",
-                    )
-                )
-                rows.append(
-                    (
-                        f"4. same, peak RSS (the apply-once process: {floor_rss:.0f} MiB)",
-                        f"{rss:.0f} MiB",
-                        "<= 100 MB" if count == 400 else "<= 200 MB",
-                    )
-                )
-                # pytest-factoryboy imports factory_boy and Faker (about 40 MiB) and Faker's
-                # own pytest plugin reseeds per item: the same run with only the kit's plugin.
-                alone_cpu, alone_rss = run_pytest(
-                    Run(
-                        f"checks {count} alone",
-                        project,
-                        (
-                            "--acodb-check-migrations",
-                            "--acodb-migrations=migrations",
-                            "-x",
-                            "-p",
-                            "no:pytest-factoryboy",
-                            "-p",
-                            "no:faker",
-                        ),
-                    ),
-                    args.driver,
-                )
-                rows.append(
-                    (
-                        "4. same, pytest-factoryboy's and Faker's pytest plugins off",
-                        f"{alone_cpu / floor_cpu:.1f}x CPU ({alone_cpu:.1f} s), "
-                        f"{alone_rss:.0f} MiB peak RSS",
-                        "(report)",
-                    )
-                )
-            rows.append(("4. pytest-alembic on an equivalent history", alembic_note(), "optional"))
+            rows += checks_rows(scratch, sizes, max(1, min(3, rounds)), args.driver)
 
     import sqlite3
 
