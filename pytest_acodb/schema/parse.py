@@ -105,6 +105,8 @@ def check_texts(create_table_sql: str) -> tuple[str, ...]:
     changed (``ADD COLUMN``) costs no parse of its CHECKs."""
     from sqlglot import TokenType
 
+    if "CHECK" not in create_table_sql.upper():  # no constraint: nothing to tokenize
+        return ()
     tokens = _tokens(create_table_sql)
     found: list[str] = []
     for i, token in enumerate(tokens[:-1]):
