@@ -102,7 +102,7 @@ _WORD = re.compile(r'[^\W\d][\w$]*|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]')
 """Identifiers (any letters, as SQLite allows) and quoted names in SQL text."""
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _words(sql: str) -> frozenset[str]:
     """The lower-cased identifiers and unquoted names in ``sql`` (a walk asks again for every
     trigger's text at every step)."""
@@ -111,20 +111,27 @@ def _words(sql: str) -> frozenset[str]:
 
 def named(schema: Schema, sql: str) -> set[str]:
     """Lower-cased names of the tables of ``schema`` that ``sql`` names (naming is enough)."""
-    return set(_words(sql) & schema.lower_names)
+    return set(_words(sql) & {n.lower() for n in schema.tables})
 
 
 def reachable(schema: Schema, sql: str) -> set[str]:
     """Lower-cased names of the tables whose rows ``sql`` can change: those it names, the tables
     their triggers name, and the tables that point at any of these through foreign keys
     (cascades, SET NULL, RESTRICT), transitively. Over-approximates: naming is enough."""
-    triggers, children = schema.trigger_sql, schema.children
-    found = named(schema, sql)
+    lower = {n.lower() for n in schema.tables}
+    triggers: dict[str, list[str]] = {}
+    for trigger in schema.triggers.values():
+        triggers.setdefault(trigger.table.lower(), []).append(trigger.sql)
+    children: dict[str, set[str]] = {}
+    for name, table in schema.tables.items():
+        for fk in table.foreign_keys:
+            children.setdefault(fk.parent.lower(), set()).add(name.lower())
+    found = set(_words(sql) & lower)
     todo = list(found)
     while todo:
         current = todo.pop()
-        more = set().union(*(named(schema, t) for t in triggers.get(current, ())))
-        more |= children.get(current, frozenset())
+        more = set().union(*(_words(t) & lower for t in triggers.get(current, [])))
+        more |= children.get(current, set())
         for name in more - found:
             found.add(name)
             todo.append(name)

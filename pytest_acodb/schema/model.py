@@ -7,7 +7,6 @@ again; every other field is structure, and two snapshots are equal when their st
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -219,29 +218,6 @@ class Schema:
         from .diff import diff
 
         return diff(self, other)
-
-    @cached_property
-    def lower_names(self) -> frozenset[str]:
-        """The lower-cased names of the tables (SQLite matches names case-insensitively)."""
-        return frozenset(n.lower() for n in self.tables)
-
-    @cached_property
-    def children(self) -> dict[str, frozenset[str]]:
-        """``{parent: children}``: for each table a foreign key names (lower-cased), the
-        lower-cased names of the tables whose foreign keys name it."""
-        found: dict[str, set[str]] = {}
-        for name, table in self.tables.items():
-            for fk in table.foreign_keys:
-                found.setdefault(fk.parent.lower(), set()).add(name.lower())
-        return {parent: frozenset(names) for parent, names in found.items()}
-
-    @cached_property
-    def trigger_sql(self) -> dict[str, tuple[str, ...]]:
-        """``{table: texts}``: the SQL of the triggers of each table (lower-cased name)."""
-        found: dict[str, list[str]] = {}
-        for trigger in self.triggers.values():
-            found.setdefault(trigger.table.lower(), []).append(trigger.sql)
-        return {table: tuple(texts) for table, texts in found.items()}
 
     def table(self, name: str) -> Table | None:
         """The table called ``name`` (case-insensitive, as SQLite matches), or ``None``."""
