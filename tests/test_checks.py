@@ -169,6 +169,29 @@ def test_work_is_linear_in_the_number_of_migrations(monkeypatch: pytest.MonkeyPa
     assert len(calls) == 4 * n
 
 
+def test_a_plan_that_walks_first_applies_each_migration_once_less(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pytest_acodb.checks.subjects import Plan
+
+    calls: list[int] = []
+    apply = Migrator.apply
+
+    def counting(self: Migrator, conn: object, migration: object) -> int:
+        calls.append(1)
+        return apply(self, conn, migration)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Migrator, "apply", counting)
+    walking = Plan(bundled_migrations_dir(), walk_first=True)
+    assert walking.walk_built
+    outcomes = run_all(walking.checks)
+    n = len(resolve(bundled_migrations_dir()))
+    assert len(calls) == 3 * n  # the walk (the outline read from it), the history, round trips
+    assert outcomes == run_all(plan(bundled_migrations_dir()))  # the same verdicts
+    assert walking.outline is not None
+    assert walking.outline.schemas == [s.schema for s in walking.walk.steps]
+
+
 def test_checks_do_not_interfere() -> None:
     checks = plan(bundled_migrations_dir())
     assert run_all(checks) == run_all(list(reversed(checks)))

@@ -68,6 +68,34 @@ def test_nothing_selected_builds_no_walk(pytester: pytest.Pytester, walks: list[
     assert len(walks) == 1  # one walk for every check of the process
 
 
+@pytest.fixture
+def outlines(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The outlines that applied the migrations themselves in this process from now on."""
+    built: list[object] = []
+    init = walk_module.Outline.__init__
+
+    def counting(self: walk_module.Outline, *args: object, **kwargs: object) -> None:
+        built.append(self)
+        init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(walk_module.Outline, "__init__", counting)
+    return built
+
+
+def test_a_run_of_every_check_applies_the_migrations_once_for_planning_and_the_walk(
+    pytester: pytest.Pytester, walks: list[object], outlines: list[object]
+) -> None:
+    result = pytester.runpytest_inprocess("--acodb-check-migrations")
+    assert result.ret == pytest.ExitCode.OK
+    assert (len(walks), len(outlines)) == (1, 0)  # the plan read its outline from the walk
+    result = pytester.runpytest_inprocess("--acodb-check-migrations", "-k", "upgrade")
+    assert result.ret == pytest.ExitCode.OK
+    assert (len(walks), len(outlines)) == (2, 1)  # selecting: outline first, walk when needed
+    result = pytester.runpytest_inprocess("--acodb-check-migrations", "--acodb-check-kinds=lint")
+    assert result.ret == pytest.ExitCode.OK
+    assert (len(walks), len(outlines)) == (2, 2)  # no chosen kind runs on a walk
+
+
 def test_collected_counts_user_tests_and_checks(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_one():\n    pass\n\ndef test_two():\n    pass\n")
     alone = pytester.runpytest("--acodb-check-migrations", "--co", "-q")

@@ -42,6 +42,13 @@ from .sqlx import database_checks, lock_checks
 from .triggers import check_trigger, updated_at_triggers
 from .walk import Outline, Walk
 
+WALKLESS_KINDS = frozenset({"source", "lint", "lock", "database", "rehearse"})
+"""Check kinds whose checks never need the :class:`~.walk.Walk` (a ``tx_pragma`` lint judged on
+it builds it on first use)."""
+
+
+_WALK_ERRORS: tuple[type[Exception], ...] = (*drivers.Error, AcodbError)
+
 
 @dataclass(frozen=True)
 class CheckOptions:
@@ -82,7 +89,9 @@ class Plan:
     duplicate versions...) becomes one ``source[<dirname>]`` check that fails with its message.
     Raises :class:`AcodbError` for a bad ``options.severity`` (unknown key or level). Building a
     plan costs one apply of every migration; the :attr:`walk` its checks run on is built on
-    first use (:attr:`walk_built` says whether it was). ``connector``: how every database of
+    first use (:attr:`walk_built` says whether it was), or with ``walk_first`` by the plan
+    itself, when a chosen kind needs it, so that the same apply serves both (for a run that will
+    run its checks; not for one that only lists or selects some of them). ``connector``: how every database of
     the plan is opened (driver, extensions).
     """
 
@@ -91,6 +100,8 @@ class Plan:
         directory: str | Path,
         options: CheckOptions | None = None,
         connector: Connector | None = None,
+        *,
+        walk_first: bool = False,
     ) -> None:
         self.directory = Path(directory)
         self.options = options or CheckOptions()
@@ -103,7 +114,7 @@ class Plan:
         name = self.directory.name or str(self.directory)
         try:
             self.source = resolve(self.directory, strict=False)
-            self.outline = Outline(self.source, self.connector)
+            self.outline = self._outline(self.source, walk_first)
         except SourceError as exc:
             self._set([Check("source", name, failing("source", name, str(exc)))])
             return
@@ -118,23 +129,44 @@ class Plan:
         self.checks = apply_levels(chosen, self.options.severity)
         self._by_name = {c.name: c for c in self.checks}
 
-    @cached_property
-    def walk(self) -> Walk:
-        """The :class:`~.walk.Walk` of the directory, built on first use."""
-        assert self.source is not None and self.outline is not None
+    def _outline(self, source: MigrationSource, walk_first: bool) -> Outline:
+        """The outline planning needs: with ``walk_first``, when a chosen kind runs on the walk,
+        read from the walk built now (every migration applied once for both); otherwise, or
+        when building the walk raised (the first check that needs it raises it again), applied
+        on its own."""
+        kinds = self.options.kinds
+        if walk_first and (not kinds or set(kinds) - WALKLESS_KINDS):
+            try:
+                walk = self._walk(None)
+            except _WALK_ERRORS:
+                pass  # not swallowed: the lazy walk raises it in the checks that need it
+            else:
+                self.__dict__["walk"] = walk  # what the cached property would build
+                return Outline.of(walk)
+        return Outline(source, self.connector)
+
+    def _walk(self, outline: Outline | None) -> Walk:
+        assert self.source is not None
         options = self.options
         return Walk(
             self.source,
             self.connector,
-            self.outline,
+            outline,
             seed=options.seed,
             values=options.values,
             probes=(probe_lost_objects, probe_triggers_fire),
         )
 
+    @cached_property
+    def walk(self) -> Walk:
+        """The :class:`~.walk.Walk` of the directory: built with the plan (``walk_first``) or on
+        first use."""
+        assert self.outline is not None
+        return self._walk(self.outline)
+
     @property
     def walk_built(self) -> bool:
-        """True once a check needed the walk (planning never builds it)."""
+        """True once the walk is built (with the plan, or by the first check that needed it)."""
         return "walk" in self.__dict__
 
     def check(self, name: str) -> Check:

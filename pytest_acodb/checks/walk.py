@@ -340,6 +340,20 @@ class Outline(History[Schema]):
         finally:
             conn.close()
 
+    @classmethod
+    def of(cls, walk: Walk) -> Outline:
+        """The outline ``walk`` already holds (its schemas, failure, gap and stand-ins, sharing
+        its cache): no migration is applied again."""
+        outline = cls.__new__(cls)
+        outline.source, outline.connector = walk.source, walk.connector
+        outline.exclude, outline.cache = walk.exclude, walk.cache
+        outline.base = walk.base.schema
+        outline.schemas = [s.schema for s in walk.steps]
+        outline.failure, outline.gap = walk.failure, walk.gap
+        outline.standins = dict(walk.standins)
+        outline._position = walk._position
+        return outline
+
     @property
     def states(self) -> list[Schema]:
         """The schema after each migration that applied (:attr:`schemas`)."""

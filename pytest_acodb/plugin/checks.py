@@ -1,8 +1,9 @@
 """The built-in checks as pytest sees them: one :class:`Checks` per run and directory.
 
 The plan of the configured directory is made once per process, at collection (its check names
-are the item names); ``acodb_checks`` hands the same plan to the items and to users' tests, and
-the plan builds the migration walk when the first check runs.
+are the item names); ``acodb_checks`` hands the same plan to the items and to users' tests. The
+plan builds the migration walk in the same pass when the run will run every check
+(:func:`runs_every_check`), else when the first check that needs it runs.
 """
 
 from __future__ import annotations
@@ -87,8 +88,31 @@ def plan_for(config: pytest.Config, directory: Path, connector: Connector) -> Pl
             config.stash[RUN_SEED_KEY],
             values_for(config),
         )
-        plans[key] = Plan(directory, options, connector)
+        plans[key] = Plan(directory, options, connector, walk_first=runs_every_check(config))
     return plans[key]
+
+
+def runs_every_check(config: pytest.Config) -> bool:
+    """True unless this run lists the checks (``--co``) or may select only some of them
+    (``-k``, ``-m``, ``--deselect``, ``--lf``, ``--sw``, node ids naming checks): then a plan
+    applies the migrations once to name the checks, and the walk is built only if a selected
+    check needs it."""
+    from .collect import SELECTED_KEY
+
+    option = config.option
+    narrowed = (
+        getattr(option, name, None)
+        for name in (
+            "collectonly",
+            "keyword",
+            "markexpr",
+            "deselect",
+            "lf",
+            "stepwise",
+            "stepwise_skip",
+        )
+    )
+    return not any(narrowed) and not config.stash.get(SELECTED_KEY, None)
 
 
 class Checks:

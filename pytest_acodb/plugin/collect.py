@@ -8,7 +8,8 @@ counted in "collected N items", listed by ``--co``, selected by ``-k``, ``-m aco
 "acodb::round_trip[20250115000003]"``; ``acodb::round_trip`` runs every subject of a kind and
 ``acodb`` every check). Each function asks for the ``acodb_checks`` fixture, so fixture overrides
 reach the checks. Collection names the items from a plan of the directory (one apply of the
-migrations); the migration walk is built when the first check runs.
+migrations, which also builds the migration walk when the run will run every check; otherwise the
+walk is built when the first selected check needs it).
 """
 
 from __future__ import annotations

@@ -235,7 +235,8 @@ def acodb_checks(
             acodb_checks.run("round_trip[20250115000003]")
             acodb_checks.run("cascade", "tool_executions.task_id")
 
-    The migration walk the checks share is built when the first check runs. The items of
+    The migration walk the checks share is built when the first check that needs it runs (or
+    while collecting, when the run will run every check). The items of
     ``--acodb-check-migrations`` use this fixture, so overriding it (or the two it asks for)
     changes them too.
     """
