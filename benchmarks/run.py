@@ -192,14 +192,35 @@ class Measured:
     rss: list[float] = field(default_factory=list)
 
 
+LAUNCHER = (
+    "import os, sys\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os.execvp(sys.argv[2], sys.argv[2:])\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "with open(sys.argv[1], 'w') as out:\n"
+    "    out.write(f'{usage.ru_utime + usage.ru_stime} {usage.ru_maxrss} "
+    "{os.waitstatus_to_exitcode(status)}')\n"
+)
+"""Runs ``argv[2:]`` and writes its CPU seconds, peak RSS (KiB) and exit code to ``argv[1]``.
+
+Linux carries a process's peak RSS across ``fork`` and ``execve``: a child's ``ru_maxrss`` is
+at least the RSS of its parent when it forked. This process grows (row 3 runs in it), so the
+measured commands are started by this small launcher instead, whose own RSS (a bare Python,
+about 10 MiB) is below that of anything measured."""
+
+
 def run_process(command: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int]:
-    """Run ``command``; returns (CPU seconds of the whole process, peak RSS in MiB, exit code).
-    Output goes to ``cwd/last-run.log``."""
+    """Run ``command`` through :data:`LAUNCHER`; returns (CPU seconds of the whole process,
+    peak RSS in MiB, exit code). Output goes to ``cwd/last-run.log``."""
+    result = cwd / "last-run.usage"
     with open(cwd / "last-run.log", "w") as log:
-        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, child.returncode
+        launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, str(result), *command]
+        code = subprocess.call(launcher, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if code != 0:
+        raise SystemExit(f"the launcher failed ({code}): {(cwd / 'last-run.log').read_text()}")
+    cpu, rss, exit_code = result.read_text().split()
+    return float(cpu), float(rss) / 1024, int(exit_code)
 
 
 def pytest_env(driver: str | None) -> dict[str, str]:
