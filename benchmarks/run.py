@@ -21,7 +21,8 @@ Rows:
 3. factory throughput on 10,000 tool executions with their tasks: the kit's factories vs plain
    factory_boy flushing per row (and polyfactory, when the ``bench`` extra is installed);
 4. ``--acodb-check-migrations`` on 400 and 1,000 synthetic migrations: CPU / SQLite's own
-   apply-once floor, and peak RSS.
+   apply-once floor, and peak RSS; where pytest-alembic is installed, its default tests on the
+   equivalent alembic history (``alembic_history.py``) in the same rounds.
 """
 
 from __future__ import annotations
