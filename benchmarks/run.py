@@ -21,12 +21,14 @@ Rows:
 3. factory throughput on 10,000 tool executions with their tasks: the kit's factories vs plain
    factory_boy flushing per row (and polyfactory, when the ``bench`` extra is installed);
 4. ``--acodb-check-migrations`` on 400 and 1,000 synthetic migrations: CPU / SQLite's own
-   apply-once floor, and peak RSS.
+   apply-once floor, and peak RSS; where pytest-alembic is installed, its default tests on the
+   equivalent alembic history (``alembic_history.py``) in the same rounds.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -191,14 +193,35 @@ class Measured:
     rss: list[float] = field(default_factory=list)
 
 
+LAUNCHER = (
+    "import os, sys\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os.execvp(sys.argv[2], sys.argv[2:])\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "with open(sys.argv[1], 'w') as out:\n"
+    "    out.write(f'{usage.ru_utime + usage.ru_stime} {usage.ru_maxrss} "
+    "{os.waitstatus_to_exitcode(status)}')\n"
+)
+"""Runs ``argv[2:]`` and writes its CPU seconds, peak RSS (KiB) and exit code to ``argv[1]``.
+
+Linux carries a process's peak RSS across ``fork`` and ``execve``: a child's ``ru_maxrss`` is
+at least the RSS of its parent when it forked. This process grows (row 3 runs in it), so the
+measured commands are started by this small launcher instead, whose own RSS (a bare Python,
+about 10 MiB) is below that of anything measured."""
+
+
 def run_process(command: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int]:
-    """Run ``command``; returns (CPU seconds of the whole process, peak RSS in MiB, exit code).
-    Output goes to ``cwd/last-run.log``."""
+    """Run ``command`` through :data:`LAUNCHER`; returns (CPU seconds of the whole process,
+    peak RSS in MiB, exit code). Output goes to ``cwd/last-run.log``."""
+    result = cwd / "last-run.usage"
     with open(cwd / "last-run.log", "w") as log:
-        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, child.returncode
+        launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, str(result), *command]
+        code = subprocess.call(launcher, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if code != 0:
+        raise SystemExit(f"the launcher failed ({code}): {(cwd / 'last-run.log').read_text()}")
+    cpu, rss, exit_code = result.read_text().split()
+    return float(cpu), float(rss) / 1024, int(exit_code)
 
 
 def pytest_env(driver: str | None) -> dict[str, str]:
@@ -454,11 +477,14 @@ def checks_rows(
     """Row 4 for each size: the apply-once floor and two ``--acodb-check-migrations`` runs,
     interleaved for ``rounds`` rounds (the order rotating): with the plugins installing
     pytest-acodb brings (the target's figure) and with this environment's plugins too
-    (pytest-factoryboy and the like: reported)."""
+    (pytest-factoryboy and the like: reported); and, where pytest-alembic is installed, its
+    built-in tests on the equivalent alembic history (:func:`alembic_run`) in the same rounds.
+    One unrecorded run of each goes first (of the two checks runs, for the first size only)."""
     from synthetic import write_migrations
 
     off = [a for name in foreign_plugins() for a in ("-p", f"no:{name}")]
     rows = []
+    outcomes: dict[str, str] = {}
     for count in sizes:
         print(f"row 4: --acodb-check-migrations on {count} migrations", file=sys.stderr)
         project = scratch / f"checks{count}"
@@ -471,16 +497,25 @@ def checks_rows(
             "installed": partial(run_pytest, Run("checks", project, (*checks, *off)), driver),
             "venv": partial(run_pytest, Run("checks, this venv", project, checks), driver),
         }
+        alembic = alembic_run(project / "migrations", scratch / f"alembic{count}", driver)
+        if alembic is not None:
+            variants["pytest-alembic"] = alembic.measure
         applying = apply_seconds(project / "migrations")[2]  # also the floor's warm-up
+        if count == sizes[0]:
+            # Unrecorded: the first run after an install compiles the kit's .pyc files.
+            variants["installed"]()
+            variants["venv"]()
         results = {label: Measured() for label in variants}
         for n in range(rounds):
             labels = list(variants)
-            for label in [*labels[n % 3 :], *labels[: n % 3]]:
+            for label in [*labels[n % len(labels) :], *labels[: n % len(labels)]]:
                 cpu, rss = variants[label]()
                 results[label].cpu.append(cpu)
                 results[label].rss.append(rss)
+                if label == "installed":
+                    outcomes["kit"] = pytest_outcome(project)
                 print(
-                    f"  {count} {label:<10} cpu {cpu:6.2f} s  rss {rss:6.1f} MiB", file=sys.stderr
+                    f"  {count} {label:<14} cpu {cpu:6.2f} s  rss {rss:6.1f} MiB", file=sys.stderr
                 )
         floor, installed, venv = results["floor"], results["installed"], results["venv"]
         median = statistics.median
@@ -505,16 +540,120 @@ def checks_rows(
                 "(report)",
             ),
         ]
-    rows.append(("4. pytest-alembic on an equivalent history", alembic_note(), "optional"))
+        if alembic is not None:
+            theirs = results["pytest-alembic"]
+            rows.append(
+                (
+                    f"4. pytest-alembic on the equivalent history ({count} revisions; "
+                    f"{', '.join(alembic.tests)}, {alembic.how}): CPU / apply-once floor",
+                    f"{paired(theirs, floor):.1f}x ({median(theirs.cpu):.1f} s, "
+                    f"{max(theirs.rss):.0f} MiB peak RSS); --acodb-check-migrations / "
+                    f"pytest-alembic: {paired(installed, theirs):.2f}x CPU",
+                    "(report)",
+                )
+            )
+            outcomes["pytest-alembic"] = alembic.outcome
+            outcomes["size"] = str(count)
+    if outcomes.get("pytest-alembic"):
+        rows.append(
+            (
+                f"4. what the two runs check at {outcomes['size']} migrations (read the ratio as "
+                "the cost of checking more)",
+                f"pytest-alembic ({outcomes['pytest-alembic']}): one head; base to head; each "
+                "revision up one at a time, then down to the first and up again, on an empty "
+                "database: the scripts run without error, no schema is compared, no rows. The "
+                f"kit ({outcomes.get('kit', '?')}): each migration applied on a database "
+                "holding rows (foreign keys and integrity checked), reverted and applied again "
+                "with the schema compared each way, reverting everything leaves no trace, rows "
+                "survive, no index or trigger lost, updated_at triggers, cascades, CHECK value "
+                "lists, lint",
+                "",
+            )
+        )
+    elif not ALEMBIC_INSTALLED:
+        rows.append(("4. pytest-alembic on an equivalent history", alembic_note(), "optional"))
     return rows
 
 
 def alembic_note() -> str:
-    try:
-        import pytest_alembic  # noqa: F401
-    except ImportError:
-        return "pytest-alembic is not installed: no comparison"
-    return "pytest-alembic is installed, but no equivalent alembic history is generated yet"
+    return "pytest-alembic is not installed: no comparison (pip install '.[bench]')"
+
+
+ALEMBIC_INSTALLED = importlib.util.find_spec("pytest_alembic") is not None
+"""pytest-alembic is importable: row 4 compares it."""
+
+
+@dataclass
+class AlembicRun:
+    """pytest-alembic's built-in ``tests`` on the alembic project in ``cwd``, run with
+    ``args`` (``how`` says how they are collected); ``outcome`` is pytest's last summary."""
+
+    cwd: Path
+    args: tuple[str, ...]
+    tests: tuple[str, ...]
+    how: str
+    outcome: str = ""
+
+    def measure(self) -> tuple[float, float]:
+        """Run once; returns (CPU seconds, peak RSS MiB). Exits when pytest fails."""
+        cpu, rss, code = run_process(pytest_command(*self.args), self.cwd, pytest_env(None))
+        if code != 0:
+            log = (self.cwd / "last-run.log").read_text()
+            raise SystemExit(f"pytest-alembic: pytest exited {code}:\n{log[-3000:]}")
+        self.outcome = pytest_outcome(self.cwd)
+        return cpu, rss
+
+
+def alembic_run(migrations: Path, directory: Path, driver: str | None) -> AlembicRun | None:
+    """When pytest-alembic is installed: the alembic project equivalent to ``migrations``
+    (``alembic_history.py``, in a child process so that this one stays small) written into
+    ``directory``, checked to migrate to the same schema and rows as the kit's migrator, its
+    built-in tests run once (the warm-up, which also
+    compiles the revisions' ``.pyc`` files); ``None`` otherwise.
+
+    Every pytest plugin but pytest-alembic is disabled (``-p no:acodb`` included), so the run
+    pays for pytest, pytest-alembic, alembic and SQLAlchemy only. The tests are collected by
+    ``--test-alembic`` where that works; pytest-alembic 0.13.1's collector fails on pytest 9.2,
+    and then the same functions are imported into a test module instead."""
+    if not ALEMBIC_INSTALLED:
+        return None
+    from alembic_history import TESTS, write_test_module
+
+    written = subprocess.run(
+        [sys.executable, str(HERE / "alembic_history.py"), str(migrations), str(directory)]
+        + ([driver] if driver else []),
+        capture_output=True,
+        text=True,
+    )
+    if written.returncode != 0:
+        raise SystemExit(f"alembic_history.py failed:\n{written.stderr[-3000:]}")
+    print(f"  {directory.name}: {written.stdout.strip()}", file=sys.stderr)
+    skip = {"pytest_alembic", "cacheprovider", "randomly", "hypothesispytest", "xdist"}
+    off = [a for name in entry_point_plugins() if name not in skip for a in ("-p", f"no:{name}")]
+    run = AlembicRun(directory, ("--test-alembic", *off), TESTS, "--test-alembic")
+    cpu, _, code = run_process(pytest_command(*run.args, "--co"), directory, pytest_env(None))
+    if code != 0:
+        write_test_module(directory)
+        run = AlembicRun(directory, tuple(off), TESTS, "imported into a test module")
+    cpu, rss = run.measure()
+    print(
+        f"  pytest-alembic warm-up ({run.how}): cpu {cpu:6.2f} s  rss {rss:6.1f} MiB",
+        file=sys.stderr,
+    )
+    return run
+
+
+def entry_point_plugins() -> list[str]:
+    """The names of every installed ``pytest11`` entry point."""
+    from importlib import metadata
+
+    return sorted({e.name for e in metadata.entry_points(group="pytest11")})
+
+
+def pytest_outcome(cwd: Path) -> str:
+    """The counts of pytest's last summary line in ``cwd/last-run.log``, e.g. ``3 passed``."""
+    lines = (cwd / "last-run.log").read_text().strip().splitlines()
+    return lines[-1].split(" in ")[0].strip("= ") if lines else ""
 
 
 # -- the table ---------------------------------------------------------------------------------
