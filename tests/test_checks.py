@@ -151,7 +151,9 @@ def test_duplicate_versions_name_every_file() -> None:
     assert not any(name.startswith("upgrade[") for name in checks)  # nothing else to check
 
 
-def test_work_is_linear_in_the_number_of_migrations(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def applies(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per ``Migrator.apply`` call in this test from now on."""
     calls: list[int] = []
     apply = Migrator.apply
 
@@ -160,33 +162,27 @@ def test_work_is_linear_in_the_number_of_migrations(monkeypatch: pytest.MonkeyPa
         return apply(self, conn, migration)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Migrator, "apply", counting)
+    return calls
+
+
+def test_work_is_linear_in_the_number_of_migrations(applies: list[int]) -> None:
     checks = plan(bundled_migrations_dir())
     run_all(checks)
     # planning's outline, one walk, one apply on the seeded history per migration (shared by
     # data_survives, round_trip and tx_pragma) and one re-apply per round trip; never a replay
     # from empty per check
     n = len(resolve(bundled_migrations_dir()))
-    assert len(calls) == 4 * n
+    assert len(applies) == 4 * n
 
 
-def test_a_plan_that_walks_first_applies_each_migration_once_less(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_plan_that_walks_first_applies_each_migration_once_less(applies: list[int]) -> None:
     from pytest_acodb.checks.subjects import Plan
 
-    calls: list[int] = []
-    apply = Migrator.apply
-
-    def counting(self: Migrator, conn: object, migration: object) -> int:
-        calls.append(1)
-        return apply(self, conn, migration)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Migrator, "apply", counting)
     walking = Plan(bundled_migrations_dir(), walk_first=True)
     assert walking.walk_built
     outcomes = run_all(walking.checks)
     n = len(resolve(bundled_migrations_dir()))
-    assert len(calls) == 3 * n  # the walk (the outline read from it), the history, round trips
+    assert len(applies) == 3 * n  # the walk (the outline read from it), the history, round trips
     assert outcomes == run_all(plan(bundled_migrations_dir()))  # the same verdicts
     assert walking.outline is not None
     assert walking.outline.schemas == [s.schema for s in walking.walk.steps]

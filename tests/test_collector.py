@@ -33,18 +33,29 @@ def _count(line: str) -> int:
     return int(found.group(1))
 
 
+def _counting(monkeypatch: pytest.MonkeyPatch, cls: type) -> list[object]:
+    """The instances of ``cls`` built in this process from now on (pytester runs in process)."""
+    built: list[object] = []
+    init = cls.__init__
+
+    def counting(self: object, *args: object, **kwargs: object) -> None:
+        built.append(self)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "__init__", counting)
+    return built
+
+
 @pytest.fixture
 def walks(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """The walks built in this process from now on (pytester runs in process)."""
-    built: list[object] = []
-    init = walk_module.Walk.__init__
+    """The walks built in this process from now on."""
+    return _counting(monkeypatch, walk_module.Walk)
 
-    def counting(self: walk_module.Walk, *args: object, **kwargs: object) -> None:
-        built.append(self)
-        init(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(walk_module.Walk, "__init__", counting)
-    return built
+@pytest.fixture
+def outlines(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The outlines that applied the migrations themselves in this process from now on."""
+    return _counting(monkeypatch, walk_module.Outline)
 
 
 def test_co_in_an_empty_directory_lists_and_counts_every_check(
@@ -66,20 +77,6 @@ def test_nothing_selected_builds_no_walk(pytester: pytest.Pytester, walks: list[
     result = pytester.runpytest_inprocess("--acodb-check-migrations", "-k", "upgrade")
     assert result.ret == pytest.ExitCode.OK
     assert len(walks) == 1  # one walk for every check of the process
-
-
-@pytest.fixture
-def outlines(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """The outlines that applied the migrations themselves in this process from now on."""
-    built: list[object] = []
-    init = walk_module.Outline.__init__
-
-    def counting(self: walk_module.Outline, *args: object, **kwargs: object) -> None:
-        built.append(self)
-        init(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(walk_module.Outline, "__init__", counting)
-    return built
 
 
 def test_a_run_of_every_check_applies_the_migrations_once_for_planning_and_the_walk(
