@@ -415,6 +415,73 @@ def test_guarded_connection_turns_transactions_into_savepoints() -> None:
     conn.close()
 
 
+def _traced(conn: Any) -> list[str]:
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    return statements
+
+
+def test_a_read_only_transaction_under_hold_costs_no_savepoint() -> None:
+    conn = connect(":memory:", factory=guarded_class(default_connector().driver))
+    conn.execute("CREATE TABLE t (x)")
+    statements = _traced(conn)
+    conn.hold()
+    conn.begin()
+    conn.execute("SELECT count(*) FROM t").fetchone()
+    conn.rollback()
+    conn.begin()
+    conn.execute("SELECT count(*) FROM t").fetchone()
+    conn.commit()
+    conn.let_go()
+    assert statements == [
+        "BEGIN",
+        "SELECT count(*) FROM t",
+        "SELECT count(*) FROM t",
+        "ROLLBACK",
+    ]
+    conn.close()
+
+
+def test_the_first_transaction_under_hold_rolls_back_without_its_savepoint() -> None:
+    conn = connect(":memory:", factory=guarded_class(default_connector().driver))
+    assert isinstance(conn, GuardedConnection)
+    conn.execute("CREATE TABLE t (x)")
+    conn.hold()
+    conn.begin()  # nothing written yet: the outer transaction's start is the savepoint
+    conn.execute("INSERT INTO t VALUES (1)")
+    conn.rollback()
+    assert conn.in_transaction  # the outer transaction again, empty
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
+    conn.execute("INSERT INTO t VALUES (2)")  # written outside a caller's transaction
+    conn.begin()  # so this one is a real savepoint
+    conn.execute("INSERT INTO t VALUES (3)")
+    conn.rollback()
+    assert conn.execute("SELECT x FROM t").fetchall() == [(2,)]
+    conn.let_go()
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
+    conn.close()
+
+
+def test_rows_written_before_the_first_transaction_survive_its_rollback(
+    shared: RollbackDatabase,
+) -> None:
+    database = shared.start_test()
+    assert database.engine is not None
+    with shared.writer() as raw:  # as the SQL fixtures of a marker are applied
+        raw.execute(INSERT_CONFIG.replace(":k", "'fixture'"))
+    with Session(database.engine) as session:
+        session.execute(text(INSERT_CONFIG), {"k": "a"})
+        session.rollback()  # rolls back to after the fixture's row, not to the outer BEGIN
+        session.execute(text(INSERT_CONFIG), {"k": "b"})
+        session.commit()
+        keys = session.execute(text("SELECT key FROM configurations ORDER BY key")).scalars()
+        assert list(keys) == ["b", "fixture"]
+    shared.end_test()
+    shared.start_test()
+    assert _count(database.engine, "configurations") == 0
+    shared.end_test()
+
+
 # -- the per-session set -----------------------------------------------------------------------
 
 

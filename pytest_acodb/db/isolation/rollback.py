@@ -38,7 +38,9 @@ class GuardedConnection(WatchedConnection):
     :meth:`begin` (wired to SQLAlchemy's ``begin`` event) is a ``SAVEPOINT``; ``commit()``
     releases it and ``rollback()`` rolls back to it. So a Session that commits, or code that
     calls ``connection.commit()``, only ever commits into the outer transaction, which
-    :meth:`let_go` rolls back. Outside a hold it behaves like a plain connection in autocommit
+    :meth:`let_go` rolls back. The first savepoint is left out while the outer transaction
+    holds no writes (see :meth:`begin`): a test whose session only reads runs ``BEGIN`` and
+    ``ROLLBACK``, not five statements. Outside a hold it behaves like a plain connection in autocommit
     mode whose :meth:`begin` issues ``BEGIN`` (the pysqlite fix from SQLAlchemy's SQLite docs).
 
     While held, it notes in ``changes`` (:class:`~.watch.WatchedConnection`) every DDL
@@ -50,6 +52,8 @@ class GuardedConnection(WatchedConnection):
     watch_ddl = True
     _held = False
     _depth = 0
+    _virtual = False
+    _clean = -1
 
     @property
     def refused(self) -> list[str]:
@@ -60,11 +64,17 @@ class GuardedConnection(WatchedConnection):
         """``BEGIN`` the outer transaction."""
         self.watch()
         self.execute("BEGIN")
-        self._held, self._depth = True, 0
+        self._held, self._depth, self._virtual = True, 0, False
+        self._clean = self.total_changes
+
+    def written(self) -> None:
+        """Note that the outer transaction holds writes (its first savepoint cannot be left out
+        any more; the kit calls it after applying SQL fixtures)."""
+        self._clean = -1
 
     def let_go(self) -> None:
         """``ROLLBACK`` the outer transaction (when it is still open) and stop guarding."""
-        self._held, self._depth = False, 0
+        self._held, self._depth, self._virtual = False, 0, False
         try:
             open_transaction = self.in_transaction
         except drivers.ProgrammingError:  # closed, e.g. by engine.dispose(): nothing to undo
@@ -73,18 +83,31 @@ class GuardedConnection(WatchedConnection):
             self.execute("ROLLBACK")
 
     def begin(self) -> None:
-        """Begin a caller's transaction: ``SAVEPOINT`` while held, else ``BEGIN``."""
+        """Begin a caller's transaction: ``SAVEPOINT`` while held, else ``BEGIN``.
+
+        The first savepoint is left out while nothing was written in the outer transaction
+        (``total_changes`` has not moved since ``BEGIN``): the outer transaction's start is then
+        the savepoint itself, so a rollback of the caller's transaction rolls the outer one back
+        and begins it again, and a commit leaves the caller's work in it. Most tests' sessions
+        then cost no ``SAVEPOINT``, ``ROLLBACK TO`` nor ``RELEASE``."""
         if not self._held:
             self.execute("BEGIN")
             return
         self._depth += 1
+        if self._depth == 1 and self.total_changes == self._clean:
+            self._virtual = True
+            return
         self.execute(f"SAVEPOINT acodb_{self._depth}")
 
     def commit(self) -> None:
         if not self._held:
             super().commit()
         elif self._depth:
-            if self.in_transaction:
+            if self._depth == 1 and self._virtual:
+                self._virtual = False
+                if self.total_changes != self._clean:
+                    self._clean = -1
+            elif self.in_transaction:
                 self.execute(f"RELEASE acodb_{self._depth}")
             self._depth -= 1
 
@@ -92,7 +115,13 @@ class GuardedConnection(WatchedConnection):
         if not self._held:
             super().rollback()
         elif self._depth:
-            if self.in_transaction:
+            if self._depth == 1 and self._virtual:
+                self._virtual = False
+                if self.total_changes != self._clean and self.in_transaction:
+                    self.execute("ROLLBACK")
+                    self.execute("BEGIN")
+                    self._clean = self.total_changes
+            elif self.in_transaction:
                 self.execute(f"ROLLBACK TO acodb_{self._depth}")
                 self.execute(f"RELEASE acodb_{self._depth}")
             self._depth -= 1
@@ -249,7 +278,10 @@ class RollbackDatabase:
     @contextmanager
     def writer(self) -> Iterator[Any]:
         """The test's own connection (in its outer transaction)."""
-        yield self._raw
+        try:
+            yield self._raw
+        finally:
+            self._raw.written()
 
     def kept_connections(self) -> list[WatchedConnection]:
         """The engine's one DB-API connection (for ``--acodb-keep-failed``)."""
