@@ -91,8 +91,8 @@ class Plan:
     plan costs one apply of every migration; the :attr:`walk` its checks run on is built on
     first use (:attr:`walk_built` says whether it was), or with ``walk_first`` by the plan
     itself, when a chosen kind needs it, so that the same apply serves both (for a run that will
-    run its checks; not for one that only lists or selects some of them). ``connector``: how every database of
-    the plan is opened (driver, extensions).
+    run its checks; not for one that only lists or selects some of them). ``connector``: how
+    every database of the plan is opened (driver, extensions).
     """
 
     def __init__(

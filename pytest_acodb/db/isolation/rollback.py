@@ -40,8 +40,9 @@ class GuardedConnection(WatchedConnection):
     calls ``connection.commit()``, only ever commits into the outer transaction, which
     :meth:`let_go` rolls back. The first savepoint is left out while the outer transaction
     holds no writes (see :meth:`begin`): a test whose session only reads runs ``BEGIN`` and
-    ``ROLLBACK``, not five statements. Outside a hold it behaves like a plain connection in autocommit
-    mode whose :meth:`begin` issues ``BEGIN`` (the pysqlite fix from SQLAlchemy's SQLite docs).
+    ``ROLLBACK``, not five statements. Outside a hold it behaves like a plain connection in
+    autocommit mode whose :meth:`begin` issues ``BEGIN`` (the pysqlite fix from SQLAlchemy's
+    SQLite docs).
 
     While held, it notes in ``changes`` (:class:`~.watch.WatchedConnection`) every DDL
     statement prepared on the connection (``CREATE TABLE x``, ``ATTACH``...), every assignment to
