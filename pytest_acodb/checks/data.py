@@ -14,6 +14,7 @@ import re
 from ..errors import CheckSkipped
 from ..migrate.statements import actions
 from .base import fail
+from .migrations import stood_in
 from .seeding import Run, explain, failed_with_rows, lost, on_purpose, seeded_run
 from .walk import Walk
 
@@ -29,6 +30,9 @@ def check_data_survives(walk: Walk, version: int) -> None:
     migration = walk.source.get(version)
     before, after = walk.before(version), walk.after(version)
     assert migration is not None and before is not None and after is not None
+    reason = stood_in(walk, version)
+    if reason:  # the rows it wrote hold the stand-in's NULLs: nothing to judge them by
+        raise CheckSkipped(reason)
     if run.error is not None:
         fail(
             "data_survives",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from ..errors import CheckFailure, CheckSkipped, CheckWarning, MigrateError
-from ..migrate import MigrationSource
+from ..migrate import Migration, MigrationSource
 from ..migrate.statements import actions
 from ..schema import Change
 from ..schema.diff import loosened
@@ -24,7 +24,7 @@ from .seeding import (
     reverts_when_empty,
     seeded_run,
 )
-from .walk import Walk
+from .walk import Step, Walk
 
 
 def check_source(
@@ -100,14 +100,9 @@ def check_upgrade(walk: Walk, version: int) -> None:
         raise CheckSkipped(
             f"migration {failure.version} failed earlier; see upgrade[{failure.version}]"
         )
-    stood = walk.standins.get(version)
-    if stood:
-        raise CheckSkipped(
-            f"migration {version} calls {', '.join(f + '()' for f in stood)}, which this SQLite "
-            "lacks (an extension the application loads?): it was applied with a stand-in "
-            "returning NULL so that the rest is checked; load that extension for the checks to "
-            "check this migration itself"
-        )
+    reason = stood_in(walk, version)
+    if reason:
+        raise CheckSkipped(reason)
     if after.health.error is not None:
         raise after.health.error
     broken, integrity = after.health.broken, list(after.health.integrity)
@@ -143,6 +138,22 @@ def describe(changes: list[Change], extra: str) -> str:
     return "; ".join(parts)
 
 
+def stood_in(walk: Walk, version: int) -> str | None:
+    """Why checks of ``version`` on its own rows cannot be judged: it calls functions this SQLite
+    lacks and was applied with stand-ins returning NULL (see :mod:`~.walk`); ``None`` when it
+    was applied as written."""
+    stood = walk.standins.get(version)
+    if not stood:
+        return None
+    return (
+        f"migration {version} calls {', '.join(f + '()' for f in stood)}, which this SQLite "
+        "lacks (an extension the application loads?): it was applied with a stand-in "
+        "returning NULL so that the rest is checked; load that extension "
+        "(--acodb-sqlite-extension or the acodb_sqlite_extensions ini key) for the checks to "
+        "check this migration itself"
+    )
+
+
 def check_round_trip(walk: Walk, version: int, *, require_down: bool = False) -> None:
     """Reverting ``version`` on the rows of its history (:func:`~.seeding.reverted`: one
     restored copy) works, gives back the schema before it and keeps the rows of the tables that
@@ -175,6 +186,22 @@ def check_round_trip(walk: Walk, version: int, *, require_down: bool = False) ->
     before, after = walk.before(version), walk.after(version)
     if before is None or after is None:
         raise CheckSkipped(f"migration {version} was not applied; see upgrade[{version}]")
+    try:
+        _round_trip(walk, version, migration, before, after)
+    except CheckFailure as exc:
+        reason = stood_in(walk, version)
+        if reason is None:
+            raise
+        failure = str(exc)
+    else:
+        return
+    # outside the except: the skip alone, not "during handling of the above exception"
+    raise CheckSkipped(f"{reason} (with the stand-in: {failure})")
+
+
+def _round_trip(walk: Walk, version: int, migration: Migration, before: Step, after: Step) -> None:
+    """The body of :func:`check_round_trip` for a reversible migration that applied."""
+    subject = str(version)
     result = reverted(walk, version)
     down = (migration.down_path or migration.path).name
     if result.error is not None:
