@@ -45,9 +45,10 @@ def check_source(
         taken = frozenset(m.version for m in source) | frozenset(source.duplicates)
         clash = DuplicateVersionError(source.duplicates, taken)
         left_out = sorted(p.name for ps in source.duplicates.values() for p in ps)
+        rest = "the other checks ran on the rest" if len(source) else "no other file is left"
         problems.append(
-            f"{clash} (sqlx refuses the directory; these files were left out of the other "
-            f"checks, which ran on the rest: {', '.join(left_out)})"
+            f"{clash} (sqlx refuses the directory; {', '.join(left_out)} were left out of the "
+            f"other checks; {rest})"
         )
     problems += [
         f"{p.name} is a down script with no matching up migration; sqlx ignores it: add the up "
