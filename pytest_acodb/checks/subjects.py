@@ -3,9 +3,10 @@
 A :class:`Plan` resolves the directory and outlines it (each migration applied once, with the
 schema after it: :class:`~.walk.Outline`) to learn the subjects: versions, ``updated_at``
 triggers, foreign keys, CHECK value lists, lint findings. That is all collection needs. The
-:class:`~.walk.Walk` every check body runs on (database images after each step, their health,
-seeded rows) is built when the first check runs, once per plan. ``severity`` then grades or drops
-checks.
+:class:`~.walk.Walk` every check body runs on (database images at checkpoints, the health after
+each step, what its probes saw) is built once per plan: when the first check that needs it runs,
+or, with ``walk_first``, in the same pass as the outline (which is then read from it).
+``severity`` then grades or drops checks.
 """
 
 from __future__ import annotations
