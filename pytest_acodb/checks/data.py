@@ -14,9 +14,8 @@ import re
 from ..errors import CheckSkipped
 from ..migrate.statements import actions
 from .base import fail
-from .migrations import stood_in
 from .seeding import Run, explain, failed_with_rows, lost, on_purpose, seeded_run
-from .walk import Walk
+from .walk import Walk, stood_in
 
 
 def check_data_survives(walk: Walk, version: int) -> None:

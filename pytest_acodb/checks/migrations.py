@@ -24,7 +24,7 @@ from .seeding import (
     reverts_when_empty,
     seeded_run,
 )
-from .walk import Step, Walk
+from .walk import Step, Walk, stood_in
 
 
 def check_source(
@@ -137,22 +137,6 @@ def describe(changes: list[Change], extra: str) -> str:
         else:
             parts.append(f"{c.kind} {c.name} changed: {c.detail}")
     return "; ".join(parts)
-
-
-def stood_in(walk: Walk, version: int) -> str | None:
-    """Why checks of ``version`` on its own rows cannot be judged: it calls functions this SQLite
-    lacks and was applied with stand-ins returning NULL (see :mod:`~.walk`); ``None`` when it
-    was applied as written."""
-    stood = walk.standins.get(version)
-    if not stood:
-        return None
-    return (
-        f"migration {version} calls {', '.join(f + '()' for f in stood)}, which this SQLite "
-        "lacks (an extension the application loads?): it was applied with a stand-in "
-        "returning NULL so that the rest is checked; load that extension "
-        "(--acodb-sqlite-extension or the acodb_sqlite_extensions ini key) for the checks to "
-        "check this migration itself"
-    )
 
 
 def check_round_trip(walk: Walk, version: int, *, require_down: bool = False) -> None:

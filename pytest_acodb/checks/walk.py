@@ -225,6 +225,22 @@ def apply(
     return connector, standing
 
 
+def stood_in(walk: Walk, version: int) -> str | None:
+    """Why checks of ``version`` on its own rows cannot be judged: it calls functions this SQLite
+    lacks and was applied with stand-ins returning NULL (see the module docstring); ``None`` when it
+    was applied as written."""
+    stood = walk.standins.get(version)
+    if not stood:
+        return None
+    return (
+        f"migration {version} calls {', '.join(f + '()' for f in stood)}, which this SQLite "
+        "lacks (an extension the application loads?): it was applied with a stand-in "
+        "returning NULL so that the rest is checked; load that extension "
+        "(--acodb-sqlite-extension or the acodb_sqlite_extensions ini key) for the checks to "
+        "check this migration itself"
+    )
+
+
 CHECKPOINT_EVERY = 32
 """Steps between two images a :class:`Walk` keeps (:meth:`Walk.open` applies at most this many
 migrations less one to reach any state)."""
