@@ -259,3 +259,14 @@ CREATE INDEX t_bc_too ON t(b, c);
     assert sorted(found) == ["lint[duplicate_index:t_a_again]", "lint[duplicate_index:t_bc_too]"]
     assert "duplicates sqlite_autoindex_t_1" in found["lint[duplicate_index:t_a_again]"]
     assert found["lint[duplicate_index:t_bc_too]"].startswith("1_s.sql:11: ")
+
+
+def test_a_foreign_key_declared_twice_is_one_missing_index(tmp_path: Path) -> None:
+    (tmp_path / "1_pages.sql").write_text(
+        "CREATE TABLE component (name TEXT PRIMARY KEY);\n"
+        "CREATE TABLE example (id INTEGER PRIMARY KEY,"
+        " component TEXT REFERENCES component (name),"
+        " FOREIGN KEY (component) REFERENCES component (name));\n"
+    )
+    found = [name for name in lints(tmp_path) if name.startswith("lint[fk_index:")]
+    assert found == ["lint[fk_index:example.component]"]

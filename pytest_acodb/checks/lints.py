@@ -295,9 +295,12 @@ def _covered(schema: Schema, table: str, columns: tuple[str, ...]) -> bool:
 
 
 def _fk_index(source: MigrationSource, schema: Schema, found: Creations) -> Iterator[Problem]:
+    told: set[tuple[str, tuple[str, ...]]] = set()  # a key declared twice is one problem
     for subject, (child, fk) in foreign_keys(schema).items():
-        if _covered(schema, child, fk.columns):
+        columns = (child.lower(), tuple(c.lower() for c in fk.columns))
+        if columns in told or _covered(schema, child, fk.columns):
             continue
+        told.add(columns)
         cols = ", ".join(fk.columns)
         yield Problem(
             "fk_index",
