@@ -89,9 +89,24 @@ def test_cascade_through_a_rebuild_is_named_with_counts_and_fix() -> None:
     assert (info.value.check, info.value.subject) == ("data_survives", "2")
     assert "rows of comments fell from 1 to 0 while posts was rebuilt" in text
     assert "2_posts_body_not_null.up.sql:6: DROP TABLE posts" in text
-    assert "the PRAGMA foreign_keys on line 3 did nothing" in text
+    assert "the PRAGMA foreign_keys=OFF on line 3 did nothing" in text
     assert "-- no-transaction" in text and "PRAGMA foreign_key_check" in text
     assert "rows of posts" not in text  # dropped by name: on purpose
+
+
+def test_a_script_that_turns_foreign_keys_on_is_not_said_to_turn_them_off(tmp_path: Path) -> None:
+    for path in (CASES / "rebuild_cascade_loses_rows").glob("*.sql"):
+        text = path.read_text()
+        if path.name.startswith("2_") and path.name.endswith(".up.sql"):
+            text = "PRAGMA foreign_keys = ON;\n" + "\n".join(
+                line for line in text.splitlines() if "foreign_keys" not in line
+            )
+        (tmp_path / path.name).write_text(text)
+    with pytest.raises(CheckFailure) as info:
+        check_data_survives(Walk(resolve(tmp_path)), 2)
+    text = str(info.value)
+    assert "rows of comments fell from 1 to 0 while posts was rebuilt" in text
+    assert "did nothing" not in text
 
 
 def test_a_migration_that_only_fails_with_rows_fails_data_survives() -> None:

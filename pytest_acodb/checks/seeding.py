@@ -659,8 +659,17 @@ def explain(
             f"SQLite deleted its rows first and ON DELETE CASCADE took the {table} rows along "
             "(PRAGMA foreign_keys=OFF only works outside BEGIN ... COMMIT); " + fix
         )
-    pragma = next((a for a in found if a.verb == "PRAGMA" and a.name == "foreign_keys"), None)
-    noted = f" (the PRAGMA foreign_keys on line {pragma.line} did nothing)" if pragma else ""
+    pragma = next(  # a script that tried to turn them off: that PRAGMA is named
+        (
+            a
+            for a in found
+            if a.verb == "PRAGMA"
+            and a.name == "foreign_keys"
+            and a.value in ("OFF", "0", "FALSE", "NO")
+        ),
+        None,
+    )
+    noted = f" (the PRAGMA foreign_keys=OFF on line {pragma.line} did nothing)" if pragma else ""
     return (
         f"{fell} while {parent} was {state} ({where}): sqlx runs each migration in a "
         "transaction with foreign keys ON, where PRAGMA foreign_keys=OFF has no effect"
