@@ -53,6 +53,7 @@ def test_one_table_holds_every_lint_and_its_default() -> None:
         "line_endings",
         "pragma_left_set",
         "tx_control",
+        "version_width",
     }
 
 
@@ -270,3 +271,35 @@ def test_a_foreign_key_declared_twice_is_one_missing_index(tmp_path: Path) -> No
     )
     found = [name for name in lints(tmp_path) if name.startswith("lint[fk_index:")]
     assert found == ["lint[fk_index:example.component]"]
+
+
+def test_a_timestamp_version_with_a_digit_missing_is_named(tmp_path: Path) -> None:
+    files = {  # as in a real project: a 13-digit timestamp sorts before every 14-digit one
+        "20220713212919_init.sql": "CREATE TABLE a (id INTEGER PRIMARY KEY);\n",
+        "2022090908251_assets.sql": "CREATE TABLE b (id INTEGER PRIMARY KEY);\n",
+        "20221001000000_more.sql": "CREATE TABLE c (id INTEGER PRIMARY KEY);\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    found = lints(tmp_path)
+    level, message = found["lint[version_width:2022090908251_assets.sql]"]
+    assert level == "warn"
+    assert "13 digits where 2 others have 14" in message
+    assert "runs before every one of them" in message
+    assert [n for n in found if "version_width" in n] == [
+        "lint[version_width:2022090908251_assets.sql]"
+    ]
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["1_a.sql", "2_b.sql", "10_c.sql"],  # sequential numbers
+        ["20220713212919_a.sql", "20220713212920_b.sql", "3_c.sql"],  # small: not a timestamp
+        ["20220713212919_a.sql", "2022090908251_b.sql"],  # one timestamp: nothing to compare
+    ],
+)
+def test_versions_that_are_not_mistyped_timestamps_pass(tmp_path: Path, names: list[str]) -> None:
+    for n, name in enumerate(names):
+        (tmp_path / name).write_text(f"CREATE TABLE t{n} (id INTEGER PRIMARY KEY);\n")
+    assert not [n for n in lints(tmp_path) if "version_width" in n]

@@ -79,6 +79,7 @@ LINT_SEVERITY: dict[str, str] = {
     "tx_control": "warn",
     "mixed_types": "warn",
     "line_endings": "warn",
+    "version_width": "warn",
     "fk_index": "warn",
     "duplicate_index": "warn",
 }

@@ -188,6 +188,37 @@ def _line_endings(path: Path) -> Iterator[Problem]:
         )
 
 
+TIMESTAMP_DIGITS = 14
+"""Digits of the versions ``sqlx migrate add`` makes by default (``YYYYMMDDHHMMSS``)."""
+
+
+def _version_width(migrations: list[Migration]) -> list[Problem]:
+    """``version_width``: in a directory whose versions are timestamps (two or more of
+    :data:`TIMESTAMP_DIGITS` digits), a version of 10 or more digits but not that many, which
+    sqlx orders as a number, so out of its timestamp's place (a digit dropped or added)."""
+    stamped = [m for m in migrations if len(str(m.version)) == TIMESTAMP_DIGITS]
+    if len(stamped) < 2:
+        return []
+    found = []
+    for m in migrations:
+        digits = len(str(m.version))
+        if digits < 10 or digits == TIMESTAMP_DIGITS:
+            continue
+        where = "before" if digits < TIMESTAMP_DIGITS else "after"
+        found.append(
+            Problem(
+                "version_width",
+                m.path.name,
+                f"{m.path.name}:1: version {m.version} has {digits} digits where "
+                f"{len(stamped)} others have {TIMESTAMP_DIGITS} (timestamps): sqlx orders "
+                f"versions as numbers, so it runs {where} every one of them; if no database "
+                f"has applied it yet, give it its {TIMESTAMP_DIGITS}-digit timestamp (a "
+                "database that has must keep the version it applied)",
+            )
+        )
+    return found
+
+
 def file_problems(source: MigrationSource, skip_versions: Collection[int] = ()) -> list[Problem]:
     """The lints that read the files of ``source`` (those of ``skip_versions`` left out), in
     file order; reads each file's bytes once for ``line_endings``."""
@@ -219,6 +250,7 @@ def file_problems(source: MigrationSource, skip_versions: Collection[int] = ()) 
         for path, sql, down in _scripts(m):
             problems += _transaction_lints(path, sql, m.version, down)
             problems += _line_endings(path)
+    problems += _version_width(kept)
     simple = [m for m in kept if m.migration_type is MigrationType.SIMPLE]
     if simple and len(simple) < len(kept):
         names = ", ".join(m.path.name for m in simple[:5]) + (" ..." if len(simple) > 5 else "")
