@@ -226,9 +226,9 @@ def apply(
 
 
 def stood_in(walk: Walk, version: int) -> str | None:
-    """Why checks of ``version`` on its own rows cannot be judged: it calls functions this SQLite
-    lacks and was applied with stand-ins returning NULL (see the module docstring); ``None`` when it
-    was applied as written."""
+    """Why checks of ``version`` on its own rows cannot be judged: it calls functions this
+    SQLite lacks and was applied with stand-ins returning NULL (see the module docstring);
+    ``None`` when it was applied as written."""
     stood = walk.standins.get(version)
     if not stood:
         return None
