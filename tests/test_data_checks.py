@@ -382,6 +382,8 @@ def test_a_migration_applied_with_a_stand_in_is_not_judged_on_its_rows(tmp_path:
             checks[name].run()
     with pytest.raises(CheckSkipped, match="--acodb-sqlite-extension"):
         checks["data_survives[2]"].run()
+    with pytest.raises(CheckSkipped, match="its schema comes back after the revert"):
+        checks["round_trip[2]"].run()  # the schema half judged, the rows half not
     # with the function the application's extension provides, the same migration is judged
 
     def provide(conn: sqlite3.Connection) -> None:
