@@ -460,15 +460,12 @@ def foreign_plugins() -> list[str]:
             requirement = Requirement(spec)
             if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
                 todo.append(requirement.name)
-    return sorted(
-        {
-            entry.name
-            for dist in metadata.distributions()
-            if canonicalize_name(dist.metadata["Name"]) not in needed
-            for entry in dist.entry_points
-            if entry.group == "pytest11"
-        }
-    )
+    return [
+        name
+        for name in entry_point_plugins()
+        for entry in metadata.entry_points(group="pytest11", name=name)
+        if entry.dist is None or canonicalize_name(entry.dist.name) not in needed
+    ]
 
 
 def checks_rows(
@@ -482,7 +479,8 @@ def checks_rows(
     One unrecorded run of each goes first (of the two checks runs, for the first size only)."""
     from synthetic import write_migrations
 
-    off = [a for name in foreign_plugins() for a in ("-p", f"no:{name}")]
+    foreign = foreign_plugins()
+    off = [a for name in foreign for a in ("-p", f"no:{name}")]
     rows = []
     outcomes: dict[str, str] = {}
     for count in sizes:
@@ -533,7 +531,7 @@ def checks_rows(
                 "<= 100 MB" if count == 400 else "<= 200 MB",
             ),
             (
-                f"4. same, with this environment's other plugins ({', '.join(foreign_plugins())}"
+                f"4. same, with this environment's other plugins ({', '.join(foreign)}"
                 " installed; pytest-randomly, hypothesis and xdist off as in every row)",
                 f"{paired(venv, floor):.1f}x CPU ({median(venv.cpu):.1f} s), "
                 f"{max(venv.rss):.0f} MiB peak RSS",
