@@ -76,6 +76,36 @@ def test_session_and_lower_fixtures_share_one_database_and_one_seeding(
     result.assert_outcomes(passed=4)
 
 
+def test_fixtures_requested_in_the_test_body_and_after_a_nested_run_know_their_test(
+    pytester: pytest.Pytester,
+) -> None:
+    # The database fixtures read their test from the running item: requested while the test
+    # runs, and after a pytest run inside the test (pytester, in process) ended, they still
+    # belong to the outer test (its node id, its run's seed).
+    pytester.makepyfile(
+        test_outer="""
+        from pytest_acodb.plugin.seeds import RUN_SEED_KEY, test_seed
+
+        pytest_plugins = ["pytester"]
+
+        def expected(request):
+            return test_seed(request.config.stash[RUN_SEED_KEY], request.node.nodeid)
+
+        def test_in_the_body(request):
+            assert request.getfixturevalue("acodb_seed") == expected(request)
+
+        def test_after_a_nested_run(pytester, request):
+            pytester.makepyfile(test_inner="def test_inner(acodb_seed): pass")
+            pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider").assert_outcomes(
+                passed=1
+            )
+            assert request.getfixturevalue("acodb_seed") == expected(request)
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly", "test_outer.py")
+    result.assert_outcomes(passed=2)
+
+
 @pytest.mark.parametrize("backend", ["memory", "file"])
 def test_every_connection_has_foreign_keys_on(pytester: pytest.Pytester, backend: str) -> None:
     pytester.makepyfile(

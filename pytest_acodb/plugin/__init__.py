@@ -19,6 +19,7 @@ from . import hookspecs, settings
 from .fixtures import (
     CONNECTOR_KEY,
     DB_KEY,
+    RUNNING,
     _acodb,
     acodb_async_engine,
     acodb_async_session,
@@ -215,6 +216,17 @@ class RandomlyReplay:
 
             restore_generator_state(state)
         return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    # The database fixtures read their test from RUNNING (see fixtures._acodb). A wrapper, so a
+    # pytest run inside a test (pytester's in-process runs) puts the outer test back after it.
+    token = RUNNING.set(item if isinstance(item, pytest.Function) else None)
+    try:
+        return (yield)
+    finally:
+        RUNNING.reset(token)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -33,6 +33,7 @@ import contextlib
 import functools
 import warnings
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -248,8 +249,25 @@ def acodb_checks(
 # -- function scope ------------------------------------------------------------------------
 
 
+RUNNING = ContextVar[pytest.Function | None]("acodb_running_item", default=None)
+"""The test item whose protocol (setup, call, teardown) is running, set by the plugin's
+``pytest_runtest_protocol`` wrapper: how ``_acodb`` knows its test without asking for pytest's
+``request`` fixture, which pytest builds anew twice per fixture per test (a fifth of the kit's
+cost above the hand-made fixture on a one-query test)."""
+
+
+def _running_item() -> pytest.Function:
+    """The test item :data:`RUNNING` holds; fails the test in one line outside a test's run."""
+    item = RUNNING.get()
+    if item is None:
+        pytest.fail(
+            "acodb: the database fixtures run only inside a pytest test function", pytrace=False
+        )
+    return item
+
+
 @pytest.fixture
-def _acodb(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iterator[TestDatabase]:
+def _acodb(acodb_databases: Databases) -> Iterator[TestDatabase]:
     """This test's database and data (private; request ``acodb_db`` or ``acodb_seed``).
 
     Reads the test's ``acodb`` marker (a bad argument fails the test in one line), starts its
@@ -257,8 +275,11 @@ def _acodb(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iterat
     factory_boy's, Faker's and the factories' generators from ``acodb_seed``'s seed. At teardown
     it ends the database: a ``rollback`` test that escaped its transaction fails in one line.
     """
-    node = request.node
-    settings = request.config.stash[SETTINGS_KEY]
+    node = _running_item()
+    # The item's own request: it resolves the session fixtures made on first use (the template,
+    # tmp_path_factory) as a request of this fixture would. pytest has no public spelling of it.
+    request = node._request
+    settings = node.config.stash[SETTINGS_KEY]
     try:
         args = marker_args(node)
     except AcodbError as error:
@@ -286,7 +307,7 @@ def _acodb(request: pytest.FixtureRequest, acodb_databases: Databases) -> Iterat
         if message:
             _end_quietly(holder)
             pytest.fail(message, pytrace=False)
-    run_seed = request.config.stash[RUN_SEED_KEY]
+    run_seed = node.config.stash[RUN_SEED_KEY]
     state = TestDatabase(database, isolation, test_seed(run_seed, node.nodeid), holder)
     node.stash[DB_KEY] = state
     message = ""
