@@ -914,6 +914,32 @@ def test_same_seed_same_data_for_every_factory() -> None:
     assert draw(8) != first
 
 
+def test_reseed_restarts_every_sequence_that_moved_since_the_last_reseed() -> None:
+    # reseed restarts only the counters noted as moved: by a build (directly, as a parent
+    # through a SubFactory, or through a subclass sharing the counter), or by reset_sequence.
+    class ChildTaskFactory(TaskFactory):
+        class Meta:
+            model = Task
+
+    def first_sequence(factory_class: Any) -> int:
+        return int(factory_class._meta.next_sequence())
+
+    factories.reseed(1)
+    try:
+        ToolExecutionFactory.build()  # moves ToolExecutionFactory's counter and TaskFactory's
+        factories.reseed(2)
+        assert first_sequence(ToolExecutionFactory) == 0
+        assert first_sequence(TaskFactory) == 0
+        WorkflowFactory.reset_sequence(5)  # moved without a build
+        ChildTaskFactory.build_batch(3)  # TaskFactory's counter, shared
+        factories.reseed(3)
+        assert first_sequence(WorkflowFactory) == 0
+        assert first_sequence(TaskFactory) == 0
+        assert first_sequence(ChildTaskFactory) == 1  # the same counter
+    finally:
+        factories.reseed(None)
+
+
 def test_bundled_factories_subclass_the_generated_ones() -> None:
     for factory_class in ACODB_FACTORIES:
         table = factory_class._meta.model.__tablename__

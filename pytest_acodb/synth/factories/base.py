@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from factory import enums
-from factory.alchemy import SQLAlchemyModelFactory
+from factory.alchemy import SQLAlchemyModelFactory, SQLAlchemyOptions
 from factory.declarations import SubFactory, Trait
 from factory.random import randgen
 from faker.generator import random as faker_random
@@ -53,6 +53,11 @@ _pinned_now: datetime | None = None
 
 _factories: weakref.WeakSet[type[AcodbFactory]] = weakref.WeakSet()
 """Every factory class derived from :class:`AcodbFactory` that is still alive."""
+
+_sequenced: weakref.WeakSet[type[AcodbFactory]] = weakref.WeakSet()
+"""The factories whose sequence may not be at 0: new ones, and the owners of every counter
+advanced or reset since the last :func:`reseed`, which restarts only these (a schema's
+generated factories number one per table, and most tests use a few)."""
 
 
 def now() -> datetime:
@@ -81,10 +86,11 @@ def reseed(seed: int | None) -> None:
     randgen.seed(seed)
     randgen.state_set = True  # type: ignore[attr-defined]
     faker_random.seed(seed)
-    for factory_class in list(_factories):
+    for factory_class in list(_sequenced):
         options: Any = factory_class._meta
         if not options.abstract and options.counter_reference is options:
             factory_class.reset_sequence(0)
+    _sequenced.clear()
     _pinned_now = REFERENCE_TIME
 
 
@@ -276,6 +282,17 @@ def _subfactory_defaults(factory_class: type[AcodbFactory]) -> dict[str, Any]:
 # -- the base --------------------------------------------------------------------------------
 
 
+class _Options(SQLAlchemyOptions):
+    """factory_boy's SQLAlchemy options, noting each counter a build advances (for
+    :func:`reseed`)."""
+
+    def next_sequence(self) -> int:
+        """The next sequence number (factory_boy's), the counter's owner noted as moved."""
+        reference: Any = self.counter_reference  # set once the class is made
+        _sequenced.add(reference.factory)
+        return int(super().next_sequence())
+
+
 class AcodbFactory(SQLAlchemyModelFactory):
     """Base of factories that write to the test's session; subclass it for your own models::
 
@@ -294,6 +311,8 @@ class AcodbFactory(SQLAlchemyModelFactory):
     :class:`~pytest_acodb.errors.NoSessionError` when ``create()`` finds no session.
     """
 
+    _options_class = _Options
+
     class Meta:
         abstract = True
         sqlalchemy_session_factory = current_session
@@ -302,6 +321,14 @@ class AcodbFactory(SQLAlchemyModelFactory):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _factories.add(cls)
+        _sequenced.add(cls)
+
+    @classmethod
+    def reset_sequence(cls, value: int | None = None, force: bool = False) -> None:
+        """factory_boy's ``reset_sequence``; the counter's owner is noted for :func:`reseed`."""
+        super().reset_sequence(value, force)
+        options: Any = cls._meta
+        _sequenced.add(options.counter_reference.factory)
 
     @classmethod
     def _generate(cls, strategy: str, params: dict[str, Any]) -> Any:
