@@ -9,7 +9,7 @@ callgrind, with ``--small`` and ``--big`` tests; the marginal cost of one test i
 template build cancel out. Printed in thousands of instructions per test, above a test that
 takes no fixture, and as the whole process's instructions at ``--suite`` tests (extrapolated
 from ``--big``) over the hand-made anchor's: the deterministic counterpart of ``run.py``'s CPU
-ratios.
+ratios. Like ``run.py``, it loads only the pytest plugins installing pytest-acodb brings.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import SUITES, pytest_command, write_suite  # noqa: E402
+from run import SUITES, as_installed, pytest_command, write_suite  # noqa: E402
 
 
 def instructions(directory: Path, args: list[str], scratch: Path) -> int:
@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.driver:  # the hand-made fixture reads it; the kit gets the option
         os.environ["ACODB_BENCH_DRIVER"] = args.driver
         args.pytest_args.append(f"--acodb-sqlite-driver={args.driver}")
+    args.pytest_args.extend(as_installed())  # the plugins a user's install has, as run.py
     variants = args.variant or ["none", "anchor", "session"]
     if "none" not in variants:
         variants.insert(0, "none")

@@ -468,6 +468,12 @@ def foreign_plugins() -> list[str]:
     ]
 
 
+def as_installed() -> tuple[str, ...]:
+    """``-p no:<name>`` for each of :func:`foreign_plugins`: the arguments that make a run load
+    only the pytest plugins installing pytest-acodb brings, as in a user's environment."""
+    return tuple(a for name in foreign_plugins() for a in ("-p", f"no:{name}"))
+
+
 def checks_rows(
     scratch: Path, sizes: Sequence[int], rounds: int, driver: str | None
 ) -> list[tuple[str, str, str]]:
@@ -480,7 +486,7 @@ def checks_rows(
     from synthetic import write_migrations
 
     foreign = foreign_plugins()
-    off = [a for name in foreign for a in ("-p", f"no:{name}")]
+    off = as_installed()
     rows = []
     outcomes: dict[str, str] = {}
     for count in sizes:
@@ -671,16 +677,17 @@ def suite_rows(
     scratch: Path, tests: int, realistic: int, rounds: int, driver: str | None, only: set[int]
 ) -> list[tuple[str, str, str]]:
     rows = []
+    off = as_installed()  # the plugins a user's install has, as row 4's target figure
     if 1 in only:
         print(f"row 1: {tests} tests, one SELECT each, {rounds} rounds", file=sys.stderr)
         anchor = write_suite(scratch / "anchor", tests, SUITES["anchor"])
         session = write_suite(scratch / "session", tests, SUITES["session"])
         runs = [
-            Run("no fixture", write_suite(scratch / "none", tests, SUITES["none"])),
-            Run("hand-made", anchor),
-            Run("acodb_session clone", session),
-            Run("acodb_session file", session, ("--acodb-backend=file",)),
-            Run("acodb_session rollback", session, ("--acodb-isolation=rollback",)),
+            Run("no fixture", write_suite(scratch / "none", tests, SUITES["none"]), off),
+            Run("hand-made", anchor, off),
+            Run("acodb_session clone", session, off),
+            Run("acodb_session file", session, ("--acodb-backend=file", *off)),
+            Run("acodb_session rollback", session, ("--acodb-isolation=rollback", *off)),
         ]
         result = measure(runs, rounds, driver)
         base = result["hand-made"]
@@ -708,9 +715,15 @@ def suite_rows(
     if 2 in only:
         print(f"row 2: realistic suite, {realistic} tests, {rounds} rounds", file=sys.stderr)
         runs = [
-            Run("hand-made", write_suite(scratch / "ar", realistic, SUITES["anchor_realistic"])),
             Run(
-                "acodb_session", write_suite(scratch / "sr", realistic, SUITES["session_realistic"])
+                "hand-made",
+                write_suite(scratch / "ar", realistic, SUITES["anchor_realistic"]),
+                off,
+            ),
+            Run(
+                "acodb_session",
+                write_suite(scratch / "sr", realistic, SUITES["session_realistic"]),
+                off,
             ),
         ]
         result = measure(runs, rounds, driver)
