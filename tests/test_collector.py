@@ -197,6 +197,31 @@ def test_overriding_a_layer_changes_the_session_built_on_it(
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_what_the_layers_over_an_overridden_acodb_db_made_is_closed_after_the_test(
+    pytester: pytest.Pytester,
+) -> None:
+    # acodb_db without an engine: acodb_engine makes one for the test and disposes of it after,
+    # and acodb_session is closed after the test, though no _acodb runs to end them.
+    pytester.makeconftest(CONFTEST_DB)
+    pytester.makepyfile(
+        """
+        from sqlalchemy import text
+
+        made = {}
+
+        def test_first(acodb_session, acodb_engine, request):
+            assert "_acodb" not in request.fixturenames
+            acodb_session.execute(text("SELECT count(*) FROM only_here"))
+            made.update(session=acodb_session, engine=acodb_engine, pool=acodb_engine.pool)
+
+        def test_second():
+            assert not made["session"].in_transaction()  # closed
+            assert made["engine"].pool is not made["pool"]  # disposed (a new pool)
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
 def test_overriding_the_migrations_dir_reaches_session_factories_and_checks(
     pytester: pytest.Pytester,
 ) -> None:

@@ -22,9 +22,12 @@ Function scope::
 
 The order fixtures appear in a test's signature never matters: ``_acodb`` is set up before the
 rest, and a factory called while another fixture is being set up (pytest-factoryboy's model
-fixtures, or your own) asks for ``acodb_session`` itself. ``acodb_engine`` and
-``acodb_session`` also take ``_acodb`` (always in their closure already) to hand it their
-teardown: pytest charges a generator fixture more per test than a plain one.
+fixtures, or your own) asks for ``acodb_session`` itself.
+
+pytest charges every fixture of a test's closure in every test, so the per-test fixtures keep
+their cost down: ``_acodb`` finds its test through :data:`RUNNING` rather than pytest's
+``request`` fixture, and ``acodb_engine`` and ``acodb_session`` are plain fixtures that add their
+teardown to the test item's (:func:`_at_teardown`), rather than generator fixtures.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import functools
 import warnings
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,9 +81,6 @@ class TestDatabase:
     isolation: str
     seed: int
     holder: Isolation
-    closers: list[Callable[[], object]] = field(default_factory=list)
-    """What the fixtures over this one close when the test ends, last first (plain fixtures
-    that register here cost pytest less per test than generator fixtures)."""
 
 
 TestDatabase.__test__ = False  # type: ignore[attr-defined]  # not a test class, whatever its name
@@ -252,8 +252,9 @@ def acodb_checks(
 RUNNING = ContextVar[pytest.Function | None]("acodb_running_item", default=None)
 """The test item whose protocol (setup, call, teardown) is running, set by the plugin's
 ``pytest_runtest_protocol`` wrapper: how ``_acodb`` knows its test without asking for pytest's
-``request`` fixture, which pytest builds anew twice per fixture per test (a fifth of the kit's
-cost above the hand-made fixture on a one-query test)."""
+``request`` fixture, which pytest builds anew twice per test for each fixture that asks for
+it (about 230k instructions, a quarter of what the kit cost above the hand-made fixture on a
+one-query test)."""
 
 
 def _running_item() -> pytest.Function:
@@ -317,10 +318,7 @@ def _acodb(acodb_databases: Databases) -> Iterator[TestDatabase]:
         try:
             yield state
         finally:
-            try:
-                _close(state.closers)
-            finally:
-                seed_data(None)
+            seed_data(None)
     finally:
         del node.stash[DB_KEY]  # a rerun of the item starts afresh
         try:
@@ -331,16 +329,14 @@ def _acodb(acodb_databases: Databases) -> Iterator[TestDatabase]:
         pytest.fail(message, pytrace=False)
 
 
-def _close(closers: list[Callable[[], object]]) -> None:
-    """Run ``closers`` last first; all of them run, and the first error is raised after."""
-    failed: BaseException | None = None
-    while closers:
-        try:
-            closers.pop()()
-        except BaseException as error:  # the rest must still close
-            failed = failed or error
-    if failed is not None:
-        raise failed
+def _at_teardown(*closers: Callable[[], object]) -> None:
+    """Run ``closers`` when the running test ends, last first: on the item's teardown, so after
+    the fixtures set up later and before those set up earlier (``_acodb`` ends the database
+    after them). A plain fixture that registers here costs pytest less per test than a
+    generator fixture or one more fixture argument."""
+    item = _running_item()
+    for closer in closers:
+        item.addfinalizer(closer)
 
 
 def _apply_sql_fixtures(
@@ -414,7 +410,7 @@ def acodb_url(acodb_db: Database) -> str:
 
 
 @pytest.fixture
-def acodb_engine(acodb_db: Database, _acodb: TestDatabase) -> Engine:
+def acodb_engine(acodb_db: Database) -> Engine:
     """A SQLAlchemy ``Engine`` on this test's database.
 
     Its connections have the kit's settings (foreign keys on...) and it is made with
@@ -426,7 +422,7 @@ def acodb_engine(acodb_db: Database, _acodb: TestDatabase) -> Engine:
     if acodb_db.engine is not None:
         return acodb_db.engine
     engine = create_engine(acodb_db.url, acodb_db.connector)
-    _acodb.closers.append(engine.dispose)
+    _at_teardown(engine.dispose)
     return engine
 
 
@@ -440,7 +436,7 @@ def acodb_connection(acodb_engine: Engine) -> Iterator[Connection]:
 
 
 @pytest.fixture
-def acodb_session(acodb_engine: Engine, _acodb: TestDatabase) -> Session:
+def acodb_session(acodb_engine: Engine) -> Session:
     """A SQLAlchemy ORM ``Session`` on ``acodb_engine``, bound to the kit's factories.
 
     ``pytest_acodb.acolib.factories`` write to it with no setup; they commit. With isolation
@@ -454,8 +450,7 @@ def acodb_session(acodb_engine: Engine, _acodb: TestDatabase) -> Session:
 
     session = Session(acodb_engine)
     token = bind_session(session)
-    _acodb.closers.append(session.close)
-    _acodb.closers.append(lambda: unbind_session(token))
+    _at_teardown(session.close, lambda: unbind_session(token))
     return session
 
 
