@@ -106,6 +106,37 @@ def test_fixtures_requested_in_the_test_body_and_after_a_nested_run_know_their_t
     result.assert_outcomes(passed=2)
 
 
+DOCTEST_MODULE = '''
+def count():
+    """
+    >>> from sqlalchemy import text
+    >>> from pytest_acodb.acolib.factories import TaskFactory
+    >>> session = getfixture("acodb_session")
+    >>> _ = TaskFactory()
+    >>> session.execute(text("SELECT count(*) FROM tasks")).scalar()
+    1
+    """
+'''
+
+
+def test_a_doctest_gets_the_database_fixtures_through_getfixture(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(tasks=DOCTEST_MODULE)
+    pytester.makepyfile(
+        test_after="""
+        from sqlalchemy import text
+
+        def test_the_doctests_row_is_gone(acodb_session):
+            assert acodb_session.execute(text("SELECT count(*) FROM tasks")).scalar() == 0
+        """
+    )
+    result = pytester.runpytest(
+        "-p", "no:randomly", "--doctest-modules", "tasks.py", "test_after.py"
+    )
+    result.assert_outcomes(passed=2)
+
+
 @pytest.mark.parametrize("backend", ["memory", "file"])
 def test_every_connection_has_foreign_keys_on(pytester: pytest.Pytester, backend: str) -> None:
     pytester.makepyfile(

@@ -222,7 +222,7 @@ class RandomlyReplay:
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
     # The database fixtures read their test from RUNNING (see fixtures._acodb). A wrapper, so a
     # pytest run inside a test (pytester's in-process runs) puts the outer test back after it.
-    token = RUNNING.set(item if isinstance(item, pytest.Function) else None)
+    token = RUNNING.set(item)
     try:
         return (yield)
     finally:

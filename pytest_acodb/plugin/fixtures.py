@@ -249,7 +249,7 @@ def acodb_checks(
 # -- function scope ------------------------------------------------------------------------
 
 
-RUNNING = ContextVar[pytest.Function | None]("acodb_running_item", default=None)
+RUNNING = ContextVar[pytest.Item | None]("acodb_running_item", default=None)
 """The test item whose protocol (setup, call, teardown) is running, set by the plugin's
 ``pytest_runtest_protocol`` wrapper: how ``_acodb`` knows its test without asking for pytest's
 ``request`` fixture, which pytest builds anew twice per test for each fixture that asks for
@@ -257,13 +257,11 @@ it (about 230k instructions, a quarter of what the kit cost above the hand-made 
 one-query test)."""
 
 
-def _running_item() -> pytest.Function:
+def _running_item() -> pytest.Item:
     """The test item :data:`RUNNING` holds; fails the test in one line outside a test's run."""
     item = RUNNING.get()
     if item is None:
-        pytest.fail(
-            "acodb: the database fixtures run only inside a pytest test function", pytrace=False
-        )
+        pytest.fail("acodb: the database fixtures run only inside a pytest test", pytrace=False)
     return item
 
 
@@ -277,9 +275,10 @@ def _acodb(acodb_databases: Databases) -> Iterator[TestDatabase]:
     it ends the database: a ``rollback`` test that escaped its transaction fails in one line.
     """
     node = _running_item()
-    # The item's own request: it resolves the session fixtures made on first use (the template,
-    # tmp_path_factory) as a request of this fixture would. pytest has no public spelling of it.
-    request = node._request
+    # The item's own request (test functions' and doctests'): it resolves the session fixtures
+    # made on first use (the template, tmp_path_factory) as a request of this fixture would.
+    # pytest has no public spelling of it.
+    request: pytest.FixtureRequest = node._request  # type: ignore[attr-defined]
     settings = node.config.stash[SETTINGS_KEY]
     try:
         args = marker_args(node)
