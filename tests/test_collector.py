@@ -222,6 +222,33 @@ def test_what_the_layers_over_an_overridden_acodb_db_made_is_closed_after_the_te
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
 
 
+def test_an_overridden_acodb_db_still_gets_seeded_factories(pytester: pytest.Pytester) -> None:
+    # No _acodb runs (the override makes the database), yet acodb_session seeds the data: the
+    # clock is pinned, the same --acodb-seed gives the same rows, sequences restart per test.
+    pytester.makeconftest(CONFTEST_DB)
+    pytester.makepyfile(
+        """
+        from pytest_acodb.acolib.factories import TaskFactory
+        from pytest_acodb.synth.factories import REFERENCE_TIME, now
+
+        def test_first(acodb_session, request):
+            assert "_acodb" not in request.fixturenames
+            assert now() == REFERENCE_TIME
+            task = TaskFactory.build()
+            print("DATA", task.id, task.title, task.created_at)
+            TaskFactory.reset_sequence(7)
+
+        def test_second(acodb_session):
+            assert TaskFactory._meta.next_sequence() == 0
+        """
+    )
+    runs = [pytester.runpytest("-p", "no:randomly", "--acodb-seed=5", "-s") for _ in range(2)]
+    for run in runs:
+        run.assert_outcomes(passed=2)
+    data = [[line for line in run.outlines if "DATA" in line] for run in runs]
+    assert data[0] == data[1] and len(data[0]) == 1
+
+
 def test_overriding_the_migrations_dir_reaches_session_factories_and_checks(
     pytester: pytest.Pytester,
 ) -> None:

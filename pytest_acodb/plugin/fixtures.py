@@ -441,12 +441,20 @@ def acodb_session(acodb_engine: Engine) -> Session:
     ``pytest_acodb.acolib.factories`` write to it with no setup; they commit. With isolation
     ``clone`` their rows are committed to the test's own database, visible to other connections
     on ``acodb_url``. With isolation ``rollback`` each commit releases a savepoint of the test's
-    transaction and everything is rolled back after the test. Closed after the test.
+    transaction and everything is rolled back after the test. Closed after the test. The
+    factories are seeded from the test's seed even when ``acodb_db`` is overridden with a
+    database of your own (then the kit starts no database of its own for the test).
     """
     from sqlalchemy.orm import Session
 
     from ..synth.session import bind_session, unbind_session
 
+    item = _running_item()
+    if DB_KEY not in item.stash:  # no _acodb (acodb_db overridden): seed the data here
+        run_seed = item.config.stash[RUN_SEED_KEY]
+        seed_data(test_seed(run_seed, item.nodeid))
+        item.stash[TEST_SEED_KEY] = run_seed
+        _at_teardown(lambda: seed_data(None))
     session = Session(acodb_engine)
     token = bind_session(session)
     _at_teardown(session.close, lambda: unbind_session(token))
