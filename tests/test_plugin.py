@@ -76,14 +76,19 @@ def test_session_and_lower_fixtures_share_one_database_and_one_seeding(
     result.assert_outcomes(passed=4)
 
 
-def test_fixtures_requested_in_the_test_body_and_after_a_nested_run_know_their_test(
+def test_fixtures_requested_in_the_body_a_nested_run_a_thread_or_a_context_know_their_test(
     pytester: pytest.Pytester,
 ) -> None:
     # The database fixtures read their test from the running item: requested while the test
-    # runs, and after a pytest run inside the test (pytester, in process) ended, they still
-    # belong to the outer test (its node id, its run's seed).
+    # runs, after a pytest run inside the test (pytester, in process) ended, from another thread
+    # or from a context copied before the test, they belong to the running test (its node id,
+    # its run's seed, its marker).
     pytester.makepyfile(
         test_outer="""
+        import contextvars
+        import threading
+
+        import pytest
         from pytest_acodb.plugin.seeds import RUN_SEED_KEY, test_seed
 
         pytest_plugins = ["pytester"]
@@ -100,10 +105,26 @@ def test_fixtures_requested_in_the_test_body_and_after_a_nested_run_know_their_t
                 passed=1
             )
             assert request.getfixturevalue("acodb_seed") == expected(request)
+
+        def test_from_another_thread(request):
+            got = []
+            thread = threading.Thread(target=lambda: got.append(request.getfixturevalue("acodb_seed")))
+            thread.start()
+            thread.join()
+            assert got == [expected(request)]
+
+        # As anyio's runner task for a module's async fixtures: a context made before the test.
+        EARLIER = contextvars.copy_context()
+
+        @pytest.mark.acodb(backend="file")
+        def test_from_a_context_made_earlier(request):
+            seed = EARLIER.run(request.getfixturevalue, "acodb_seed")
+            assert seed == expected(request)
+            assert request.getfixturevalue("acodb_db").path is not None  # its own marker
         """
     )
     result = pytester.runpytest("-p", "no:randomly", "test_outer.py")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=4)
 
 
 DOCTEST_MODULE = '''

@@ -222,11 +222,11 @@ class RandomlyReplay:
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
     # The database fixtures read their test from RUNNING (see fixtures._acodb). A wrapper, so a
     # pytest run inside a test (pytester's in-process runs) puts the outer test back after it.
-    token = RUNNING.set(item)
+    RUNNING.append(item)
     try:
         return (yield)
     finally:
-        RUNNING.reset(token)
+        RUNNING.pop()
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -36,7 +36,6 @@ import contextlib
 import functools
 import warnings
 from collections.abc import Callable, Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -249,20 +248,23 @@ def acodb_checks(
 # -- function scope ------------------------------------------------------------------------
 
 
-RUNNING = ContextVar[pytest.Item | None]("acodb_running_item", default=None)
-"""The test item whose protocol (setup, call, teardown) is running, set by the plugin's
-``pytest_runtest_protocol`` wrapper: how ``_acodb`` knows its test without asking for pytest's
-``request`` fixture, which pytest builds anew twice per test for each fixture that asks for
-it (about 230k instructions, a quarter of what the kit cost above the hand-made fixture on a
-one-query test)."""
+RUNNING: list[pytest.Item] = []
+"""The test items whose protocol (setup, call, teardown) is running, innermost last: the
+plugin's ``pytest_runtest_protocol`` wrapper pushes and pops them (a pytest run inside a test,
+such as pytester's in-process runs, pushes its own above the outer test's). It is how
+``_acodb`` knows its test without asking for pytest's ``request`` fixture, which pytest builds
+anew twice per test for each fixture that asks for it (about 230k instructions, a quarter of
+what the kit cost above the hand-made fixture on a one-query test). A list, not a context
+variable: a fixture requested from another thread or from an async runner's task (anyio keeps
+one for a module's async fixtures) belongs to the test that is running all the same."""
 
 
 def _running_item() -> pytest.Item:
-    """The test item :data:`RUNNING` holds; fails the test in one line outside a test's run."""
-    item = RUNNING.get()
-    if item is None:
+    """The test item running now (:data:`RUNNING`); fails the test in one line outside a test's
+    run."""
+    if not RUNNING:
         pytest.fail("acodb: the database fixtures run only inside a pytest test", pytrace=False)
-    return item
+    return RUNNING[-1]
 
 
 @pytest.fixture
