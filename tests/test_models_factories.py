@@ -931,9 +931,11 @@ def test_reseed_restarts_every_sequence_that_moved_since_the_last_reseed() -> No
         assert first_sequence(ToolExecutionFactory) == 0
         assert first_sequence(TaskFactory) == 0
         WorkflowFactory.reset_sequence(5)  # moved without a build
+        ConfigurationFactory._meta.reset_sequence(50)  # factory_boy's options, directly
         ChildTaskFactory.build_batch(3)  # TaskFactory's counter, shared
         factories.reseed(3)
         assert first_sequence(WorkflowFactory) == 0
+        assert first_sequence(ConfigurationFactory) == 0
         assert first_sequence(TaskFactory) == 0
         assert first_sequence(ChildTaskFactory) == 1  # the same counter
     finally:

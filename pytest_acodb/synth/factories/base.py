@@ -283,14 +283,21 @@ def _subfactory_defaults(factory_class: type[AcodbFactory]) -> dict[str, Any]:
 
 
 class _Options(SQLAlchemyOptions):
-    """factory_boy's SQLAlchemy options, noting each counter a build advances (for
-    :func:`reseed`)."""
+    """factory_boy's SQLAlchemy options, noting each counter a build advances or a reset moves
+    (for :func:`reseed`)."""
 
     def next_sequence(self) -> int:
         """The next sequence number (factory_boy's), the counter's owner noted as moved."""
         reference: Any = self.counter_reference  # set once the class is made
         _sequenced.add(reference.factory)
         return int(super().next_sequence())
+
+    def reset_sequence(self, value: int | None = None, force: bool = False) -> None:
+        """factory_boy's ``reset_sequence`` (``Factory.reset_sequence`` calls it), the counter's
+        owner noted as moved."""
+        super().reset_sequence(value, force)
+        reference: Any = self.counter_reference
+        _sequenced.add(reference.factory)
 
 
 class AcodbFactory(SQLAlchemyModelFactory):
@@ -322,13 +329,6 @@ class AcodbFactory(SQLAlchemyModelFactory):
         super().__init_subclass__(**kwargs)
         _factories.add(cls)
         _sequenced.add(cls)
-
-    @classmethod
-    def reset_sequence(cls, value: int | None = None, force: bool = False) -> None:
-        """factory_boy's ``reset_sequence``; the counter's owner is noted for :func:`reseed`."""
-        super().reset_sequence(value, force)
-        options: Any = cls._meta
-        _sequenced.add(options.counter_reference.factory)
 
     @classmethod
     def _generate(cls, strategy: str, params: dict[str, Any]) -> Any:
