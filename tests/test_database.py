@@ -392,10 +392,16 @@ def test_rollback_refuses_disposing_of_the_engine(shared: RollbackDatabase) -> N
     shared.end_test()
 
 
-def test_guarded_connection_turns_transactions_into_savepoints() -> None:
+def _guarded_with_table() -> GuardedConnection:
+    """A guarded in-memory connection (the default driver) holding an empty table ``t (x)``."""
     conn = connect(":memory:", factory=guarded_class(default_connector().driver))
     assert isinstance(conn, GuardedConnection)
     conn.execute("CREATE TABLE t (x)")
+    return conn
+
+
+def test_guarded_connection_turns_transactions_into_savepoints() -> None:
+    conn = _guarded_with_table()
     conn.hold()
     conn.begin()
     conn.execute("INSERT INTO t VALUES (1)")
@@ -422,8 +428,7 @@ def _traced(conn: Any) -> list[str]:
 
 
 def test_a_read_only_transaction_under_hold_costs_no_savepoint() -> None:
-    conn = connect(":memory:", factory=guarded_class(default_connector().driver))
-    conn.execute("CREATE TABLE t (x)")
+    conn = _guarded_with_table()
     statements = _traced(conn)
     conn.hold()
     conn.begin()
@@ -443,9 +448,7 @@ def test_a_read_only_transaction_under_hold_costs_no_savepoint() -> None:
 
 
 def test_the_first_transaction_under_hold_rolls_back_without_its_savepoint() -> None:
-    conn = connect(":memory:", factory=guarded_class(default_connector().driver))
-    assert isinstance(conn, GuardedConnection)
-    conn.execute("CREATE TABLE t (x)")
+    conn = _guarded_with_table()
     conn.hold()
     conn.begin()  # nothing written yet: the outer transaction's start is the savepoint
     conn.execute("INSERT INTO t VALUES (1)")
