@@ -309,25 +309,34 @@ def _acodb(acodb_databases: Databases) -> Iterator[TestDatabase]:
         if message:
             _end_quietly(holder)
             pytest.fail(message, pytrace=False)
-    run_seed = node.config.stash[RUN_SEED_KEY]
-    state = TestDatabase(database, isolation, test_seed(run_seed, node.nodeid), holder)
-    node.stash[DB_KEY] = state
     message = ""
     try:
-        seed_data(state.seed)
-        node.stash[TEST_SEED_KEY] = run_seed
+        state = TestDatabase(database, isolation, _seed_test(node), holder)
+        node.stash[DB_KEY] = state
         try:
             yield state
         finally:
             seed_data(None)
     finally:
-        del node.stash[DB_KEY]  # a rerun of the item starts afresh
+        if DB_KEY in node.stash:
+            del node.stash[DB_KEY]  # a rerun of the item starts afresh
         try:
             holder.end_test()  # even when seeding failed: the next test needs the database
         except (IsolationError, ConnectionLeakError) as error:
             message = str(error)
     if message:  # outside the except, so the report has one line
         pytest.fail(message, pytrace=False)
+
+
+def _seed_test(item: pytest.Item) -> int:
+    """Seed the kit's factories, factory_boy and Faker for ``item`` (see :func:`seed_data`) from
+    its seed, :func:`test_seed` of the run seed and its node id, and note the run seed for the
+    failure report; returns the test's seed."""
+    run_seed = item.config.stash[RUN_SEED_KEY]
+    seed = test_seed(run_seed, item.nodeid)
+    seed_data(seed)
+    item.stash[TEST_SEED_KEY] = run_seed
+    return seed
 
 
 def _at_teardown(*closers: Callable[[], object]) -> None:
@@ -453,10 +462,8 @@ def acodb_session(acodb_engine: Engine) -> Session:
 
     item = _running_item()
     if DB_KEY not in item.stash:  # no _acodb (acodb_db overridden): seed the data here
-        run_seed = item.config.stash[RUN_SEED_KEY]
-        seed_data(test_seed(run_seed, item.nodeid))
-        item.stash[TEST_SEED_KEY] = run_seed
-        _at_teardown(lambda: seed_data(None))
+        _seed_test(item)
+        _at_teardown(functools.partial(seed_data, None))
     session = Session(acodb_engine)
     token = bind_session(session)
     _at_teardown(session.close, lambda: unbind_session(token))
