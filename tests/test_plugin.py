@@ -127,6 +127,33 @@ def test_fixtures_requested_in_the_body_a_nested_run_a_thread_or_a_context_know_
     result.assert_outcomes(passed=4)
 
 
+def test_the_seeds_computed_for_the_whole_session_are_each_tests_own(
+    pytester: pytest.Pytester,
+) -> None:
+    # seed_of computes every collected item's seed on first use; each is test_seed of the run
+    # seed and the node id, whatever test asks first, and an item the session did not collect
+    # (not in the table) gets the same value computed on its own.
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_acodb.plugin.seeds import SEEDS_KEY, seed_of, test_seed
+
+        @pytest.mark.parametrize("name", ["a", "é ü", "x::y[z]"])
+        def test_each(acodb_seed, request, name):
+            assert acodb_seed == test_seed(1234, request.node.nodeid)
+
+        def test_table(acodb_seed, request):
+            seeds = request.session.stash[SEEDS_KEY]
+            assert sorted(seeds) == sorted(item.nodeid for item in request.session.items)
+            assert all(seed == test_seed(1234, nodeid) for nodeid, seed in seeds.items())
+            del seeds[request.node.nodeid]
+            assert seed_of(request.node) == acodb_seed
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly", "--acodb-seed=1234")
+    result.assert_outcomes(passed=4)
+
+
 DOCTEST_MODULE = '''
 def count():
     """

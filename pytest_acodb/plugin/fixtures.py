@@ -49,10 +49,11 @@ from ..db.template import Template
 from ..errors import AcodbError, ConnectionLeakError, IsolationError, MigrationsChangedError
 from ..migrate import MigrationSource, resolve
 from ..migrate.stepper import Stepper
+from ..synth.session import bind_session, unbind_session
 from .hints import describe
 from .marker import marker_args
 from .report import TEST_SEED_KEY, add_template_report, describe_template
-from .seeds import RUN_SEED_KEY, seed_data, test_seed
+from .seeds import RUN_SEED_KEY, seed_data, seed_of
 from .settings import SETTINGS_KEY
 
 if TYPE_CHECKING:
@@ -332,10 +333,9 @@ def _seed_test(item: pytest.Item) -> int:
     """Seed the kit's factories, factory_boy and Faker for ``item`` (see :func:`seed_data`) from
     its seed, :func:`test_seed` of the run seed and its node id, and note the run seed for the
     failure report; returns the test's seed."""
-    run_seed = item.config.stash[RUN_SEED_KEY]
-    seed = test_seed(run_seed, item.nodeid)
+    seed = seed_of(item)
     seed_data(seed)
-    item.stash[TEST_SEED_KEY] = run_seed
+    item.stash[TEST_SEED_KEY] = item.config.stash[RUN_SEED_KEY]
     return seed
 
 
@@ -445,6 +445,15 @@ def acodb_connection(acodb_engine: Engine) -> Iterator[Connection]:
         yield connection
 
 
+@functools.cache
+def _session_class() -> type[Session]:
+    """SQLAlchemy's ``Session`` (imported on first use: the plugin loads without SQLAlchemy; an
+    import statement in ``acodb_session`` itself would cost every test a few microseconds)."""
+    from sqlalchemy.orm import Session
+
+    return Session
+
+
 @pytest.fixture
 def acodb_session(acodb_engine: Engine) -> Session:
     """A SQLAlchemy ORM ``Session`` on ``acodb_engine``, bound to the kit's factories.
@@ -456,15 +465,11 @@ def acodb_session(acodb_engine: Engine) -> Session:
     factories are seeded from the test's seed even when ``acodb_db`` is overridden with a
     database of your own (then the kit starts no database of its own for the test).
     """
-    from sqlalchemy.orm import Session
-
-    from ..synth.session import bind_session, unbind_session
-
     item = _running_item()
     if DB_KEY not in item.stash:  # no _acodb (acodb_db overridden): seed the data here
         _seed_test(item)
         _at_teardown(functools.partial(seed_data, None))
-    session = Session(acodb_engine)
+    session = _session_class()(acodb_engine)
     token = bind_session(session)
     _at_teardown(session.close, lambda: unbind_session(token))
     return session

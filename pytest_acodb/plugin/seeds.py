@@ -38,6 +38,27 @@ def test_seed(run_seed: int, nodeid: str) -> int:
 
 test_seed.__test__ = False  # type: ignore[attr-defined]  # not a test, whatever its name
 
+SEEDS_KEY = pytest.StashKey[dict[str, int]]()
+"""The test seeds of a session's items by node id, on ``session.stash`` (see :func:`seed_of`)."""
+
+
+def seed_of(item: pytest.Item) -> int:
+    """:func:`test_seed` of the run seed and ``item``'s node id.
+
+    The first call in a session computes the seeds of all its collected items at once and keeps
+    them: in one loop, hashing costs about a microsecond a test, where a hash between two tests
+    (its code and tables out of the CPU's caches) costs twenty. An item the session did not
+    collect (added later) gets its seed computed on its own, the same value.
+    """
+    session = item.session
+    seeds = session.stash.get(SEEDS_KEY, None)
+    run_seed = item.config.stash[RUN_SEED_KEY]
+    if seeds is None:
+        seeds = {other.nodeid: test_seed(run_seed, other.nodeid) for other in session.items}
+        session.stash[SEEDS_KEY] = seeds
+    seed = seeds.get(item.nodeid)
+    return test_seed(run_seed, item.nodeid) if seed is None else seed
+
 
 def seed_data(seed: int | None) -> None:
     """Seed the kit's factories, factory_boy's and Faker's generators with ``seed`` (see
