@@ -104,6 +104,42 @@ def test_providers_look_up_exact_keys_before_wildcards() -> None:
         ValueProviders({"no_dot": 1})
 
 
+def test_unmatched_keys_are_those_naming_no_column() -> None:
+    values = ValueProviders(
+        {"T.N": 1, "t.nope": 2, "other.n": 3, "*.N": 4, "*.nowhere": 5, " u . m ": 6}
+    )
+    columns = {"t": ["n", "m"], "u": ["M"]}
+    assert values.unmatched(columns) == ["t.nope", "other.n", "*.nowhere"]
+    assert ValueProviders({"*.x": 1}).unmatched({}) == ["*.x"]
+
+
+def test_a_key_naming_no_column_is_warned_about_once(pytester: pytest.Pytester) -> None:
+    # A misspelt key would leave the rows with synthesised values, unnoticed: each key that
+    # names no column of the test's database is warned about once in the run, with the
+    # closest column; keys that match say nothing.
+    pytester.makeini(
+        "[pytest]\nacodb_values =\n    tasks.titel = 'x'\n    *.nowhere = 1\n"
+        "    tasks.status = 'pending'\n"
+    )
+    pytester.makepyfile("""
+import pytest
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_factories(acodb_factories, acodb_session, n):
+    assert acodb_factories.TaskFactory().status == "pending"
+
+def test_rows(acodb_rows):
+    assert acodb_rows.insert("tasks")["status"] == "pending"
+""")
+    result = pytester.runpytest("-p", "no:randomly", "-W", "always")
+    result.assert_outcomes(passed=3, warnings=2)
+    text = result.stdout.str()
+    assert text.count("'tasks.titel' supplies no column") == 1
+    assert "did you mean 'tasks.title'?" in text
+    assert text.count("'*.nowhere' supplies no column") == 1
+    assert "tasks.status' supplies" not in text
+
+
 @pytest.mark.parametrize(
     ("text", "value"),
     [("12", 12), ("1.5", 1.5), ("NULL", None), ("'it''s'", "it's"), ("https://x", "https://x")],

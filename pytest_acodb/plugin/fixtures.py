@@ -601,6 +601,7 @@ def _value_providers(request: pytest.FixtureRequest, schema: Schema) -> dict[str
     values: ValueProviders = request.getfixturevalue("acodb_values")
     if not values:
         return {}
+    _warn_unmatched(request.config, values, schema)
     return {
         f"{t.name}.{c.name}": functools.partial(values.value, t.name, c.name)
         for t in schema.tables.values()
@@ -608,6 +609,38 @@ def _value_providers(request: pytest.FixtureRequest, schema: Schema) -> dict[str
         for c in t.columns
         if values.supplies(t.name, c.name)
     }
+
+
+UNMATCHED_KEY = pytest.StashKey[set[tuple[str, tuple[str, ...]]]]()
+"""On ``config.stash``: the supplied value keys already warned about, with their schema's
+tables (:func:`_warn_unmatched` warns once per key and schema in a run)."""
+
+
+def _warn_unmatched(config: pytest.Config, values: ValueProviders, schema: Schema) -> None:
+    """Warn (``pytest.PytestWarning``, once per key and schema in the run) about each supplied
+    value key that names no column of ``schema``: most likely a misspelling, which would
+    otherwise go unnoticed while the rows take synthesised values. Only a warning: a run's
+    keys may be meant for a table that another version of the history has."""
+    import difflib
+
+    columns = {t.name: [c.name for c in t.columns] for t in schema.tables.values() if t.ordinary}
+    warned = config.stash.setdefault(UNMATCHED_KEY, set())
+    tables = tuple(sorted(columns))
+    for key in values.unmatched(columns):
+        if (key, tables) in warned:
+            continue
+        warned.add((key, tables))
+        known = [f"{table}.{column}" for table, names in columns.items() for column in names]
+        close = difflib.get_close_matches(key.strip(), known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "check the table and column names"
+        warnings.warn(
+            pytest.PytestWarning(
+                f"acodb_values: {key!r} supplies no column of this test's database, so its "
+                f"rows do not use it: {hint} (ignore this when the key is meant for a table "
+                "that another version of the migrations has)"
+            ),
+            stacklevel=1,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -653,7 +686,10 @@ def acodb_rows(
         )
     conn = acodb_db.connect()
     try:
-        yield RowSynth(conn, snapshot(conn), seed=acodb_seed, values=acodb_values, now=now())
+        schema = snapshot(conn)
+        if acodb_values:
+            _warn_unmatched(_running_item().config, acodb_values, schema)
+        yield RowSynth(conn, schema, seed=acodb_seed, values=acodb_values, now=now())
     finally:
         conn.close()
 

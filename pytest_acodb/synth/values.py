@@ -91,6 +91,20 @@ class ValueProviders(Mapping[str, Provider]):
             return provider
         return provider(n) if self._wants_n(provider) else provider()
 
+    def unmatched(self, columns: Mapping[str, Iterable[str]]) -> list[str]:
+        """The keys, as given and in order, that supply no column of ``columns`` (``{table:
+        column names}``): a table it lacks, a column its table lacks, or a ``*.column`` that no
+        table has. Names compare case-insensitively, as SQLite's do."""
+        tables = {t.lower(): {c.lower() for c in names} for t, names in columns.items()}
+        everywhere = set().union(*tables.values())
+        found = []
+        for key in self._given:
+            table, _, column = key.strip().rpartition(".")
+            table, column = table.strip().lower(), column.strip().lower()
+            if column not in (everywhere if table == ANY_TABLE else tables.get(table, ())):
+                found.append(key)
+        return found
+
     def merged(self, other: Mapping[str, Provider] | None) -> ValueProviders:
         """A new :class:`ValueProviders` with ``other``'s keys added (``other`` wins)."""
         return ValueProviders({**self._given, **dict(other or {})})
