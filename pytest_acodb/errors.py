@@ -924,7 +924,8 @@ class NoSessionError(AcodbError):
     def __init__(self) -> None:
         super().__init__(
             "no SQLAlchemy session is bound for the pytest-acodb factories: in a test, request "
-            "the acodb_session fixture (or a fixture built on it); outside pytest, call "
+            "the acodb_session fixture (or a fixture built on it) in the test or fixture that "
+            "calls the factory; outside pytest, call "
             "pytest_acodb.synth.session.bind_session(session) first (and unbind_session(token) "
             "after)"
         )

@@ -314,3 +314,36 @@ def test_pytest_factoryboy_fixtures_work_in_any_order(
         """
     )
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+
+
+def test_without_pytest_factoryboy_a_fixture_that_calls_factories_names_acodb_session(
+    pytester: pytest.Pytester,
+) -> None:
+    # Without pytest-factoryboy no hook wraps every fixture's setup: a fixture of the user's
+    # that calls a factory before acodb_session is set up fails in one line saying to request
+    # it there; naming acodb_session among its arguments works in any order.
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_acodb.acolib.factories import TaskFactory
+
+        @pytest.fixture
+        def task():
+            return TaskFactory()
+
+        @pytest.fixture
+        def declared_task(acodb_session):
+            return TaskFactory()
+
+        def test_undeclared(task, acodb_session):
+            pass
+
+        def test_declared(declared_task, acodb_session):
+            assert acodb_session.get(type(declared_task), declared_task.id) is declared_task
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly", "-p", "no:pytest-factoryboy")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["E * request the acodb_session fixture * in the test or fixture that calls the factory*"]
+    )

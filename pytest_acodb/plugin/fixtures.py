@@ -21,8 +21,11 @@ Function scope::
     acodb_migrator (acodb_migrations_dir, acodb_connector)
 
 The order fixtures appear in a test's signature never matters: ``_acodb`` is set up before the
-rest, and a factory called while another fixture is being set up (pytest-factoryboy's model
-fixtures, or your own) asks for ``acodb_session`` itself.
+rest, and with pytest-factoryboy installed a factory called while another fixture is being set
+up (its model fixtures, or your own) asks for ``acodb_session`` itself. Without it, a fixture
+of yours that calls the factories names ``acodb_session`` among its arguments, as a pytest
+fixture names what it uses (:class:`~pytest_acodb.errors.NoSessionError` says so): the kit adds
+no hook to every fixture's setup for it, which every test of the run would pay for.
 
 pytest charges every fixture of a test's closure in every test, so the per-test fixtures keep
 their cost down: ``_acodb`` finds its test through :data:`RUNNING` rather than pytest's
