@@ -113,16 +113,22 @@ def test_unmatched_keys_are_those_naming_no_column() -> None:
     assert ValueProviders({"*.x": 1}).unmatched({}) == ["*.x"]
 
 
-def test_a_key_naming_no_column_is_warned_about_once(pytester: pytest.Pytester) -> None:
+def test_a_key_setting_no_column_is_warned_about_once_per_run(pytester: pytest.Pytester) -> None:
     # A misspelt key would leave the rows with synthesised values, unnoticed: each key that
-    # names no column of the test's database is warned about once in the run, with the
-    # closest column; keys that match say nothing.
+    # sets no column of the test's database is warned about once in the run, at the test, with
+    # the closest column (case and *.column keys included); keys that match say nothing, nor
+    # does a test at an older version (target=), whose database lacks later columns.
     pytester.makeini(
-        "[pytest]\nacodb_values =\n    tasks.titel = 'x'\n    *.nowhere = 1\n"
-        "    tasks.status = 'pending'\n"
+        "[pytest]\nacodb_values =\n    TASKS.TITEL = 'x'\n    *.tool_nme = 1\n"
+        "    *.nowhere_at_all = 1\n    tasks.status = 'pending'\n    *.TOOL_NAME = tn\n"
     )
-    pytester.makepyfile("""
+    pytester.makepyfile(
+        test_supplied="""
 import pytest
+
+@pytest.mark.acodb(target=20250115000001)
+def test_older_version(acodb_factories, acodb_session):
+    assert acodb_factories["tasks"]().status == "pending"
 
 @pytest.mark.parametrize("n", [1, 2])
 def test_factories(acodb_factories, acodb_session, n):
@@ -130,14 +136,72 @@ def test_factories(acodb_factories, acodb_session, n):
 
 def test_rows(acodb_rows):
     assert acodb_rows.insert("tasks")["status"] == "pending"
-""")
+"""
+    )
     result = pytester.runpytest("-p", "no:randomly", "-W", "always")
-    result.assert_outcomes(passed=3, warnings=2)
+    result.assert_outcomes(passed=4, warnings=3)
     text = result.stdout.str()
-    assert text.count("'tasks.titel' supplies no column") == 1
+    assert text.count("'TASKS.TITEL' sets no column") == 1
     assert "did you mean 'tasks.title'?" in text
-    assert text.count("'*.nowhere' supplies no column") == 1
-    assert "tasks.status' supplies" not in text
+    assert "'*.tool_nme' sets no column" in text and "did you mean '*.tool_name'?" in text
+    assert "'*.nowhere_at_all' sets no column" in text and "check the table and column" in text
+    assert "TOOL_NAME' sets" not in text and "status' sets" not in text
+    assert "test_supplied.py:" in text and "fixtures.py:" not in text  # reported at the test
+
+
+def test_virtual_and_generated_columns(pytester: pytest.Pytester) -> None:
+    # A virtual table's columns take supplied values (no warning); a generated column's key is
+    # warned about, since SQLite computes the column; an override of acodb_values returning a
+    # plain dict works as well.
+    d = pytester.mkdir("migrations")
+    (d / "1_t.sql").write_text(
+        "CREATE VIRTUAL TABLE docs USING fts5(body);\n"
+        "CREATE TABLE g (id INTEGER PRIMARY KEY, n INTEGER NOT NULL,"
+        " doubled INTEGER GENERATED ALWAYS AS (n * 2));\n"
+    )
+    pytester.makeconftest(
+        """
+import pytest
+
+@pytest.fixture(scope="session")
+def acodb_values():
+    return {"docs.body": "BODY", "g.doubled": 99, "g.n": 5}
+"""
+    )
+    pytester.makepyfile(
+        """
+def test_rows(acodb_rows):
+    assert acodb_rows.insert("docs")["body"] == "BODY"
+    assert acodb_rows.insert("g")["n"] == 5
+"""
+    )
+    result = pytester.runpytest("--acodb-migrations=migrations", "-W", "always")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*'g.doubled' sets no column*g.doubled is a generated*"])
+    assert "docs.body' sets" not in result.stdout.str()
+
+
+def test_factories_follow_a_directorys_override_of_acodb_values(pytester: pytest.Pytester) -> None:
+    # The factories made for one schema are kept per acodb_values too: a conftest overriding it
+    # for its directory gets factories with its own values, not those of the first directory.
+    for name, title in (("a", "from a"), ("b", "from b")):
+        pytester.mkpydir(name)
+        (pytester.path / name / "conftest.py").write_text(
+            "import pytest\nfrom pytest_acodb.synth.values import ValueProviders\n\n"
+            "@pytest.fixture(scope='session')\n"
+            f"def acodb_values():\n    return ValueProviders({{'tasks.title': {title!r}}})\n"
+        )
+        (pytester.path / name / f"test_{name}.py").write_text(
+            f"def test_it(acodb_factories, acodb_session):\n"
+            f"    assert acodb_factories.TaskFactory().title == {title!r}\n"
+        )
+    pytester.makepyfile(
+        test_top="""
+def test_it(acodb_factories, acodb_session):
+    assert acodb_factories.TaskFactory().title not in ("from a", "from b")
+"""
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -510,9 +510,10 @@ def acodb_async_session(acodb_async_engine: AsyncEngine) -> Iterator[AsyncSessio
         asyncio.run(session.close())
 
 
-FACTORIES_KEY = pytest.StashKey[list[tuple["Schema", "Factories"]]]()
-"""On ``config.stash``: the factories made so far, each with the schema snapshot it was made
-for (one generation per schema and run)."""
+FACTORIES_KEY = pytest.StashKey[list[tuple["Schema", object, "Factories"]]]()
+"""On ``config.stash``: the factories made so far, each with the schema snapshot and the
+``acodb_values`` it was made for (one generation per schema and values in a run: a conftest
+that overrides ``acodb_values`` for its directory gets factories of its own)."""
 
 
 @pytest.fixture
@@ -531,24 +532,27 @@ def acodb_factories(request: pytest.FixtureRequest, acodb_session: Session) -> F
     from ..schema import snapshot
 
     dbapi: Any = acodb_session.connection().connection.dbapi_connection
+    values = request.getfixturevalue("acodb_values")
     cache = request.config.stash.setdefault(FACTORIES_KEY, [])
-    schema = snapshot(dbapi, known=tuple(known for known, _ in cache))
-    found = next((factories for known, factories in cache if known is schema), None)
+    schema = snapshot(dbapi, known=tuple(known for known, _, _ in cache))
+    found = next((f for known, given, f in cache if known is schema and given is values), None)
     if found is None:
-        found = _factories_for(request, dbapi, schema)
-        cache.append((schema, found))
+        found = _factories_for(request, dbapi, schema, values)
+        cache.append((schema, values, found))
     return found
 
 
-def _factories_for(request: pytest.FixtureRequest, dbapi: Any, schema: Schema) -> Factories:
+def _factories_for(
+    request: pytest.FixtureRequest, dbapi: Any, schema: Schema, values: ValueProviders
+) -> Factories:
     """The bundled factories when the database holds exactly the bundled tables, else
-    factories generated from its schema, with the run's connector."""
+    factories generated from its schema, with the run's connector; both take ``values``."""
     from ..acolib.models import ACODB_TABLES
     from ..synth.factories import generate
     from ..synth.factories.generate import generated_for
     from ..synth.factories.plan import BOOKKEEPING
 
-    providers = _value_providers(request, schema)
+    providers = _value_providers(request.node, values, schema)
     tables = {n for n, t in schema.tables.items() if t.ordinary and n not in BOOKKEEPING}
     if tables == set(ACODB_TABLES):
         from ..acolib.factories import BUNDLED
@@ -597,14 +601,13 @@ def _supplied(bundled: Factories, providers: dict[str, Any]) -> Factories:
     return Factories(by_table, bundled.models, bundled.schema)
 
 
-def _value_providers(request: pytest.FixtureRequest, schema: Schema) -> dict[str, Any]:
+def _value_providers(item: pytest.Item, values: ValueProviders, schema: Schema) -> dict[str, Any]:
     """``{"table.column": callable(n) -> value}`` for the generated factories of ``schema``:
-    the run's supplied values (the ``acodb_values`` fixture, so an override reaches them) for
+    the supplied ``values`` (the ``acodb_values`` fixture, so an override reaches them) for
     the columns that exist there, ``*.column`` keys spread over every table holding one."""
-    values: ValueProviders = request.getfixturevalue("acodb_values")
     if not values:
         return {}
-    _warn_unmatched(request.config, values, schema)
+    _warn_unmatched(item, values, schema)
     return {
         f"{t.name}.{c.name}": functools.partial(values.value, t.name, c.name)
         for t in schema.tables.values()
@@ -614,36 +617,72 @@ def _value_providers(request: pytest.FixtureRequest, schema: Schema) -> dict[str
     }
 
 
-UNMATCHED_KEY = pytest.StashKey[set[tuple[str, tuple[str, ...]]]]()
-"""On ``config.stash``: the supplied value keys already warned about, with their schema's
-tables (:func:`_warn_unmatched` warns once per key and schema in a run)."""
+UNMATCHED_KEY = pytest.StashKey[set[str]]()
+"""On ``config.stash``: the supplied value keys already warned about in this run."""
 
 
-def _warn_unmatched(config: pytest.Config, values: ValueProviders, schema: Schema) -> None:
-    """Warn (``pytest.PytestWarning``, once per key and schema in the run) about each supplied
-    value key that names no column of ``schema``: most likely a misspelling, which would
-    otherwise go unnoticed while the rows take synthesised values. Only a warning: a run's
-    keys may be meant for a table that another version of the history has."""
+def _warn_unmatched(item: pytest.Item, values: Mapping[str, Any], schema: Schema) -> None:
+    """Warn, once per key in the run, about each supplied value key that sets no column of
+    ``schema`` (the database of ``item``): a misspelt key, or a generated column's, would
+    otherwise leave the rows with synthesised values unnoticed. A ``pytest.PytestWarning``
+    reported at the test. Not for a test at an older version (``target=``): a key may name a
+    column a later migration adds. With pytest-xdist each worker warns once."""
+    from ..synth.values import ValueProviders
+
+    state = item.stash.get(DB_KEY, None)
+    if state is not None and state.holder.template.target is not None:
+        return
+    given = values if isinstance(values, ValueProviders) else ValueProviders(values)
+    columns = {t.name: [c.name for c in t.columns if c.insertable] for t in schema.tables.values()}
+    warned = item.config.stash.setdefault(UNMATCHED_KEY, set())
+    for key in given.unmatched(columns):
+        if key in warned:
+            continue
+        warned.add(key)
+        message = (
+            f"acodb_values: {key!r} sets no column of this test's database, so its rows do not "
+            f"use it: {_unmatched_hint(key, schema)}"
+        )
+        warnings.warn_explicit(
+            pytest.PytestWarning(message),
+            pytest.PytestWarning,
+            str(item.path),
+            (item.location[1] or 0) + 1,
+        )
+
+
+def _unmatched_hint(key: str, schema: Schema) -> str:
+    """What to do about a key :func:`_warn_unmatched` found: the generated column it names, or
+    the closest column (compared case-insensitively, ``*.column`` with column names alone)."""
     import difflib
 
-    columns = {t.name: [c.name for c in t.columns] for t in schema.tables.values() if t.ordinary}
-    warned = config.stash.setdefault(UNMATCHED_KEY, set())
-    tables = tuple(sorted(columns))
-    for key in values.unmatched(columns):
-        if (key, tables) in warned:
-            continue
-        warned.add((key, tables))
-        known = [f"{table}.{column}" for table, names in columns.items() for column in names]
-        close = difflib.get_close_matches(key.strip(), known, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else "check the table and column names"
-        warnings.warn(
-            pytest.PytestWarning(
-                f"acodb_values: {key!r} supplies no column of this test's database, so its "
-                f"rows do not use it: {hint} (ignore this when the key is meant for a table "
-                "that another version of the migrations has)"
-            ),
-            stacklevel=1,
-        )
+    from ..synth.values import ANY_TABLE
+
+    table, _, column = key.strip().rpartition(".")
+    table, column = table.strip().lower(), column.strip().lower()
+    tables = [t for t in schema.tables.values() if table in (ANY_TABLE, t.name.lower())]
+    computed = [f"{t.name}.{c.name}" for t in tables for c in t.columns if c.name.lower() == column]
+    if computed:
+        return f"{computed[0]} is a generated or hidden column, which SQLite fills itself"
+    if table == ANY_TABLE:
+        names = {c.name.lower(): f"*.{c.name}" for t in schema.tables.values() for c in t.columns}
+        wanted = column
+    else:
+        names = {
+            f"{t.name}.{c.name}".lower(): f"{t.name}.{c.name}"
+            for t in schema.tables.values()
+            for c in t.columns
+            if c.insertable
+        }
+        wanted = f"{table}.{column}"
+    close = difflib.get_close_matches(wanted, list(names), n=1)
+    if close and close[0] == wanted:  # "t.a.b": the key splits at its last dot, not here
+        return "a key cannot name a column whose name holds a dot (it splits at the last dot)"
+    if close:
+        return f"did you mean {names[close[0]]!r}?"
+    return (
+        "check the table and column names (ignore this when the key is meant for another database)"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -691,7 +730,7 @@ def acodb_rows(
     try:
         schema = snapshot(conn)
         if acodb_values:
-            _warn_unmatched(_running_item().config, acodb_values, schema)
+            _warn_unmatched(_running_item(), acodb_values, schema)
         yield RowSynth(conn, schema, seed=acodb_seed, values=acodb_values, now=now())
     finally:
         conn.close()
