@@ -127,6 +127,36 @@ def test_fixtures_requested_in_the_body_a_nested_run_a_thread_or_a_context_know_
     result.assert_outcomes(passed=4)
 
 
+def test_an_in_process_run_inside_a_test_leaves_the_outer_tests_data_state(
+    pytester: pytest.Pytester,
+) -> None:
+    # A pytester run in process inside a test seeds and frees the data for its own tests; when
+    # it ends, the outer test's pinned clock and generators are as they were, so its rows after
+    # the inner run replay with the run seed too.
+    pytester.makepyfile(
+        test_outer="""
+        from pytest_acodb.acolib.factories import REFERENCE_TIME, TaskFactory
+        from pytest_acodb.plugin.seeds import generator_state
+        from pytest_acodb.synth.factories.base import now
+
+        pytest_plugins = ["pytester"]
+
+        def test_outer(acodb_session, pytester):
+            TaskFactory()
+            before = generator_state()
+            pytester.makepyfile(test_inner=(
+                "from pytest_acodb.acolib.factories import TaskFactory\\n"
+                "def test_inner(acodb_session):\\n"
+                "    TaskFactory.create_batch(3)\\n"
+            ))
+            pytester.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=1)
+            assert generator_state() == before
+            assert now() == REFERENCE_TIME
+        """
+    )
+    pytester.runpytest("-p", "no:randomly", "test_outer.py").assert_outcomes(passed=1)
+
+
 def test_the_seeds_computed_for_the_whole_session_are_each_tests_own(
     pytester: pytest.Pytester,
 ) -> None:

@@ -320,7 +320,7 @@ def _acodb(acodb_databases: Databases) -> Iterator[TestDatabase]:
         try:
             yield state
         finally:
-            seed_data(None)
+            _unseed_test(node)
     finally:
         if DB_KEY in node.stash:
             del node.stash[DB_KEY]  # a rerun of the item starts afresh
@@ -332,14 +332,37 @@ def _acodb(acodb_databases: Databases) -> Iterator[TestDatabase]:
         pytest.fail(message, pytrace=False)
 
 
+OUTER_DATA_KEY = pytest.StashKey[tuple[object, tuple[object, object]]]()
+"""On ``item.stash`` of a test run inside another (pytester, in process): the outer test's data
+state, put back when the inner test ends (:func:`_unseed_test`)."""
+
+
 def _seed_test(item: pytest.Item) -> int:
     """Seed the kit's factories, factory_boy and Faker for ``item`` (see :func:`seed_data`) from
     its seed, :func:`test_seed` of the run seed and its node id, and note the run seed for the
-    failure report; returns the test's seed."""
+    failure report; returns the test's seed. Inside another test's run (a pytester run in
+    process) the outer test's data state is kept for :func:`_unseed_test` to put back."""
     seed = seed_of(item)
+    if len(RUNNING) > 1:
+        from .seeds import data_state
+
+        item.stash[OUTER_DATA_KEY] = data_state()
     seed_data(seed)
     item.stash[TEST_SEED_KEY] = item.config.stash[RUN_SEED_KEY]
     return seed
+
+
+def _unseed_test(item: pytest.Item) -> None:
+    """After ``item``: free the factories' clock, or, for a test run inside another, put back
+    the outer test's pinned clock and generators, so its data replays after the inner run."""
+    outer = item.stash.get(OUTER_DATA_KEY, None)
+    if outer is None:
+        seed_data(None)
+        return
+    from .seeds import restore_data_state
+
+    del item.stash[OUTER_DATA_KEY]
+    restore_data_state(outer)
 
 
 def _at_teardown(*closers: Callable[[], object]) -> None:
@@ -471,7 +494,7 @@ def acodb_session(acodb_engine: Engine) -> Session:
     item = _running_item()
     if DB_KEY not in item.stash:  # no _acodb (acodb_db overridden): seed the data here
         _seed_test(item)
-        _at_teardown(functools.partial(seed_data, None))
+        _at_teardown(functools.partial(_unseed_test, item))
     session = _session_class()(acodb_engine)
     token = bind_session(session)
     _at_teardown(session.close, lambda: unbind_session(token))

@@ -68,6 +68,23 @@ def seed_data(seed: int | None) -> None:
     base.reseed(seed)
 
 
+def data_state() -> tuple[object, tuple[object, object]]:
+    """The seeding state of the data: the factories' pinned "now" and the generators' states
+    (:func:`generator_state`), for :func:`restore_data_state`."""
+    from ..synth.factories import base
+
+    return base.pinned_now(), generator_state()
+
+
+def restore_data_state(state: tuple[object, tuple[object, object]]) -> None:
+    """Put back the state :func:`data_state` read."""
+    from ..synth.factories import base
+
+    moment, generators = state
+    base.pin_now(moment)  # type: ignore[arg-type]
+    restore_generator_state(generators)
+
+
 def generator_state() -> tuple[object, object]:
     """The states of factory_boy's and Faker's random generators (to put back with
     :func:`restore_generator_state`)."""

@@ -67,6 +67,18 @@ def now() -> datetime:
     return current.replace(microsecond=current.microsecond // 1000 * 1000)
 
 
+def pinned_now() -> datetime | None:
+    """The "now" :func:`reseed` pinned (``None`` when the clock is free); :func:`pin_now` puts
+    it back."""
+    return _pinned_now
+
+
+def pin_now(moment: datetime | None) -> None:
+    """Pin :func:`now` to ``moment`` (``None``: free the clock), as :func:`pinned_now` read it."""
+    global _pinned_now
+    _pinned_now = moment
+
+
 def reseed(seed: int | None) -> None:
     """Make every factory's data a function of ``seed`` alone, or free the clock with ``None``.
 
