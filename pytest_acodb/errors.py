@@ -925,7 +925,8 @@ class NoSessionError(AcodbError):
         super().__init__(
             "no SQLAlchemy session is bound for the pytest-acodb factories: in a test, request "
             "the acodb_session fixture (or a fixture built on it) in the test or fixture that "
-            "calls the factory; outside pytest, call "
+            "calls the factory (in a thread of its own, bind it there: the binding is per "
+            "thread); outside pytest, call "
             "pytest_acodb.synth.session.bind_session(session) first (and unbind_session(token) "
             "after)"
         )

@@ -347,3 +347,35 @@ def test_without_pytest_factoryboy_a_fixture_that_calls_factories_names_acodb_se
     result.stdout.fnmatch_lines(
         ["E * request the acodb_session fixture * in the test or fixture that calls the factory*"]
     )
+
+
+def test_a_factory_in_a_thread_of_its_own_needs_the_session_bound_there(
+    pytester: pytest.Pytester,
+) -> None:
+    # The factories' session is bound per thread (a context variable): a factory called from a
+    # worker thread gets a NoSessionError saying so, and works once the session is bound there.
+    pytester.makepyfile(
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        import pytest
+        from pytest_acodb.acolib.factories import TaskFactory
+        from pytest_acodb.errors import NoSessionError
+        from pytest_acodb.synth.session import bind_session, unbind_session
+
+        def test_threads(acodb_session):
+            with ThreadPoolExecutor(1) as pool:
+                with pytest.raises(NoSessionError, match="binding is per thread"):
+                    pool.submit(TaskFactory).result()
+
+                def bound():
+                    token = bind_session(acodb_session)
+                    try:
+                        return TaskFactory().id
+                    finally:
+                        unbind_session(token)
+
+                assert pool.submit(bound).result() is not None
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
