@@ -86,10 +86,13 @@ def test_the_fixture_is_an_override_point_for_acodb_rows(pytester: pytest.Pytest
 
 
 def test_a_bad_ini_line_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nacodb_values = tokens_token 12\n")
+    # The line is named by its number, not its text: what follows a key may be a secret.
+    pytester.makeini("[pytest]\nacodb_values =\n    a.b = 1\n    tokens_token SEKRET\n")
     result = pytester.runpytest("--acodb-check-migrations")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "acodb_values line 2 " in result.stderr.str()
     assert "write table.column = value" in result.stderr.str()
+    assert "SEKRET" not in result.stdout.str() + result.stderr.str()
 
 
 def test_providers_look_up_exact_keys_before_wildcards() -> None:
@@ -102,6 +105,13 @@ def test_providers_look_up_exact_keys_before_wildcards() -> None:
         values.value("t", "missing", 0)
     with pytest.raises(AcodbError, match=r"table\.column"):
         ValueProviders({"no_dot": 1})
+
+
+def test_keys_compare_as_sqlite_names_do_ascii_case_only() -> None:
+    values = ValueProviders({"CAFÉ.b": 1, "Users.Email": 2})
+    assert values.supplies("CAFÉ", "B") and values.supplies("users", "EMAIL")
+    assert not values.supplies("café", "b")  # two tables to SQLite
+    assert values.unmatched({"café": ["b"], "users": ["email"]}) == ["CAFÉ.b"]
 
 
 def test_unmatched_keys_are_those_naming_no_column() -> None:
@@ -119,12 +129,17 @@ def test_a_key_setting_no_column_is_warned_about_once_per_run(pytester: pytest.P
     # the closest column (case and *.column keys included); keys that match say nothing, nor
     # does a test at an older version (target=), whose database lacks later columns.
     pytester.makeini(
-        "[pytest]\nacodb_values =\n    TASKS.TITEL = 'x'\n    *.tool_nme = 1\n"
-        "    *.nowhere_at_all = 1\n    tasks.status = 'pending'\n    *.TOOL_NAME = tn\n"
+        "[pytest]\nacodb_values =\n    TASKS.TITEL = 'x'\n    tasks.titel = 'y'\n"
+        "    *.tool_nme = 1\n    *.nowhere_at_all = 1\n    tasks.status = 'pending'\n"
+        "    *.TOOL_NAME = tn\n    *.chcksum = 1\n"
     )
     pytester.makepyfile(
         test_supplied="""
 import pytest
+
+@pytest.mark.acodb(target=20250115000007)  # the head: the same schema, so the same factories
+def test_at_the_head_version(acodb_factories, acodb_session):
+    assert acodb_factories.TaskFactory().status == "pending"
 
 @pytest.mark.acodb(target=20250115000001)
 def test_older_version(acodb_factories, acodb_session):
@@ -139,10 +154,11 @@ def test_rows(acodb_rows):
 """
     )
     result = pytester.runpytest("-p", "no:randomly", "-W", "always")
-    result.assert_outcomes(passed=4, warnings=3)
+    result.assert_outcomes(passed=5, warnings=4)
     text = result.stdout.str()
-    assert text.count("'TASKS.TITEL' sets no column") == 1
+    assert text.count("'TASKS.TITEL' sets no column") == 1 and "'tasks.titel'" not in text
     assert "did you mean 'tasks.title'?" in text
+    assert "'*.chcksum' sets no column" in text and "checksum'?" not in text  # _sqlx_migrations
     assert "'*.tool_nme' sets no column" in text and "did you mean '*.tool_name'?" in text
     assert "'*.nowhere_at_all' sets no column" in text and "check the table and column" in text
     assert "TOOL_NAME' sets" not in text and "status' sets" not in text
@@ -158,6 +174,9 @@ def test_virtual_and_generated_columns(pytester: pytest.Pytester) -> None:
         "CREATE VIRTUAL TABLE docs USING fts5(body);\n"
         "CREATE TABLE g (id INTEGER PRIMARY KEY, n INTEGER NOT NULL,"
         " doubled INTEGER GENERATED ALWAYS AS (n * 2));\n"
+        # Two tables to SQLite, which folds the case of ASCII letters only.
+        'CREATE TABLE "café" (id INTEGER PRIMARY KEY, a TEXT NOT NULL);\n'
+        'CREATE TABLE "CAFÉ" (id INTEGER PRIMARY KEY, b TEXT NOT NULL);\n'
     )
     pytester.makeconftest(
         """
@@ -165,7 +184,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def acodb_values():
-    return {"docs.body": "BODY", "g.doubled": 99, "g.n": 5}
+    return {"docs.body": "BODY", "g.doubled": 99, "g.n": 5, "café.a": "A", "CAFÉ.b": "B"}
 """
     )
     pytester.makepyfile(
@@ -173,10 +192,14 @@ def acodb_values():
 def test_rows(acodb_rows):
     assert acodb_rows.insert("docs")["body"] == "BODY"
     assert acodb_rows.insert("g")["n"] == 5
+    assert acodb_rows.insert("café")["a"] == "A" and acodb_rows.insert("CAFÉ")["b"] == "B"
+
+def test_factories(acodb_factories, acodb_session):
+    assert acodb_factories["g"]().n == 5
 """
     )
     result = pytester.runpytest("--acodb-migrations=migrations", "-W", "always")
-    result.assert_outcomes(passed=1, warnings=1)
+    result.assert_outcomes(passed=2, warnings=1)
     result.stdout.fnmatch_lines(["*'g.doubled' sets no column*g.doubled is a generated*"])
     assert "docs.body' sets" not in result.stdout.str()
 

@@ -533,10 +533,11 @@ def acodb_async_session(acodb_async_engine: AsyncEngine) -> Iterator[AsyncSessio
         asyncio.run(session.close())
 
 
-FACTORIES_KEY = pytest.StashKey[list[tuple["Schema", object, "Factories"]]]()
+FACTORIES_KEY = pytest.StashKey[list[tuple["Schema", object, "Factories", list[tuple[str, str]]]]]()
 """On ``config.stash``: the factories made so far, each with the schema snapshot and the
 ``acodb_values`` it was made for (one generation per schema and values in a run: a conftest
-that overrides ``acodb_values`` for its directory gets factories of its own)."""
+that overrides ``acodb_values`` for its directory gets factories of its own), and the keys of
+those values that set no column there, with their hints (:func:`_unmatched`)."""
 
 
 @pytest.fixture
@@ -555,14 +556,18 @@ def acodb_factories(request: pytest.FixtureRequest, acodb_session: Session) -> F
     from ..schema import snapshot
 
     dbapi: Any = acodb_session.connection().connection.dbapi_connection
-    values = request.getfixturevalue("acodb_values")
+    given = request.getfixturevalue("acodb_values")
     cache = request.config.stash.setdefault(FACTORIES_KEY, [])
-    schema = snapshot(dbapi, known=tuple(known for known, _, _ in cache))
-    found = next((f for known, given, f in cache if known is schema and given is values), None)
-    if found is None:
-        found = _factories_for(request, dbapi, schema, values)
-        cache.append((schema, values, found))
-    return found
+    schema = snapshot(dbapi, known=tuple(entry[0] for entry in cache))
+    entry = next((e for e in cache if e[0] is schema and e[1] is given), None)
+    if entry is None:
+        values = _providers(given)
+        unmatched = _unmatched(values, schema) if values else []
+        entry = (schema, given, _factories_for(request, dbapi, schema, values), unmatched)
+        cache.append(entry)
+    if entry[3]:
+        _warn_unmatched(request.node, entry[3])
+    return entry[2]
 
 
 def _factories_for(
@@ -575,7 +580,7 @@ def _factories_for(
     from ..synth.factories.generate import generated_for
     from ..synth.factories.plan import BOOKKEEPING
 
-    providers = _value_providers(request.node, values, schema)
+    providers = _value_providers(values, schema)
     tables = {n for n, t in schema.tables.items() if t.ordinary and n not in BOOKKEEPING}
     if tables == set(ACODB_TABLES):
         from ..acolib.factories import BUNDLED
@@ -624,13 +629,12 @@ def _supplied(bundled: Factories, providers: dict[str, Any]) -> Factories:
     return Factories(by_table, bundled.models, bundled.schema)
 
 
-def _value_providers(item: pytest.Item, values: ValueProviders, schema: Schema) -> dict[str, Any]:
+def _value_providers(values: ValueProviders, schema: Schema) -> dict[str, Any]:
     """``{"table.column": callable(n) -> value}`` for the generated factories of ``schema``:
     the supplied ``values`` (the ``acodb_values`` fixture, so an override reaches them) for
     the columns that exist there, ``*.column`` keys spread over every table holding one."""
     if not values:
         return {}
-    _warn_unmatched(item, values, schema)
     return {
         f"{t.name}.{c.name}": functools.partial(values.value, t.name, c.name)
         for t in schema.tables.values()
@@ -640,67 +644,94 @@ def _value_providers(item: pytest.Item, values: ValueProviders, schema: Schema) 
     }
 
 
-UNMATCHED_KEY = pytest.StashKey[set[str]]()
-"""On ``config.stash``: the supplied value keys already warned about in this run."""
+UNMATCHED_KEY = pytest.StashKey[set[tuple[str, str]]]()
+"""On ``config.stash``: the supplied value keys already warned about in this run (as
+:func:`pytest_acodb.synth.values.key_parts` reads them)."""
 
 
-def _warn_unmatched(item: pytest.Item, values: Mapping[str, Any], schema: Schema) -> None:
-    """Warn, once per key in the run, about each supplied value key that sets no column of
-    ``schema`` (the database of ``item``): a misspelt key, or a generated column's, would
-    otherwise leave the rows with synthesised values unnoticed. A ``pytest.PytestWarning``
-    reported at the test. Not for a test at an older version (``target=``): a key may name a
-    column a later migration adds. With pytest-xdist each worker warns once."""
+def _providers(values: Mapping[str, Any] | None) -> ValueProviders:
+    """``values`` (an ``acodb_values`` override may return a plain ``dict``) as a
+    :class:`~pytest_acodb.synth.values.ValueProviders`; a key that is not ``table.column``
+    fails the test in one line."""
     from ..synth.values import ValueProviders
+
+    if isinstance(values, ValueProviders):
+        return values
+    try:
+        return ValueProviders(values)
+    except AcodbError as error:
+        message = f"acodb_values: {error}"
+    pytest.fail(message, pytrace=False)
+
+
+def _unmatched(values: ValueProviders, schema: Schema) -> list[tuple[str, str]]:
+    """``(key, hint)`` for each key of ``values`` that sets no column of ``schema`` (none that an
+    ``INSERT`` may name: a misspelt key, or a generated column's), the hint saying what to do."""
+    columns = {t.name: [c.name for c in t.columns if c.insertable] for t in schema.tables.values()}
+    return [(key, _unmatched_hint(key, schema)) for key in values.unmatched(columns)]
+
+
+def _warn_unmatched(item: pytest.Item, unmatched: list[tuple[str, str]]) -> None:
+    """Warn about each of ``unmatched`` (:func:`_unmatched` of the test's values and database)
+    once per key in the run, as a ``pytest.PytestWarning`` at the test: rows that silently keep
+    synthesised values would go unnoticed. Not for a test at an older version (``target=``),
+    whose database lacks later columns. With pytest-xdist each worker warns once."""
+    from ..synth.values import key_parts
 
     state = item.stash.get(DB_KEY, None)
     if state is not None and state.holder.template.target is not None:
         return
-    given = values if isinstance(values, ValueProviders) else ValueProviders(values)
-    columns = {t.name: [c.name for c in t.columns if c.insertable] for t in schema.tables.values()}
     warned = item.config.stash.setdefault(UNMATCHED_KEY, set())
-    for key in given.unmatched(columns):
-        if key in warned:
+    for key, hint in unmatched:
+        if key_parts(key) in warned:
             continue
-        warned.add(key)
+        warned.add(key_parts(key))
         message = (
             f"acodb_values: {key!r} sets no column of this test's database, so its rows do not "
-            f"use it: {_unmatched_hint(key, schema)}"
+            f"use it: {hint}"
         )
+        path, line, _ = item.location
         warnings.warn_explicit(
             pytest.PytestWarning(message),
             pytest.PytestWarning,
-            str(item.path),
-            (item.location[1] or 0) + 1,
+            str(item.config.rootpath / path),
+            (line or 0) + 1,
         )
 
 
 def _unmatched_hint(key: str, schema: Schema) -> str:
-    """What to do about a key :func:`_warn_unmatched` found: the generated column it names, or
-    the closest column (compared case-insensitively, ``*.column`` with column names alone)."""
+    """What to do about a key :func:`_unmatched` found: the generated or hidden column it
+    names, else the closest column an ``INSERT`` may name (``*.column`` keys by column name),
+    compared as SQLite compares names (ASCII case folded)."""
     import difflib
 
-    from ..synth.values import ANY_TABLE
+    from ..synth.factories.plan import BOOKKEEPING
+    from ..synth.values import ANY_TABLE, fold, key_parts
 
-    table, _, column = key.strip().rpartition(".")
-    table, column = table.strip().lower(), column.strip().lower()
-    tables = [t for t in schema.tables.values() if table in (ANY_TABLE, t.name.lower())]
-    computed = [f"{t.name}.{c.name}" for t in tables for c in t.columns if c.name.lower() == column]
+    table, column = key_parts(key)
+    tables = [t for t in schema.tables.values() if table in (ANY_TABLE, fold(t.name))]
+    computed = [f"{t.name}.{c.name}" for t in tables for c in t.columns if fold(c.name) == column]
     if computed:
         return f"{computed[0]} is a generated or hidden column, which SQLite fills itself"
+    settable = [
+        (t.name, c.name)
+        for t in schema.tables.values()
+        if t.name not in BOOKKEEPING
+        for c in t.columns
+        if c.insertable
+    ]
     if table == ANY_TABLE:
-        names = {c.name.lower(): f"*.{c.name}" for t in schema.tables.values() for c in t.columns}
+        names = {fold(c): f"*.{c}" for _, c in settable}
         wanted = column
     else:
-        names = {
-            f"{t.name}.{c.name}".lower(): f"{t.name}.{c.name}"
-            for t in schema.tables.values()
-            for c in t.columns
-            if c.insertable
-        }
+        names = {f"{fold(t)}.{fold(c)}": f"{t}.{c}" for t, c in settable}
         wanted = f"{table}.{column}"
     close = difflib.get_close_matches(wanted, list(names), n=1)
-    if close and close[0] == wanted:  # "t.a.b": the key splits at its last dot, not here
-        return "a key cannot name a column whose name holds a dot (it splits at the last dot)"
+    if close and key_parts(names[close[0]]) == key_parts(key):
+        return (
+            f"a key cannot name {names[close[0]]!r}: keys are split at their last dot and "
+            "their names stripped of spaces"
+        )
     if close:
         return f"did you mean {names[close[0]]!r}?"
     return (
@@ -752,9 +783,10 @@ def acodb_rows(
     conn = acodb_db.connect()
     try:
         schema = snapshot(conn)
-        if acodb_values:
-            _warn_unmatched(_running_item(), acodb_values, schema)
-        yield RowSynth(conn, schema, seed=acodb_seed, values=acodb_values, now=now())
+        values = _providers(acodb_values)
+        if values:
+            _warn_unmatched(_running_item(), _unmatched(values, schema))
+        yield RowSynth(conn, schema, seed=acodb_seed, values=values, now=now())
     finally:
         conn.close()
 

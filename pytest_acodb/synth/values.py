@@ -19,6 +19,7 @@ supplied value; the built-in checks and ``acodb_rows`` get theirs from the
 from __future__ import annotations
 
 import inspect
+import string
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -31,9 +32,24 @@ nothing, returning the value."""
 ANY_TABLE = "*"
 """The table part of a key that supplies a column of every table (``*.created_by``)."""
 
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def fold(name: str) -> str:
+    """``name`` as SQLite compares identifiers: ASCII letters in lower case, others as they are
+    (``CAFÉ`` and ``café`` are two tables to SQLite)."""
+    return name.translate(_ASCII_LOWER)
+
+
+def key_parts(key: str) -> tuple[str, str]:
+    """``(table, column)`` of a ``table.column`` key, split at its last dot, each stripped of
+    spaces and :func:`fold`-ed (``table`` is ``*`` for a key of every table)."""
+    table, _, column = str(key).strip().rpartition(".")
+    return fold(table.strip()), fold(column.strip())
+
 
 class ValueProviders(Mapping[str, Provider]):
-    """Supplied values by ``table.column`` key (case-insensitive, as SQLite names match).
+    """Supplied values by ``table.column`` key, compared as SQLite compares names (:func:`fold`).
 
     A read-only mapping of its keys as given; :meth:`lookup` and :meth:`value` are what the
     synthesiser calls. Raises :class:`~pytest_acodb.errors.ValueKeyError` for a key that is not
@@ -52,7 +68,7 @@ class ValueProviders(Mapping[str, Provider]):
                     "e.g. users.email",
                 )
             self._given[str(key)] = provider
-            self._by_key[(table.strip().lower(), column.strip().lower())] = provider
+            self._by_key[key_parts(str(key))] = provider
 
     # -- Mapping -----------------------------------------------------------------------------
 
@@ -94,13 +110,14 @@ class ValueProviders(Mapping[str, Provider]):
     def unmatched(self, columns: Mapping[str, Iterable[str]]) -> list[str]:
         """The keys, as given and in order, that supply no column of ``columns`` (``{table:
         column names}``): a table it lacks, a column its table lacks, or a ``*.column`` that no
-        table has. Names compare case-insensitively, as SQLite's do."""
-        tables = {t.lower(): {c.lower() for c in names} for t, names in columns.items()}
+        table has. Names compare as SQLite compares them (:func:`key_parts`)."""
+        tables: dict[str, set[str]] = {}
+        for table, names in columns.items():
+            tables.setdefault(fold(table), set()).update(fold(c) for c in names)
         everywhere = set().union(*tables.values())
         found = []
         for key in self._given:
-            table, _, column = key.strip().rpartition(".")
-            table, column = table.strip().lower(), column.strip().lower()
+            table, column = key_parts(key)
             if column not in (everywhere if table == ANY_TABLE else tables.get(table, ())):
                 found.append(key)
         return found
@@ -115,9 +132,9 @@ class ValueProviders(Mapping[str, Provider]):
         skipped; several per line separated by ``,``, commas inside quotes kept).
         A value is read as an integer, a real, ``NULL`` (``None``), ``'quoted text'`` or else
         the text as written. Raises :class:`~pytest_acodb.errors.ValueKeyError` naming a line
-        without ``=``."""
+        without ``=`` by its number, never its text (it may hold a value)."""
         values: dict[str, Provider] = {}
-        for raw in lines:
+        for number, raw in enumerate(lines, 1):
             line = raw.strip()
             if not line or line.startswith("#"):
                 continue
@@ -127,7 +144,10 @@ class ValueProviders(Mapping[str, Provider]):
                 if not eq or not key.strip():
                     raise ValueKeyError(
                         raw.strip(),
-                        f"acodb_values line {raw.strip()!r}: write table.column = value",
+                        f"acodb_values line {number} (ini lines and --acodb-value options, in "
+                        "order) has an entry without '=': write table.column = value (a line "
+                        "with several '=' is cut at commas outside quotes: quote a value that "
+                        "holds a comma)",
                     )
                 values[key.strip()] = literal(text.strip())
         return cls(values)
@@ -135,10 +155,10 @@ class ValueProviders(Mapping[str, Provider]):
     # -- internals ---------------------------------------------------------------------------
 
     def _find(self, table: str, column: str) -> tuple[Provider] | None:
-        key = (table.lower(), column.lower())
+        key = (fold(table), fold(column))
         if key in self._by_key:
             return (self._by_key[key],)
-        wild = (ANY_TABLE, column.lower())
+        wild = (ANY_TABLE, fold(column))
         return (self._by_key[wild],) if wild in self._by_key else None
 
     def _wants_n(self, provider: Callable[..., Any]) -> bool:
