@@ -56,7 +56,7 @@ from ..synth.session import bind_session, unbind_session
 from .hints import describe
 from .marker import marker_args
 from .report import TEST_SEED_KEY, add_template_report, describe_template
-from .seeds import RUN_SEED_KEY, seed_data, seed_of
+from .seeds import RUN_SEED_KEY, DataState, seed_data, seed_of
 from .settings import SETTINGS_KEY
 
 if TYPE_CHECKING:
@@ -332,7 +332,7 @@ def _acodb(acodb_databases: Databases) -> Iterator[TestDatabase]:
         pytest.fail(message, pytrace=False)
 
 
-OUTER_DATA_KEY = pytest.StashKey[tuple[object, tuple[object, object]]]()
+OUTER_DATA_KEY = pytest.StashKey[DataState]()
 """On ``item.stash`` of a test run inside another (pytester, in process): the outer test's data
 state, put back when the inner test ends (:func:`_unseed_test`)."""
 
@@ -533,11 +533,11 @@ def acodb_async_session(acodb_async_engine: AsyncEngine) -> Iterator[AsyncSessio
         asyncio.run(session.close())
 
 
-FACTORIES_KEY = pytest.StashKey[list[tuple["Schema", object, "Factories", list[tuple[str, str]]]]]()
+FACTORIES_KEY = pytest.StashKey[list[tuple["Schema", object, "Factories", list[str]]]]()
 """On ``config.stash``: the factories made so far, each with the schema snapshot and the
 ``acodb_values`` it was made for (one generation per schema and values in a run: a conftest
 that overrides ``acodb_values`` for its directory gets factories of its own), and the keys of
-those values that set no column there, with their hints (:func:`_unmatched`)."""
+those values that set no column there (:func:`_unmatched`)."""
 
 
 @pytest.fixture
@@ -566,7 +566,7 @@ def acodb_factories(request: pytest.FixtureRequest, acodb_session: Session) -> F
         entry = (schema, given, _factories_for(request, dbapi, schema, values), unmatched)
         cache.append(entry)
     if entry[3]:
-        _warn_unmatched(request.node, entry[3])
+        _warn_unmatched(request.node, entry[3], schema)
     return entry[2]
 
 
@@ -664,31 +664,32 @@ def _providers(values: Mapping[str, Any] | None) -> ValueProviders:
     pytest.fail(message, pytrace=False)
 
 
-def _unmatched(values: ValueProviders, schema: Schema) -> list[tuple[str, str]]:
-    """``(key, hint)`` for each key of ``values`` that sets no column of ``schema`` (none that an
-    ``INSERT`` may name: a misspelt key, or a generated column's), the hint saying what to do."""
+def _unmatched(values: ValueProviders, schema: Schema) -> list[str]:
+    """The keys of ``values`` that set no column of ``schema`` (none that an ``INSERT`` may
+    name: a misspelt key, or a generated column's)."""
     columns = {t.name: [c.name for c in t.columns if c.insertable] for t in schema.tables.values()}
-    return [(key, _unmatched_hint(key, schema)) for key in values.unmatched(columns)]
+    return values.unmatched(columns)
 
 
-def _warn_unmatched(item: pytest.Item, unmatched: list[tuple[str, str]]) -> None:
-    """Warn about each of ``unmatched`` (:func:`_unmatched` of the test's values and database)
-    once per key in the run, as a ``pytest.PytestWarning`` at the test: rows that silently keep
-    synthesised values would go unnoticed. Not for a test at an older version (``target=``),
-    whose database lacks later columns. With pytest-xdist each worker warns once."""
+def _warn_unmatched(item: pytest.Item, unmatched: list[str], schema: Schema) -> None:
+    """Warn about each key of ``unmatched`` (:func:`_unmatched` of the test's values and
+    ``schema``, its database's) once per key in the run, as a ``pytest.PytestWarning`` at the
+    test, with :func:`_unmatched_hint`: rows that silently keep synthesised values would go
+    unnoticed. Not for a test at an older version (``target=``), whose database lacks later
+    columns. With pytest-xdist each worker warns once."""
     from ..synth.values import key_parts
 
     state = item.stash.get(DB_KEY, None)
     if state is not None and state.holder.template.target is not None:
         return
     warned = item.config.stash.setdefault(UNMATCHED_KEY, set())
-    for key, hint in unmatched:
+    for key in unmatched:
         if key_parts(key) in warned:
             continue
         warned.add(key_parts(key))
         message = (
             f"acodb_values: {key!r} sets no column of this test's database, so its rows do not "
-            f"use it: {hint}"
+            f"use it: {_unmatched_hint(key, schema)}"
         )
         path, line, _ = item.location
         warnings.warn_explicit(
@@ -785,7 +786,7 @@ def acodb_rows(
         schema = snapshot(conn)
         values = _providers(acodb_values)
         if values:
-            _warn_unmatched(_running_item(), _unmatched(values, schema))
+            _warn_unmatched(_running_item(), _unmatched(values, schema), schema)
         yield RowSynth(conn, schema, seed=acodb_seed, values=values, now=now())
     finally:
         conn.close()

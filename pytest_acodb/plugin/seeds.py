@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+from typing import TYPE_CHECKING
 
 import pytest
 
 from .settings import SETTINGS_KEY
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 RUN_SEED_KEY = pytest.StashKey[int]()
 """The run seed on ``config.stash`` (see :func:`choose_run_seed`)."""
@@ -68,7 +72,11 @@ def seed_data(seed: int | None) -> None:
     base.reseed(seed)
 
 
-def data_state() -> tuple[object, tuple[object, object]]:
+DataState = tuple["datetime | None", tuple[object, object]]
+"""The factories' pinned "now" and factory_boy's and Faker's generator states."""
+
+
+def data_state() -> DataState:
     """The seeding state of the data: the factories' pinned "now" and the generators' states
     (:func:`generator_state`), for :func:`restore_data_state`."""
     from ..synth.factories import base
@@ -76,12 +84,12 @@ def data_state() -> tuple[object, tuple[object, object]]:
     return base.pinned_now(), generator_state()
 
 
-def restore_data_state(state: tuple[object, tuple[object, object]]) -> None:
+def restore_data_state(state: DataState) -> None:
     """Put back the state :func:`data_state` read."""
     from ..synth.factories import base
 
     moment, generators = state
-    base.pin_now(moment)  # type: ignore[arg-type]
+    base.pin_now(moment)
     restore_generator_state(generators)
 
 
