@@ -107,6 +107,29 @@ def test_providers_look_up_exact_keys_before_wildcards() -> None:
         ValueProviders({"no_dot": 1})
 
 
+def test_an_option_holds_one_value_commas_and_equals_signs_included(
+    pytester: pytest.Pytester,
+) -> None:
+    # --acodb-value takes one value: "a=b,c.d=e" is not cut into a second key (which a warning
+    # would name, printing a piece of what may be a secret); an ini line may hold several.
+    pytester.makepyfile(
+        """
+def test_rows(acodb_rows):
+    row = acodb_rows.insert("configurations", is_secret=1)
+    assert row["value"] == "SEKRET,p.ss=word"
+    assert acodb_rows.insert("tasks")["title"] == "it's"
+"""
+    )
+    result = pytester.runpytest(
+        "--acodb-value=configurations.value=SEKRET,p.ss=word",
+        "--acodb-value=tasks.title='it''s'",
+        "-W",
+        "always",
+    )
+    result.assert_outcomes(passed=1)
+    assert "p.ss" not in result.stdout.str()
+
+
 def test_keys_compare_as_sqlite_names_do_ascii_case_only() -> None:
     values = ValueProviders({"CAFÉ.b": 1, "Users.Email": 2})
     assert values.supplies("CAFÉ", "B") and values.supplies("users", "EMAIL")

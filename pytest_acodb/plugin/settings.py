@@ -167,9 +167,10 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "--acodb-value",
         "acodb_values",
-        "a value the kit's synthesised rows take for a column (repeat the option; in the ini "
-        "file one per line): table.column = value, or *.column = value for every table; the "
-        "value is read as 12, 1.5, NULL, 'quoted text' or the text as written",
+        "a value the kit's synthesised rows take for a column (repeat the option, one value "
+        "each, commas included; in the ini file one per line): table.column = value, or "
+        "*.column = value for every table; the value is read as 12, 1.5, NULL, 'quoted text' "
+        "or the text as written",
         ini_type="linelist",
         metavar="TABLE.COLUMN=VALUE",
     ),
@@ -275,22 +276,37 @@ def resolve(config: pytest.Config) -> AcodbSettings:
         keep_secrets=bool(values["acodb_keep_secrets"][0]),
         sqlite_driver=values["acodb_sqlite_driver"][0],
         sqlite_extensions=_lines(values["acodb_sqlite_extensions"][0]),
-        values=_values(values["acodb_values"][0]),
+        values=_values(*values["acodb_values"]),
         fixtures=_folder(config, *values["acodb_fixtures"]),
     )
 
 
-def _values(value: list[str] | None) -> tuple[str, ...]:
-    """The ``table.column = value`` lines, checked (``pytest.UsageError`` for a bad one)."""
+def _values(value: list[str] | None, origin: str) -> tuple[str, ...]:
+    """The ``table.column = value`` lines, checked (``pytest.UsageError`` for a bad one). An
+    ``--acodb-value`` option holds one value, commas and ``=`` included (an ini line may hold
+    several, cut at commas): an option's value with another ``=`` in it is quoted, so that
+    it is read whole, as text."""
     from ..errors import AcodbError
     from ..synth.values import ValueProviders
 
     lines = _lines(value)
+    if origin == "option":
+        lines = tuple(_one_value(line) for line in lines)
     try:
         ValueProviders.from_lines(lines)
     except AcodbError as error:
         raise pytest.UsageError(str(error)) from None
     return lines
+
+
+def _one_value(entry: str) -> str:
+    """An ``--acodb-value`` entry as an ini line that holds just it (see :func:`_values`)."""
+    key, eq, text = entry.partition("=")
+    text = text.strip()
+    if not eq or "=" not in text or (len(text) > 1 and text[0] == text[-1] == "'"):
+        return entry
+    quoted = text.replace("'", "''")
+    return f"{key} = '{quoted}'"
 
 
 def _folder(config: pytest.Config, value: str | None, origin: str) -> Path | None:
