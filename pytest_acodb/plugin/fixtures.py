@@ -15,7 +15,7 @@ Function scope::
       ├─> acodb_seed
       └─> acodb_db ──> acodb_url
                    ├─> acodb_engine ──> acodb_connection
-                   │                └─> acodb_session ──> acodb_factories
+                   │                └─> acodb_session ──> acodb_factories (and acodb_values)
                    └─> acodb_async_engine ──> acodb_async_session
     acodb_rows (acodb_db, acodb_seed, acodb_values)
     acodb_migrator (acodb_migrations_dir, acodb_connector)
@@ -41,7 +41,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
@@ -533,15 +533,25 @@ def acodb_async_session(acodb_async_engine: AsyncEngine) -> Iterator[AsyncSessio
         asyncio.run(session.close())
 
 
-FACTORIES_KEY = pytest.StashKey[list[tuple["Schema", object, "Factories", list[str]]]]()
-"""On ``config.stash``: the factories made so far, each with the schema snapshot and the
-``acodb_values`` it was made for (one generation per schema and values in a run: a conftest
-that overrides ``acodb_values`` for its directory gets factories of its own), and the keys of
-those values that set no column there (:func:`_unmatched`)."""
+class _Made(NamedTuple):
+    """Factories made for one schema snapshot and one ``acodb_values`` (a conftest that
+    overrides ``acodb_values`` for its directory gets factories of its own)."""
+
+    schema: Schema
+    values: object
+    """The ``acodb_values`` fixture's value, as given (compared by identity)."""
+    factories: Factories
+    unmatched: list[str]
+    """The keys of those values that set no column of the schema (:func:`_unmatched`)."""
+
+
+FACTORIES_KEY = pytest.StashKey[list[_Made]]()
+"""On ``config.stash``: the factories made so far in the run (one generation per schema and
+values)."""
 
 
 @pytest.fixture
-def acodb_factories(request: pytest.FixtureRequest, acodb_session: Session) -> Factories:
+def acodb_factories(acodb_session: Session, acodb_values: ValueProviders) -> Factories:
     """A factory_boy factory per table of this test's database, writing to ``acodb_session``.
 
     A :class:`pytest_acodb.synth.factories.Factories`: by table name,
@@ -555,26 +565,31 @@ def acodb_factories(request: pytest.FixtureRequest, acodb_session: Session) -> F
     """
     from ..schema import snapshot
 
+    item = _running_item()
     dbapi: Any = acodb_session.connection().connection.dbapi_connection
-    given = request.getfixturevalue("acodb_values")
-    cache = request.config.stash.setdefault(FACTORIES_KEY, [])
-    schema = snapshot(dbapi, known=tuple(entry[0] for entry in cache))
-    entry = next((e for e in cache if e[0] is schema and e[1] is given), None)
-    if entry is None:
-        values = _providers(given)
-        unmatched = _unmatched(values, schema) if values else []
-        entry = (schema, given, _factories_for(request, dbapi, schema, values), unmatched)
-        cache.append(entry)
-    if entry[3]:
-        _warn_unmatched(request.node, entry[3], schema)
-    return entry[2]
+    cache = item.config.stash.setdefault(FACTORIES_KEY, [])
+    schema = snapshot(dbapi, known=tuple(made.schema for made in cache))
+    found = next((m for m in cache if m.schema is schema and m.values is acodb_values), None)
+    if found is None:
+        values = _providers(acodb_values)
+        connector = item.config.stash[CONNECTOR_KEY]
+        found = _Made(
+            schema,
+            acodb_values,
+            _factories_for(connector, dbapi, schema, values),
+            _unmatched(values, schema) if values else [],
+        )
+        cache.append(found)
+    if found.unmatched:
+        _warn_unmatched(item, found.unmatched, schema)
+    return found.factories
 
 
 def _factories_for(
-    request: pytest.FixtureRequest, dbapi: Any, schema: Schema, values: ValueProviders
+    connector: Connector, dbapi: Any, schema: Schema, values: ValueProviders
 ) -> Factories:
     """The bundled factories when the database holds exactly the bundled tables, else
-    factories generated from its schema, with the run's connector; both take ``values``."""
+    factories generated from its schema with the run's ``connector``; both take ``values``."""
     from ..acolib.models import ACODB_TABLES
     from ..synth.factories import generate
     from ..synth.factories.generate import generated_for
@@ -590,7 +605,6 @@ def _factories_for(
     found = None if providers else generated_for(schema)
     if found is not None:
         return found
-    connector = request.config.stash[CONNECTOR_KEY]
     return generate(dbapi, providers=providers, connector=connector)
 
 
